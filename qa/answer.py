@@ -1,0 +1,145 @@
+"""Retrieved passages -> an extractive answer: verbatim sentences, each with its citation.
+
+Grounded by construction: the answer is made only of sentences copied from the passages.
+When the best passage is not similar enough to the question, the answer abstains and the
+closest passages are still returned for the reader to judge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .documents import Answer, Citation, Document, Hit
+from .embedding import Embedder
+from .sentences import split_sentences
+from .text import content_terms, named_terms
+
+ABSTAIN_MESSAGE = "The documents do not answer this."
+
+# Weights of the sentence score. Cosine similarity carries meaning; the share of the
+# question's content terms that a sentence contains rewards the sentence that names what
+# was asked (a country, a number) over one that is merely on topic.
+W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
+# A further sentence joins the answer only when it scores close to the best one and covers
+# question terms that the sentences already chosen do not (multi-part questions); a little
+# less close when the term it adds is a name or figure the question asks about.
+CLOSE_TO_BEST = 0.8
+CLOSE_TO_BEST_FOR_NAMES = 0.6
+
+
+class Answerer(Protocol):
+    """Turns hits into an Answer; the extractive answerer is the default implementation."""
+
+    def __call__(self, question: str, hits: list[Hit], documents: dict[str, Document]) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    hit: Hit
+    start: int  # in the document text
+    end: int
+    text: str
+    score: float = 0.0
+    terms: frozenset[str] = frozenset()
+
+
+class ExtractiveAnswerer:
+    def __init__(self, embedder: Embedder, min_score: float, max_sentences: int = 3) -> None:
+        self.embedder = embedder
+        self.min_score = min_score
+        self.max_sentences = max_sentences
+
+    def __call__(self, question: str, hits: list[Hit], documents: dict[str, Document]) -> Answer:
+        metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
+        if not hits or hits[0].score < self.min_score:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
+        sentences = self._score(question, _candidate_sentences(hits))
+        chosen = _select(sentences, named_terms(question), self.max_sentences)
+        if not chosen:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
+        citations = []
+        parts = []
+        for n, s in enumerate(chosen, start=1):
+            doc = documents[s.hit.passage.doc_id]
+            citations.append(
+                Citation(
+                    n=n,
+                    document=doc.doc_id,
+                    title=doc.meta.title,
+                    publisher=doc.meta.publisher,
+                    date=doc.meta.date,
+                    url=doc.meta.url,
+                    page=doc.page_at(s.start),
+                    quote=s.text,
+                    start=s.start,
+                    end=s.end,
+                    score=round(s.score, 4),
+                    passage_id=s.hit.passage.passage_id,
+                )
+            )
+            parts.append(f"{s.text} [{n}]")
+        return Answer(question, " ".join(parts), False, tuple(citations), tuple(hits), metas)
+
+    def _score(self, question: str, sentences: list[_Sentence]) -> list[_Sentence]:
+        if not sentences:
+            return []
+        q = self.embedder.embed_queries([question])[0]
+        vecs = self.embedder.embed_passages([s.text for s in sentences])
+        cosines = vecs @ q
+        q_terms = content_terms(question)
+        scored = []
+        for s, cos in zip(sentences, cosines):
+            terms = frozenset(content_terms(s.text) & q_terms)
+            overlap = len(terms) / len(q_terms) if q_terms else 0.0
+            score = W_COSINE * float(cos) + W_OVERLAP * overlap + W_PASSAGE * s.hit.score
+            scored.append(_Sentence(s.hit, s.start, s.end, s.text, score, terms))
+        return scored
+
+
+def _candidate_sentences(hits: list[Hit]) -> list[_Sentence]:
+    """Sentences of the retrieved passages; one copy of each, from its best-ranked passage
+    (overlapping chunks repeat sentences)."""
+    seen: set[tuple[str, int, int]] = set()
+    out = []
+    for hit in hits:
+        p = hit.passage
+        for a, b in split_sentences(p.text):
+            key = (p.doc_id, p.start + a, p.start + b)
+            text = p.text[a:b]
+            if key in seen or len(text.split()) < 4:
+                continue
+            seen.add(key)
+            out.append(_Sentence(hit, p.start + a, p.start + b, text))
+    return out
+
+
+def _select(sentences: list[_Sentence], names: set[str], limit: int) -> list[_Sentence]:
+    """The best sentence; then, for each name or figure of the question that it leaves out,
+    the best sentence that has it; then close runners-up that add other question terms."""
+    if not sentences:
+        return []
+    ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
+    best = ranked[0]
+    chosen = [best]
+    covered = set(best.terms)
+    for name in sorted(names - covered):
+        s = next((s for s in ranked if name in s.terms), None)
+        if s and len(chosen) < limit and s.score >= CLOSE_TO_BEST_FOR_NAMES * best.score:
+            if not _overlaps(s, chosen):
+                chosen.append(s)
+                covered |= s.terms
+    for s in ranked[1:]:
+        if len(chosen) >= limit or s.score < CLOSE_TO_BEST * best.score:
+            break
+        if s.terms - covered and not _overlaps(s, chosen):
+            chosen.append(s)
+            covered |= s.terms
+    return sorted(chosen, key=lambda s: -s.score)
+
+
+def _overlaps(s: _Sentence, chosen: list[_Sentence]) -> bool:
+    return any(
+        c.hit.passage.doc_id == s.hit.passage.doc_id and c.start < s.end and s.start < c.end
+        for c in chosen
+    )

@@ -1,0 +1,118 @@
+"""The library API that the CLI and the app call: build the index, ask questions.
+
+    qa = QA(Settings.from_env())
+    qa.ensure_index()                  # builds from corpus/ on first use
+    answer = qa.ask("What did Sweden pledge?")
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .answer import ExtractiveAnswerer
+from .config import Settings
+from .documents import Answer, Document
+from .embedding import Embedder, get_embedder
+from .errors import BadQuestion, IndexMissing
+from .index import LocalIndex, Progress, UpdateReport, current_version, index_exists, load_index, update_index
+from .retrieval import retrieve
+
+# Abstention thresholds on the best passage's cosine similarity, per model: cosine scales
+# differ between models (e5 sits in 0.7-0.9, MiniLM in 0.0-0.8). See README "Abstention".
+MIN_SCORES = {"all-MiniLM-L6-v2": 0.30}
+FALLBACK_MIN_SCORE = 0.30
+
+
+def default_min_score(model: str) -> float:
+    name = model.split(":", 1)[-1].rstrip("/").split("/")[-1]
+    return MIN_SCORES.get(name, FALLBACK_MIN_SCORE)
+
+
+class QA:
+    """Settings + model + the live index. Thread-safe for asking; picks up a rebuilt index."""
+
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._embedder = embedder
+        self._index: LocalIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.settings.model, self.settings.batch_size)
+        return self._embedder
+
+    # --- index ---
+
+    def build(
+        self, paths: list[Path] | None = None, *, rebuild: bool = False, on_progress: Progress | None = None
+    ) -> UpdateReport:
+        s = self.settings
+        report = update_index(
+            paths or [s.corpus_dir],
+            s.index_dir,
+            self.embedder,
+            chunk_tokens=s.chunk_tokens,
+            chunk_overlap=s.chunk_overlap,
+            max_file_mb=s.max_file_mb,
+            max_pdf_pages=s.max_pdf_pages,
+            rebuild=rebuild,
+            on_progress=on_progress,
+        )
+        with self._lock:
+            self._index = None  # reload on next use
+        return report
+
+    def ensure_index(self, on_progress: Progress | None = None) -> UpdateReport | None:
+        """Build the index from the corpus folder if there is none yet."""
+        if index_exists(self.settings.index_dir):
+            return None
+        return self.build(on_progress=on_progress)
+
+    @property
+    def index(self) -> LocalIndex:
+        """The live index, reloaded when another process has switched to a new version."""
+        with self._lock:
+            live = current_version(self.settings.index_dir)
+            if self._index is None or (live and live != self._index.version):
+                if not live:
+                    raise IndexMissing(
+                        f"No index in {self.settings.index_dir}/. Build it with `qa index`."
+                    )
+                self._index = load_index(self.settings.index_dir, expected_model=self.embedder.name)
+            return self._index
+
+    @property
+    def documents(self) -> dict[str, Document]:
+        return self.index.documents
+
+    # --- questions ---
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        question = self.check_question(question)
+        k = k or self.settings.top_k
+        if k < 1:
+            raise BadQuestion("k must be at least 1.")
+        index = self.index
+        hits = retrieve(index, self.embedder, question, k)
+        min_score = self.settings.min_score
+        if min_score is None:
+            min_score = default_min_score(self.embedder.name)
+        answerer = ExtractiveAnswerer(self.embedder, min_score, self.settings.max_answer_sentences)
+        return answerer(question, hits, index.documents)
+
+    def check_question(self, question: str) -> str:
+        question = " ".join((question or "").split())
+        if not question:
+            raise BadQuestion("The question is empty; type a question about the documents.")
+        limit = self.settings.max_question_chars
+        if len(question) > limit:
+            raise BadQuestion(
+                f"The question is {len(question):,} characters long; the limit is {limit:,}. "
+                "Ask a shorter question (or raise QA_MAX_QUESTION_CHARS)."
+            )
+        if not any(ch.isalnum() for ch in question):
+            raise BadQuestion("The question has no words in it; type a question in words.")
+        return question

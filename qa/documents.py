@@ -1,0 +1,129 @@
+"""The records that flow through the pipeline: Document -> Passage -> Hit -> Answer(Citations)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a reader needs to cite a document. Every field but the title may be unknown."""
+
+    title: str
+    publisher: str | None = None
+    date: str | None = None  # ISO 8601, possibly partial: "2024", "2024-07", "2024-07-10"
+    language: str | None = None  # ISO 639-1, e.g. "en", "vi"
+    url: str | None = None
+    kind: str | None = None  # "news article", "policy report", ...
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    """A cleaned document. `text` is what passages and citations point into.
+
+    `page_starts[i]` is the offset in `text` where page `page_labels[i]` begins; a document
+    without pages (plain text with no form feeds) has one page labelled 1.
+    """
+
+    doc_id: str  # stable: the source path relative to the project, posix style
+    source: str  # path of the source file as given to the indexer
+    sha256: str  # of the source file's bytes: an unchanged file is not re-embedded
+    meta: Metadata
+    text: str
+    page_starts: tuple[int, ...] = (0,)
+    page_labels: tuple[int, ...] = (1,)
+    encoding: str | None = None  # how the bytes were decoded (text files only)
+
+    def page_at(self, offset: int) -> int:
+        """Printed page number of the character at `offset`."""
+        i = bisect.bisect_right(self.page_starts, offset) - 1
+        return self.page_labels[max(i, 0)]
+
+    @property
+    def has_pages(self) -> bool:
+        return len(self.page_starts) > 1 or self.page_labels != (1,)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk of a document: `document.text[start:end] == text`, always."""
+
+    passage_id: str  # "<doc_id>#<start>-<end>": survives a rebuild of unchanged documents
+    doc_id: str
+    start: int
+    end: int
+    page_start: int
+    page_end: int
+    text: str
+
+    @property
+    def pages(self) -> str:
+        if self.page_start == self.page_end:
+            return str(self.page_start)
+        return f"{self.page_start}–{self.page_end}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A passage retrieved for a question, with its score and rank (1 = best)."""
+
+    passage: Passage
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One quoted sentence and where it comes from; `start`/`end` index the document text."""
+
+    n: int
+    document: str
+    title: str
+    publisher: str | None
+    date: str | None
+    url: str | None
+    page: int
+    quote: str
+    start: int
+    end: int
+    score: float
+    passage_id: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    answer: str  # sentences with [n] markers, or the abstention message
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    documents: dict[str, Metadata] = field(default_factory=dict, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape documented in the README (`qa ask --json`)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [asdict(c) for c in self.citations],
+            "passages": [
+                {
+                    "rank": h.rank,
+                    "document": h.passage.doc_id,
+                    "title": self.documents[h.passage.doc_id].title
+                    if h.passage.doc_id in self.documents
+                    else None,
+                    "page": h.passage.page_start,
+                    "page_end": h.passage.page_end,
+                    "start": h.passage.start,
+                    "end": h.passage.end,
+                    "text": h.passage.text,
+                    "score": round(h.score, 4),
+                    "passage_id": h.passage.passage_id,
+                }
+                for h in self.hits
+            ],
+        }

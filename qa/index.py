@@ -1,0 +1,441 @@
+"""The local passage store: FAISS vectors + passages + documents + manifest, built incrementally.
+
+Layout (every build writes a new version folder, then switches `CURRENT` atomically, so a
+killed build leaves the previous index untouched):
+
+    index/
+      CURRENT                 name of the live version folder
+      .lock                   held while a build runs
+      v-<time>-<rand>/
+        documents.jsonl       cleaned text and metadata per document
+        passages.jsonl        one passage per line, row i = FAISS id i
+        vectors.faiss         inner product over normalised vectors = cosine
+        manifest.json         written last: format, model, chunking, files and sizes
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import chunk_document
+from .documents import Document, Hit, Metadata, Passage
+from .embedding import Embedder
+from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
+from .ingest import Skipped, discover, fingerprint, read_document
+
+FORMAT_VERSION = 1
+CLEANING_VERSION = 1  # bump when cleaning or chunking output changes: forces re-embedding
+CURRENT = "CURRENT"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_passages: int = 0
+    total_passages: int = 0
+    rebuilt_because: str | None = None
+    seconds: float = 0.0
+    version: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+class LocalIndex:
+    """A loaded index version. Immutable: a rebuild produces a new one."""
+
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        documents: dict[str, Document],
+        passages: list[Passage],
+        vectors,
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.documents = documents
+        self.passages = passages
+        self.vectors = vectors  # a faiss index; row i is passages[i]
+
+    @property
+    def model(self) -> str:
+        return self.manifest["model"]
+
+    @property
+    def version(self) -> str:
+        return self.path.name
+
+    def search(self, query_vectors: np.ndarray, k: int) -> list[list[Hit]]:
+        """Top-k passages per query vector, best first."""
+        k = max(1, min(k, len(self.passages)))
+        if not self.passages:
+            return [[] for _ in range(len(query_vectors))]
+        scores, ids = self.vectors.search(np.ascontiguousarray(query_vectors, np.float32), k)
+        return [
+            [
+                Hit(self.passages[int(i)], float(s), rank)
+                for rank, (i, s) in enumerate(zip(row_ids, row_scores), start=1)
+                if i >= 0
+            ]
+            for row_ids, row_scores in zip(ids, scores)
+        ]
+
+    def reconstruct(self, rows: list[int]) -> np.ndarray:
+        if not rows:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]).astype(np.float32)
+
+
+# --- loading --------------------------------------------------------------------------
+
+REBUILD_HINT = "Rebuild it with `qa index --rebuild`."
+
+
+def current_version(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def index_exists(index_dir: Path) -> bool:
+    name = current_version(index_dir)
+    return bool(name) and (index_dir / name / "manifest.json").exists()
+
+
+def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex:
+    """Load the live version; damaged or incompatible indexes fail with a clear message."""
+    import faiss
+
+    name = current_version(index_dir)
+    if not name:
+        raise IndexMissing(f"No index in {index_dir}/. Build it with `qa index`.")
+    path = index_dir / name
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise IndexMissing(f"The index in {index_dir}/ is incomplete. {REBUILD_HINT}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise IndexIncompatible(f"{path}/manifest.json is damaged. {REBUILD_HINT}") from None
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexIncompatible(
+            f"The index in {index_dir}/ has format {manifest.get('format_version')!r}; this "
+            f"version of qa reads format {FORMAT_VERSION}. {REBUILD_HINT}"
+        )
+    if expected_model and manifest.get("model") != expected_model:
+        raise IndexIncompatible(
+            f"The index in {index_dir}/ was built with model {manifest.get('model')!r}, but "
+            f"the model setting is {expected_model!r}. Set QA_MODEL={manifest.get('model')} "
+            f"or rebuild with `qa index --rebuild`."
+        )
+    for fname, size in manifest.get("files", {}).items():
+        f = path / fname
+        if not f.exists() or f.stat().st_size != size:
+            raise IndexIncompatible(f"{f} is missing or damaged (size differs). {REBUILD_HINT}")
+    try:
+        documents = {}
+        for line in (path / "documents.jsonl").read_text(encoding="utf-8").splitlines():
+            d = json.loads(line)
+            d["meta"] = Metadata(**d["meta"])
+            d["page_starts"] = tuple(d["page_starts"])
+            d["page_labels"] = tuple(d["page_labels"])
+            documents[d["doc_id"]] = Document(**d)
+        passages = []
+        for line in (path / "passages.jsonl").read_text(encoding="utf-8").splitlines():
+            p = json.loads(line)
+            p["text"] = documents[p["doc_id"]].text[p["start"] : p["end"]]
+            passages.append(Passage(**p))
+        vectors = faiss.read_index(str(path / "vectors.faiss"))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        raise IndexIncompatible(
+            f"The index in {path} is damaged ({type(exc).__name__}: {str(exc)[:200]}). "
+            f"{REBUILD_HINT}"
+        ) from None
+    if vectors.ntotal != len(passages) or vectors.d != manifest.get("dimension"):
+        raise IndexIncompatible(
+            f"The index in {path} is inconsistent ({vectors.ntotal} vectors for "
+            f"{len(passages)} passages). {REBUILD_HINT}"
+        )
+    return LocalIndex(path, manifest, documents, passages, vectors)
+
+
+# --- building -------------------------------------------------------------------------
+
+
+class _Lock:
+    """An exclusive, non-blocking lock on index/.lock: a second builder is refused."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = index_dir / ".lock"
+
+    def __enter__(self) -> _Lock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = self.path.open("a+")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            raise IndexBusy(
+                f"Another process is updating the index in {self.path.parent}/; "
+                "wait for it to finish and try again."
+            ) from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def doc_id_for(path: Path, root: Path) -> str:
+    """Stable id: the path relative to the project root (absolute outside it)."""
+    path = path.resolve()
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _chunking_settings(embedder: Embedder, chunk_tokens: int, overlap: int) -> dict:
+    return {
+        "max_tokens": min(chunk_tokens, embedder.max_tokens),
+        "overlap": overlap,
+        "cleaning_version": CLEANING_VERSION,
+    }
+
+
+def update_index(
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    chunk_tokens: int = 200,
+    chunk_overlap: int = 1,
+    max_file_mb: float = 50.0,
+    max_pdf_pages: int = 2000,
+    rebuild: bool = False,
+    on_progress: Progress | None = None,
+) -> UpdateReport:
+    """Bring the index in line with the files under `paths`: embed only new or changed
+    documents, drop documents whose source file is gone, keep everything else."""
+    started = time.perf_counter()
+    root = index_dir.resolve().parent
+    chunking = _chunking_settings(embedder, chunk_tokens, chunk_overlap)
+    with _Lock(index_dir):
+        old, rebuilt_because = _reusable_index(index_dir, embedder, chunking, rebuild)
+        files, skipped = discover(paths)
+        report = UpdateReport(skipped=skipped, rebuilt_because=rebuilt_because)
+        keep: dict[str, tuple[Document, list[int]]] = {}  # doc -> rows in the old index
+        fresh: dict[str, tuple[Document, list[Passage]]] = {}
+        old_rows: dict[str, list[int]] = {}
+        if old:
+            for row, p in enumerate(old.passages):
+                old_rows.setdefault(p.doc_id, []).append(row)
+        seen: set[str] = set()
+        for path in files:
+            doc_id = doc_id_for(path, root)
+            if doc_id in seen:
+                continue
+            seen.add(doc_id)
+            previous = old.documents.get(doc_id) if old else None
+            try:
+                digest = fingerprint(path)
+                if previous and previous.sha256 == digest:
+                    keep[doc_id] = (previous, old_rows.get(doc_id, []))
+                    report.unchanged.append(doc_id)
+                    continue
+                doc = read_document(
+                    path, doc_id, digest, max_file_mb=max_file_mb, max_pdf_pages=max_pdf_pages
+                )
+            except (DocumentError, OSError) as exc:
+                reason = str(exc) if isinstance(exc, QAError) else f"{path.name}: {exc}"
+                if previous:  # nothing already indexed is lost
+                    keep[doc_id] = (previous, old_rows.get(doc_id, []))
+                    reason += " (the previously indexed version is kept)"
+                report.skipped.append(Skipped(str(path), reason))
+                continue
+            passages = chunk_document(
+                doc, chunking["max_tokens"], chunk_overlap, embedder.count_tokens
+            )
+            fresh[doc_id] = (doc, passages)
+            (report.updated if previous else report.added).append(doc_id)
+        if old:
+            for doc_id in old.documents:
+                if doc_id in seen or doc_id in keep:
+                    continue
+                if (root / doc_id).exists():  # not under the given paths: left as it is
+                    keep[doc_id] = (old.documents[doc_id], old_rows.get(doc_id, []))
+                else:
+                    report.removed.append(doc_id)
+
+        texts = [p.text for _, ps in fresh.values() for p in ps]
+        new_vectors = _embed(embedder, texts, on_progress)
+        documents: list[Document] = []
+        passages: list[Passage] = []
+        blocks: list[np.ndarray] = []
+        for doc, rows in keep.values():
+            documents.append(doc)
+            passages.extend(old.passages[r] for r in rows)  # type: ignore[union-attr]
+            blocks.append(old.reconstruct(rows))  # type: ignore[union-attr]
+        offset = 0
+        for doc, ps in fresh.values():
+            documents.append(doc)
+            passages.extend(ps)
+            blocks.append(new_vectors[offset : offset + len(ps)])
+            offset += len(ps)
+        vectors = (
+            np.vstack(blocks) if blocks else np.zeros((0, embedder.dimension), np.float32)
+        )
+        report = _finish(report, len(texts), len(passages), started)
+        if old and not report.changed and not rebuilt_because:
+            return replace(report, version=old.version)
+        version = _write_version(
+            index_dir, embedder, chunking, documents, passages, vectors
+        )
+        return replace(report, version=version)
+
+
+def _finish(report: UpdateReport, embedded: int, total: int, started: float) -> UpdateReport:
+    seconds = time.perf_counter() - started
+    return replace(report, embedded_passages=embedded, total_passages=total, seconds=seconds)
+
+
+def _reusable_index(
+    index_dir: Path, embedder: Embedder, chunking: dict, rebuild: bool
+) -> tuple[LocalIndex | None, str | None]:
+    """The current index if its vectors can be reused, else why a full rebuild happens."""
+    if not index_exists(index_dir):
+        return None, None
+    if rebuild:
+        return None, "--rebuild was asked for"
+    try:
+        old = load_index(index_dir)
+    except QAError as exc:
+        return None, f"the existing index could not be read ({exc})"
+    if old.model != embedder.name:
+        return None, f"the model changed from {old.model!r} to {embedder.name!r}"
+    if old.manifest.get("chunking") != chunking:
+        return None, "the chunking settings changed"
+    return old, None
+
+
+def _embed(embedder: Embedder, texts: list[str], on_progress: Progress | None) -> np.ndarray:
+    batch = 64
+    out = []
+    if on_progress:
+        on_progress(0, len(texts))
+    for i in range(0, len(texts), batch):
+        out.append(embedder.embed_passages(texts[i : i + batch]))
+        if on_progress:
+            on_progress(min(i + batch, len(texts)), len(texts))
+    if not out:
+        return np.zeros((0, embedder.dimension), dtype=np.float32)
+    return np.vstack(out)
+
+
+def _write_version(
+    index_dir: Path,
+    embedder: Embedder,
+    chunking: dict,
+    documents: list[Document],
+    passages: list[Passage],
+    vectors: np.ndarray,
+) -> str:
+    """Write a complete version folder, fsync it, then point CURRENT at it."""
+    import faiss
+
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = index_dir / f".tmp-{name}"
+    tmp.mkdir()
+    with (tmp / "documents.jsonl").open("w", encoding="utf-8") as f:
+        for d in documents:
+            f.write(json.dumps(asdict(d), ensure_ascii=False) + "\n")
+    with (tmp / "passages.jsonl").open("w", encoding="utf-8") as f:
+        for p in passages:
+            row = asdict(p)
+            del row["text"]  # it is documents[doc_id].text[start:end]
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    flat = faiss.IndexFlatIP(embedder.dimension)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(flat, str(tmp / "vectors.faiss"))
+    files = {f.name: f.stat().st_size for f in tmp.iterdir()}
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "chunking": chunking,
+        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.meta.title} for d in documents},
+        "passages": len(passages),
+        "files": files,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": _library_versions(),
+    }
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    _fsync_dir(tmp)
+    os.rename(tmp, index_dir / name)
+    pointer = index_dir / f".{CURRENT}.tmp"
+    with pointer.open("w", encoding="utf-8") as f:
+        f.write(name + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(pointer, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    _remove_old_versions(index_dir, keep={name})
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    for f in path.iterdir():
+        if f.is_file():
+            with f.open("rb") as fh:
+                os.fsync(fh.fileno())
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_old_versions(index_dir: Path, keep: set[str], spare: int = 1) -> None:
+    """Delete superseded versions and leftovers of killed builds, sparing the newest
+    `spare` old versions so a reader that is still loading one is not cut off."""
+    versions = sorted(
+        (p for p in index_dir.glob("v-*") if p.is_dir() and p.name not in keep),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for p in versions[spare:] + list(index_dir.glob(".tmp-v-*")):
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("qa", "faiss-cpu", "sentence-transformers", "pypdf"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
