@@ -71,6 +71,7 @@ class ExtractiveAnswerer:
                     date=doc.meta.date,
                     url=doc.meta.url,
                     page=doc.page_at(s.start),
+                    page_end=doc.page_at(s.end - 1),
                     quote=s.text,
                     start=s.start,
                     end=s.end,

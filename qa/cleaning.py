@@ -63,10 +63,13 @@ _BARE_URL = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
 _TERMINAL = ".!?:;\"'”’»)…"
 
 
-def _key(line: str) -> str:
-    """Compare header candidates ignoring digits, spacing, case and quote style."""
+def _key(line: str, digits: bool = False) -> str:
+    """Compare header candidates ignoring spacing, case, quote style and (unless `digits`)
+    the numbers in them."""
     line = unicodedata.normalize("NFKC", line).replace("’", "'").replace("‘", "'")
-    return re.sub(r"\s+", " ", re.sub(r"\d+", "#", line)).strip().casefold()
+    if not digits:
+        line = re.sub(r"\d+", "#", line)
+    return re.sub(r"\s+", " ", line).strip().casefold()
 
 
 def _title_key(line: str) -> str:
@@ -97,9 +100,11 @@ def _find_running_lines(
     pages: list[list[_Line]], title: str | None
 ) -> tuple[set[tuple[int, int]], dict[int, int]]:
     """Lines to drop as running headers/footers, and printed page numbers found in them."""
-    counts: Counter[str] = Counter()
+    counts: Counter[str] = Counter()  # numbers ignored: "Report, page 3" repeats
+    exact: Counter[str] = Counter()  # numbers kept: plain repeated lines
     for lines in pages:
         counts.update({_key(lines[i].text) for i in _edge_lines(lines)})
+        exact.update({_key(lines[i].text, digits=True) for i in _edge_lines(lines)})
     repeat = max(3, (len(pages) + 1) // 2) if len(pages) >= 3 else None
     title_k = _title_key(title) if title else ""
     drop: set[tuple[int, int]] = set()
@@ -118,7 +123,7 @@ def _find_running_lines(
             if number is not None:
                 drop.add((p, i))
                 numbers[p] = number
-            elif repeat and counts[_key(text)] >= repeat and len(text.strip()) < 120:
+            elif repeat and exact[_key(text, digits=True)] >= repeat and len(text.strip()) < 120:
                 drop.add((p, i))
     return drop, numbers
 

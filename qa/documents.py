@@ -85,7 +85,8 @@ class Citation:
     publisher: str | None
     date: str | None
     url: str | None
-    page: int
+    page: int  # page where the quote starts
+    page_end: int  # page where it ends (a sentence may run over a page break)
     quote: str
     start: int
     end: int

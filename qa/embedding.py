@@ -46,7 +46,10 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(name)
-        dim = self._model.get_sentence_embedding_dimension()
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
+            self._model, "get_sentence_embedding_dimension"
+        )
+        dim = get_dim()
         if not dim:
             raise ModelError(f"Model {name!r} does not report an embedding dimension.")
         self.dimension = int(dim)
@@ -91,12 +94,16 @@ def resolve_model_path(name: str) -> str:
 @lru_cache(maxsize=4)
 def _load_sentence_transformer(name: str):
     path = resolve_model_path(name)
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no weight-loading bars
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     if Path(path).exists():
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local model needs no network
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     try:
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.disable_progress_bar()
         return SentenceTransformer(path, device="cpu")
     except Exception as exc:  # the library raises OSError, ValueError, HTTP errors...
         raise ModelError(

@@ -93,6 +93,11 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
+    # Short texts often fit several Latin code pages equally; prefer the commonest one,
+    # Windows-1252, unless it reads clearly worse.
+    western = from_bytes(data, cp_isolation=["cp1252"]).best()
+    if western is not None and (best is None or western.chaos <= best.chaos + 0.1):
+        best = western
     if best is None:
         raise UnreadableFile(
             f"{name}: the text encoding could not be recognised; re-save the file as UTF-8."

@@ -1,0 +1,179 @@
+"""`qa` command line: parse arguments, call the library API, print. No pipeline logic here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .config import Settings
+from .errors import BadQuestion, QAError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="qa",
+        description="Ask questions of a document collection; every answer cites its sources.",
+    )
+    p.add_argument("--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)")
+    p.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
+    sub = p.add_subparsers(dest="command")
+
+    ix = sub.add_parser("index", help="build or update the index", description=cmd_index.__doc__,
+                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ix.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
+    ix.add_argument("--rebuild", action="store_true", help="re-embed everything")
+    ix.set_defaults(func=cmd_index)
+
+    ask = sub.add_parser("ask", help="answer a question with citations", description=cmd_ask.__doc__,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ask.add_argument("question", nargs="?", help="the question (omit to read stdin, one per line)")
+    ask.add_argument("--k", type=int, help="passages to retrieve (default 5)")
+    ask.add_argument("--json", action="store_true", help="print the structured answer as JSON")
+    ask.set_defaults(func=cmd_ask)
+
+    serve = sub.add_parser("serve", help="start the web app", description=cmd_serve.__doc__)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.set_defaults(func=cmd_serve)
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(index_dir=args.index_dir, model=args.model)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    """Build or update the index from corpus/ (default) or the given files and folders.
+
+    Only new or changed documents are embedded; documents whose file is gone are removed.
+
+    example:  qa index                 # corpus/
+              qa index ~/reports/x.pdf
+    """
+    from .api import QA
+
+    qa = QA(_settings(args))
+    print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
+    report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=_progress_bar())
+    if report.rebuilt_because:
+        print(f"Rebuilt from scratch: {report.rebuilt_because}.")
+    for label, items in (("added", report.added), ("updated", report.updated),
+                         ("removed", report.removed)):  # fmt: skip
+        for item in items:
+            print(f"{label:>9}  {item}")
+    for s in report.skipped:
+        print(f"{'skipped':>9}  {s.path}: {s.reason}")
+    print(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} "
+        f"removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.embedded_passages} passages embedded, {report.total_passages} in the index "
+        f"({report.seconds:.1f} s)."
+    )
+    return 0
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total:
+            bar = tqdm(total=total, unit="passage", desc="Embedding", file=sys.stderr)
+        if bar is not None:
+            bar.n = done
+            bar.refresh()
+            if done >= total:
+                bar.close()
+
+    return update
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Answer a question from the indexed documents, citing each quoted sentence.
+
+    With no QUESTION, reads questions from standard input, one per line (the model loads
+    once); with --json prints one JSON object per line.
+
+    example:  qa ask "What did Sweden pledge?" --json
+    """
+    from .api import QA
+
+    qa = QA(_settings(args))
+    if args.question is not None:
+        answer = qa.ask(args.question, args.k)
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json
+              else format_answer(answer))  # fmt: skip
+        return 0
+    status = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = qa.ask(line, args.k)
+        except BadQuestion as exc:  # one bad line does not end the batch
+            status = 1
+            if args.json:
+                print(json.dumps({"question": line.strip(), "error": str(exc)}, ensure_ascii=False))
+            else:
+                print(f"Q: {line.strip()[:200]}\nError: {exc}\n")
+            continue
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(f"Q: {answer.question}\n{format_answer(answer)}\n", flush=True)
+    return status
+
+
+def format_answer(answer) -> str:
+    lines = [answer.answer, ""]
+    if answer.abstained:
+        lines.append("Closest passages:")
+        for h in answer.to_dict()["passages"][:3]:
+            snippet = " ".join(h["text"].split())[:240]
+            lines.append(f"  - {h['title']}, p. {h['page']} (score {h['score']:.2f}): {snippet}…")
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {reference(c)}")
+        lines.append(f"    “{c.quote}”")
+    return "\n".join(lines).rstrip()
+
+
+def reference(c) -> str:
+    """Title — publisher, date, p. N, URL: the form a briefing footnote takes."""
+    parts = [c.title]
+    parts += [x for x in (c.publisher, c.date) if x]
+    parts.append(f"p. {c.page}" if c.page == c.page_end else f"pp. {c.page}–{c.page_end}")
+    if c.url:
+        parts.append(c.url)
+    return ", ".join(parts)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the web app (builds the index first if there is none)."""
+    from .app import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Shared fixtures: the real model (loaded once per session), real indexes, real PDFs."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.api import QA
+from qa.config import Settings
+from qa.embedding import get_embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default model, loaded once for the whole session."""
+    return get_embedder(Settings().model)
+
+
+class CountingEmbedder:
+    """The real embedder, counting the passages it is asked to embed."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.dimension, self.max_tokens = inner.name, inner.dimension, inner.max_tokens
+        self.embedded: list[str] = []
+
+    def embed_passages(self, texts):
+        self.embedded.extend(texts)
+        return self.inner.embed_passages(texts)
+
+    def embed_queries(self, texts) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+
+def make_qa(root: Path, embedder, docs: dict[str, str | bytes] | None = None, **settings) -> QA:
+    """A project folder under `root` with `corpus/` (the given files, or a copy of the real
+    corpus) and an index dir; returns a QA over it (the index is not built yet)."""
+    corpus = root / "corpus"
+    if docs is None:
+        shutil.copytree(CORPUS, corpus)
+    else:
+        corpus.mkdir(parents=True)
+        for name, content in docs.items():
+            path = corpus / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+    s = Settings(corpus_dir=corpus, index_dir=root / "index", **settings)
+    return QA(s, embedder=embedder)
+
+
+@pytest.fixture(scope="session")
+def corpus_qa(tmp_path_factory, embedder) -> QA:
+    """The shipped corpus, indexed once for the session."""
+    qa = make_qa(tmp_path_factory.mktemp("corpus-project"), embedder)
+    qa.build()
+    return qa
+
+
+def write_pdf(path: Path, pages: list[str], *, title: str | None = None, password: str | None = None,
+              header: str | None = None) -> Path:  # fmt: skip
+    """A real PDF with the given text on each page (DejaVu font, so any Unicode works).
+    With `header`, every page gets a running header and its page number in the footer."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if font.exists():
+        pdf.add_font("DejaVu", "", str(font))
+        pdf.set_font("DejaVu", size=11)
+    else:  # core font: Latin-1 text only
+        pdf.set_font("helvetica", size=11)
+    if title:
+        pdf.set_title(title)
+    if password is not None:
+        pdf.set_encryption(owner_password="owner-secret", user_password=password)
+    for n, text in enumerate(pages, start=1):
+        pdf.set_auto_page_break(True, margin=25)
+        pdf.add_page()
+        if header:
+            pdf.cell(0, 8, header, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, text)
+        if header:
+            pdf.set_auto_page_break(False)
+            pdf.set_y(-20)
+            pdf.cell(0, 8, str(n), align="C")
+    pdf.output(str(path))
+    return path

@@ -1,0 +1,128 @@
+"""Cleaning fixes extraction artifacts and keeps a map back to the raw text and its pages."""
+
+from qa.cleaning import clean
+from qa.chunking import chunk_document
+from qa.documents import Document, Metadata
+from qa.sentences import split_sentences
+
+TITLE = "Making the Glass Half Full"
+
+
+def test_every_clean_character_maps_back_to_the_raw_character_it_came_from():
+    raw = "Alpha beta.\n\nGamma   delta\u2003epsilon.\fZeta eta."
+    c = clean(raw)
+    assert len(c.offsets) == len(c.text)
+    for i, ch in enumerate(c.text):
+        if ch.isalnum():
+            assert raw[c.offsets[i]] == ch
+
+
+def test_line_end_hyphenation_is_joined_only_when_the_whole_word_occurs_elsewhere():
+    raw = (
+        "The implementation matters. Its im-\nplementation is slow and co-\nchaired by two "
+        "people who are half-\nhearted."
+    )
+    text = clean(raw).text
+    assert "Its implementation is slow" in text
+    assert "co-chaired" in text
+    assert "half-hearted" in text
+
+
+def test_hard_wrapped_lines_are_unwrapped_but_list_items_stay_on_their_own_lines():
+    raw = "The agreements promise\ncontinued help and\ntraining.\n\n• first item,\n• second item."
+    text = clean(raw).text
+    assert "The agreements promise continued help and training." in text
+    assert "\n• second item." in text
+
+
+def test_running_header_glued_to_page_number_is_removed_and_names_the_page():
+    raw = (
+        "First page text that ends here.\f"
+        "Second page text.\f"
+        f"8{TITLE}  \n\nthe policy continues on this page."
+    )
+    c = clean(raw, title=TITLE)
+    assert TITLE not in c.text
+    assert c.page_labels[-1] == 8
+    # the pages before are numbered back from the printed number
+    assert c.page_labels[0] == 6
+
+
+def test_repeated_headers_and_page_number_footers_are_removed():
+    pages = [f"Security Review 2024\nBody of page {n} says something.\n{n}" for n in range(1, 5)]
+    c = clean("\f".join(pages))
+    assert "Security Review" not in c.text
+    assert c.text.count("Body of page") == 4
+    assert c.page_labels == (1, 2, 3, 4)
+
+
+def test_bare_url_lines_that_repeat_a_link_are_dropped_but_urls_in_text_are_kept():
+    raw = (
+        "A claim.1\n\n1 Source, https://example.org/a/b.\n\n"
+        "https://example.org/a/b\nhttps://example.org/a/b\n\nNext paragraph."
+    )
+    text = clean(raw).text
+    assert text.count("https://example.org/a/b") == 1
+
+
+def test_a_sentence_interrupted_by_footnotes_and_a_page_break_is_rejoined():
+    raw = (
+        "Sweden pledged EUR 6.5 billion. Norway is providing\n\n"
+        "3\u2003  “The Kyiv Security Compact,” Official website, 2022\n"
+        "https://www.president.gov.ua/x.pdf\n\n"
+        "https://www.president.gov.ua/x.pdf\n"
+        "\f approximately EUR 6.4 billion for 2023–2027."
+    )
+    c = clean(raw)
+    assert "Norway is providing approximately EUR 6.4 billion for 2023–2027." in c.text
+    # the footnote is kept, after the body, and still belongs to page 1
+    note = c.text.index("The Kyiv Security Compact")
+    assert note > c.text.index("2023–2027")
+    doc = _doc(c)
+    assert doc.page_at(note) == 1
+    assert doc.page_at(c.text.index("approximately")) == 2
+
+
+def test_control_characters_and_compatibility_forms_are_normalised():
+    raw = "Of\ufb01cial\x00 text\x07 with\u00a0spaces and ＡＢＣ."
+    assert clean(raw).text == "Official text with spaces and ABC."
+
+
+def test_sentences_split_in_english_and_vietnamese_without_breaking_abbreviations():
+    text = "Mr. Smith met U.S. officials. Then he left! Ukraine đã ký thỏa thuận. Đây là bước đầu."
+    got = [text[a:b] for a, b in split_sentences(text)]
+    assert got == [
+        "Mr. Smith met U.S. officials.",
+        "Then he left!",
+        "Ukraine đã ký thỏa thuận.",
+        "Đây là bước đầu.",
+    ]
+
+
+def _doc(c) -> Document:
+    return Document("d", "d", "0", Metadata("d"), c.text, c.page_starts, c.page_labels)
+
+
+def test_chunks_are_exact_slices_within_the_budget_and_overlap_by_one_sentence():
+    sentences = [f"Sentence number {i} talks about topic {i % 7} at some length here." for i in range(60)]
+    c = clean(" ".join(sentences))
+    doc = _doc(c)
+    passages = chunk_document(doc, max_tokens=60, overlap=1)
+    assert len(passages) > 5
+    for p in passages:
+        assert doc.text[p.start : p.end] == p.text
+        assert len(p.text.split()) * 1.3 <= 60 + 1
+    for a, b in zip(passages, passages[1:]):
+        assert b.start < a.end  # one sentence of overlap
+    covered = set()
+    for p in passages:
+        covered.update(range(p.start, p.end))
+    assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace())
+
+
+def test_a_sentence_longer_than_the_budget_is_cut_at_word_boundaries():
+    text = " ".join(f"word{i}" for i in range(500))
+    doc = _doc(clean(text))
+    passages = chunk_document(doc, max_tokens=50, overlap=0)
+    assert len(passages) > 5
+    assert " ".join(p.text for p in passages) == text

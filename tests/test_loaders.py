@@ -1,0 +1,129 @@
+"""Loaders turn real files into text with pages, and refuse bad files with a clear message."""
+
+from pathlib import Path
+
+import pytest
+
+from conftest import write_pdf
+from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
+from qa.ingest import discover, read_document
+from qa.loaders import load
+
+
+def test_pdf_pages_are_kept_and_every_passage_knows_its_page(tmp_path):
+    pages = [
+        "Page one is about the Kyiv Security Compact of September 2022.",
+        "Page two says Sweden pledged EUR 6.5 billion over 2024-2026.",
+        "Page three says Norway is providing EUR 6.4 billion over 2023-2027.",
+    ]
+    pdf = write_pdf(tmp_path / "report.pdf", pages, title="A Test Report")
+    doc = read_document(pdf, "report.pdf")
+    assert doc.meta.title == "A Test Report"
+    for n, marker in enumerate(["Kyiv Security Compact", "Sweden pledged", "Norway is providing"], 1):
+        assert doc.page_at(doc.text.index(marker)) == n
+
+
+def test_printed_page_numbers_and_running_headers_of_a_pdf_are_not_in_the_text(tmp_path):
+    pages = [f"Body text of page {n} about security agreements." for n in range(1, 5)]
+    pdf = write_pdf(tmp_path / "h.pdf", pages, header="Quarterly Security Review")
+    doc = read_document(pdf, "h.pdf")
+    assert "Quarterly Security Review" not in doc.text
+    assert [doc.page_at(doc.text.index(f"page {n} about")) for n in range(1, 5)] == [1, 2, 3, 4]
+
+
+def _image_only_pdf(path: Path) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 100, 60, style="F")
+    pdf.output(str(path))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, make, error, words",
+    [
+        ("empty.txt", lambda p: p.write_bytes(b""), EmptyDocument, "empty"),
+        ("blank.md", lambda p: p.write_text("   \n\n  "), EmptyDocument, "empty"),
+        ("sheet.xlsx", lambda p: p.write_bytes(b"PK\x03\x04data"), UnsupportedFile, "not supported"),
+        ("binary.txt", lambda p: p.write_bytes(bytes(range(256)) * 8), UnreadableFile, "binary"),
+        ("corrupt.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj garbage"), UnreadableFile, "damaged"),
+        ("fake.pdf", lambda p: p.write_text("just text"), UnreadableFile, "not a PDF"),
+        ("locked.pdf", lambda p: write_pdf(p, ["secret text"], password="pw"), UnreadableFile, "password"),
+        ("scan.pdf", _image_only_pdf, EmptyDocument, "OCR"),
+    ],
+)
+def test_bad_files_are_refused_with_a_message_that_says_what_to_do(tmp_path, name, make, error, words):
+    path = tmp_path / name
+    make(path)
+    with pytest.raises(error) as info:
+        read_document(path, name)
+    assert name in str(info.value) and words in str(info.value)
+
+
+def test_truncated_pdf_is_refused_as_damaged(tmp_path):
+    good = write_pdf(tmp_path / "good.pdf", ["Some text on a page."] * 3)
+    bad = tmp_path / "truncated.pdf"
+    bad.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 3])
+    with pytest.raises((UnreadableFile, EmptyDocument)) as info:
+        read_document(bad, "truncated.pdf")
+    assert "truncated.pdf" in str(info.value)
+
+
+def test_pdf_with_an_empty_user_password_opens(tmp_path):
+    pdf = write_pdf(tmp_path / "open.pdf", ["Readable without a password."], password="")
+    assert "Readable without a password." in read_document(pdf, "open.pdf").text
+
+
+def test_text_encodings_are_detected_and_reported(tmp_path):
+    (tmp_path / "bom.txt").write_bytes("\ufeffKyiv signed the agreement.".encode("utf-8"))
+    (tmp_path / "u16.txt").write_text("Thỏa thuận an ninh song phương.", encoding="utf-16")
+    (tmp_path / "win.txt").write_bytes(
+        "The minister’s “security” pledge – café crème déjà vu – was signed.".encode("cp1252")
+    )
+    assert load(tmp_path / "bom.txt").text == "Kyiv signed the agreement."
+    assert load(tmp_path / "u16.txt").text == "Thỏa thuận an ninh song phương."
+    win = load(tmp_path / "win.txt")
+    assert "“security”" in win.text and "déjà vu" in win.text
+    assert win.encoding and win.encoding.lower().replace("_", "") in {"cp1252", "windows1252"}
+
+
+def test_html_loses_scripts_and_markup_but_keeps_title_and_text(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        "<html lang='en'><head><title>Pact signed</title><script>alert('x')</script></head>"
+        "<body><h1>Pact</h1><p>Denmark signed &amp; Italy plans to.</p></body></html>"
+    )
+    doc = read_document(page, "page.html")
+    assert doc.meta.title == "Pact signed" and doc.meta.language == "en"
+    assert "alert" not in doc.text and "Denmark signed & Italy plans to." in doc.text
+
+
+def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tmp_path):
+    md = tmp_path / "note.md"
+    md.write_text("# Briefing note\n\nSee [the DW article](https://dw.com/x) on **21** agreements.\n")
+    doc = read_document(md, "note.md")
+    assert doc.meta.title == "Briefing note"
+    assert "See the DW article on 21 agreements." in doc.text
+
+
+def test_sidecar_metadata_wins_and_a_file_without_one_gets_a_title_from_its_name(tmp_path):
+    (tmp_path / "my_report-2024.txt").write_text("Text of the report.")
+    (tmp_path / "other.txt").write_text("Other text.")
+    (tmp_path / "other.meta.json").write_text('{"title": "Other", "publisher": "DW", "date": "2024-07"}')
+    assert read_document(tmp_path / "my_report-2024.txt", "a").meta.title == "My report 2024"
+    meta = read_document(tmp_path / "other.txt", "b").meta
+    assert (meta.title, meta.publisher, meta.date) == ("Other", "DW", "2024-07")
+
+
+def test_discover_skips_unsupported_files_with_a_reason_and_ignores_sidecars(tmp_path):
+    (tmp_path / "a.txt").write_text("x")
+    (tmp_path / "a.meta.json").write_text("{}")
+    (tmp_path / "b.docx").write_bytes(b"x")
+    (tmp_path / ".hidden.txt").write_text("x")
+    found, skipped = discover([tmp_path, tmp_path / "missing"])
+    assert [p.name for p in found] == ["a.txt"]
+    reasons = {Path(s.path).name: s.reason for s in skipped}
+    assert "unsupported file type .docx" in reasons["b.docx"]
+    assert reasons["missing"] == "no such file or folder"
