@@ -7,13 +7,14 @@ closest passages are still returned for the reader to judge.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from .documents import Answer, Citation, Document, Hit
 from .embedding import Embedder
 from .sentences import split_sentences
-from .text import content_terms, named_terms
+from .text import content_terms, expected_answer_kind, has_answer_kind, named_terms
 
 ABSTAIN_MESSAGE = "The documents do not answer this."
 
@@ -21,17 +22,26 @@ ABSTAIN_MESSAGE = "The documents do not answer this."
 # question's content terms that a sentence contains rewards the sentence that names what
 # was asked (a country, a number) over one that is merely on topic.
 W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
+# A question that asks "how much" or "when" is answered by a sentence with a figure or date.
+W_KIND = 0.15
 # A further sentence joins the answer only when it scores close to the best one and covers
 # question terms that the sentences already chosen do not (multi-part questions); a little
 # less close when the term it adds is a name or figure the question asks about.
 CLOSE_TO_BEST = 0.8
+# Names and figures in the question (Norway, 2024) are what it is about: a sentence that
+# lacks them rarely answers it, so they count double in the overlap.
+NAME_WEIGHT = 2.0
+# ...and a runner-up must add at least this share of the question's term weight.
+MIN_NEW_WEIGHT = 0.2
 CLOSE_TO_BEST_FOR_NAMES = 0.6
 
 
 class Answerer(Protocol):
     """Turns hits into an Answer; the extractive answerer is the default implementation."""
 
-    def __call__(self, question: str, hits: list[Hit], documents: dict[str, Document]) -> Answer: ...
+    def __call__(
+        self, question: str, hits: list[Hit], documents: dict[str, Document]
+    ) -> Answer: ...
 
 
 @dataclass(frozen=True)
@@ -45,17 +55,41 @@ class _Sentence:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, embedder: Embedder, min_score: float, max_sentences: int = 3) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        min_score: float,
+        max_sentences: int = 3,
+        idf: dict[str, float] | None = None,
+    ) -> None:
         self.embedder = embedder
         self.min_score = min_score
         self.max_sentences = max_sentences
+        self.idf = idf or {}
+        # a term the corpus never uses weighs as much as the rarest one it does
+        self.unseen_idf = max(self.idf.values(), default=1.0)
+
+    def _term_weights(self, question: str) -> dict[str, float]:
+        """IDF of each content term of the question, doubled for names and figures."""
+        names = named_terms(question)
+        return {
+            t: self.idf.get(t, self.unseen_idf) * (NAME_WEIGHT if t in names else 1.0)
+            for t in content_terms(question)
+        }
 
     def __call__(self, question: str, hits: list[Hit], documents: dict[str, Document]) -> Answer:
         metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
-        if not hits or hits[0].score < self.min_score:
+        if not hits or max(h.score for h in hits) < self.min_score:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         sentences = self._score(question, _candidate_sentences(hits))
-        chosen = _select(sentences, named_terms(question), self.max_sentences)
+        weights = self._term_weights(question)
+        total = sum(weights.values()) or 1.0
+        chosen = _select(
+            sentences,
+            named_terms(question),
+            self.max_sentences,
+            lambda terms: sum(weights.get(t, 0.0) for t in terms) / total,
+        )
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         citations = []
@@ -88,12 +122,17 @@ class ExtractiveAnswerer:
         q = self.embedder.embed_queries([question])[0]
         vecs = self.embedder.embed_passages([s.text for s in sentences])
         cosines = vecs @ q
-        q_terms = content_terms(question)
+        weight = self._term_weights(question)
+        q_terms = set(weight)
+        q_weight = sum(weight.values())
+        kind = expected_answer_kind(question)
         scored = []
-        for s, cos in zip(sentences, cosines):
+        for s, cos in zip(sentences, cosines, strict=True):
             terms = frozenset(content_terms(s.text) & q_terms)
-            overlap = len(terms) / len(q_terms) if q_terms else 0.0
+            overlap = sum(weight[t] for t in terms) / q_weight if q_weight else 0.0
             score = W_COSINE * float(cos) + W_OVERLAP * overlap + W_PASSAGE * s.hit.score
+            if has_answer_kind(s.text, kind):
+                score += W_KIND
             scored.append(_Sentence(s.hit, s.start, s.end, s.text, score, terms))
         return scored
 
@@ -115,7 +154,12 @@ def _candidate_sentences(hits: list[Hit]) -> list[_Sentence]:
     return out
 
 
-def _select(sentences: list[_Sentence], names: set[str], limit: int) -> list[_Sentence]:
+def _select(
+    sentences: list[_Sentence],
+    names: set[str],
+    limit: int,
+    weight_of: Callable[[set[str]], float],
+) -> list[_Sentence]:
     """The best sentence; then, for each name or figure of the question that it leaves out,
     the best sentence that has it; then close runners-up that add other question terms."""
     if not sentences:
@@ -124,7 +168,9 @@ def _select(sentences: list[_Sentence], names: set[str], limit: int) -> list[_Se
     best = ranked[0]
     chosen = [best]
     covered = set(best.terms)
-    for name in sorted(names - covered):
+    for name in sorted(names - covered, key=lambda n: -weight_of({n})):
+        if weight_of({name}) < MIN_NEW_WEIGHT:
+            continue  # a name found everywhere ("Ukraine") does not make a part of its own
         s = next((s for s in ranked if name in s.terms), None)
         if s and len(chosen) < limit and s.score >= CLOSE_TO_BEST_FOR_NAMES * best.score:
             if not _overlaps(s, chosen):
@@ -133,7 +179,7 @@ def _select(sentences: list[_Sentence], names: set[str], limit: int) -> list[_Se
     for s in ranked[1:]:
         if len(chosen) >= limit or s.score < CLOSE_TO_BEST * best.score:
             break
-        if s.terms - covered and not _overlaps(s, chosen):
+        if weight_of(s.terms - covered) >= MIN_NEW_WEIGHT and not _overlaps(s, chosen):
             chosen.append(s)
             covered |= s.terms
     return sorted(chosen, key=lambda s: -s.score)

@@ -1,8 +1,8 @@
 """The library API that the CLI and the app call: build the index, ask questions.
 
-    qa = QA(Settings.from_env())
-    qa.ensure_index()                  # builds from corpus/ on first use
-    answer = qa.ask("What did Sweden pledge?")
+qa = QA(Settings.from_env())
+qa.ensure_index()                  # builds from corpus/ on first use
+answer = qa.ask("What did Sweden pledge?")
 """
 
 from __future__ import annotations
@@ -15,7 +15,15 @@ from .config import Settings
 from .documents import Answer, Document
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion, IndexMissing
-from .index import LocalIndex, Progress, UpdateReport, current_version, index_exists, load_index, update_index
+from .index import (
+    LocalIndex,
+    Progress,
+    UpdateReport,
+    current_version,
+    index_exists,
+    load_index,
+    update_index,
+)
 from .retrieval import retrieve
 
 # Abstention thresholds on the best passage's cosine similarity, per model: cosine scales
@@ -47,7 +55,11 @@ class QA:
     # --- index ---
 
     def build(
-        self, paths: list[Path] | None = None, *, rebuild: bool = False, on_progress: Progress | None = None
+        self,
+        paths: list[Path] | None = None,
+        *,
+        rebuild: bool = False,
+        on_progress: Progress | None = None,
     ) -> UpdateReport:
         s = self.settings
         report = update_index(
@@ -100,7 +112,9 @@ class QA:
         min_score = self.settings.min_score
         if min_score is None:
             min_score = default_min_score(self.embedder.name)
-        answerer = ExtractiveAnswerer(self.embedder, min_score, self.settings.max_answer_sentences)
+        answerer = ExtractiveAnswerer(
+            self.embedder, min_score, self.settings.max_answer_sentences, index.term_idf
+        )
         return answerer(question, hits, index.documents)
 
     def check_question(self, question: str) -> str:

@@ -81,7 +81,7 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
             f"{ref}, p. {c.page}{link}</div>"
             f'<div class="ctx">{"…" if a > context_chars else ""}{html.escape(before)}'
             f"<mark>{html.escape(c.quote)}</mark>{html.escape(after)}"
-            f'{"…" if b + context_chars < len(p.text) else ""}</div></div>'
+            f"{'…' if b + context_chars < len(p.text) else ''}</div></div>"
         )
     out.append("</div>")
     return "".join(out)

@@ -150,9 +150,7 @@ def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
 def _repeated_urls(para: list[_Line], squeezed_raw: str) -> bool:
     """A block of bare URL lines each written elsewhere too: link annotations that PDF
     extraction appends to a page, or plain duplicates."""
-    return all(
-        _BARE_URL.match(ln.text) and squeezed_raw.count(ln.text.strip()) >= 2 for ln in para
-    )
+    return all(_BARE_URL.match(ln.text) and squeezed_raw.count(ln.text.strip()) >= 2 for ln in para)
 
 
 # --- character-level fixes ------------------------------------------------------------
@@ -247,7 +245,11 @@ def clean(raw: str, title: str | None = None) -> CleanText:
             continue
         if out_text:
             tail = "".join(out_text[-1:]).rstrip()
-            sep = " " if tail and tail[-1] not in _TERMINAL and text.lstrip()[:1].islower() else "\n\n"
+            sep = (
+                " "
+                if tail and tail[-1] not in _TERMINAL and text.lstrip()[:1].islower()
+                else "\n\n"
+            )
             out_text.append(sep)
             out_offs.extend([offs[0]] * len(sep))
         out_text.append(text)

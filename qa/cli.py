@@ -28,28 +28,33 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)"
+    )
+    common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
     p = argparse.ArgumentParser(
         prog="qa",
         description="Ask questions of a document collection; every answer cites its sources.",
     )
-    p.add_argument("--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)")
-    p.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
     sub = p.add_subparsers(dest="command")
 
-    ix = sub.add_parser("index", help="build or update the index", description=cmd_index.__doc__,
+    ix = sub.add_parser("index", parents=[common], help="build or update the index", description=cmd_index.__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ix.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     ix.add_argument("--rebuild", action="store_true", help="re-embed everything")
     ix.set_defaults(func=cmd_index)
 
-    ask = sub.add_parser("ask", help="answer a question with citations", description=cmd_ask.__doc__,
+    ask = sub.add_parser("ask", parents=[common], help="answer a question with citations", description=cmd_ask.__doc__,
                          formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ask.add_argument("question", nargs="?", help="the question (omit to read stdin, one per line)")
     ask.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the structured answer as JSON")
     ask.set_defaults(func=cmd_ask)
 
-    serve = sub.add_parser("serve", help="start the web app", description=cmd_serve.__doc__)
+    serve = sub.add_parser(
+        "serve", parents=[common], help="start the web app", description=cmd_serve.__doc__
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     serve.set_defaults(func=cmd_serve)

@@ -46,8 +46,9 @@ class SentenceTransformerEmbedder:
         self.name = name
         self.batch_size = batch_size
         self._model = _load_sentence_transformer(name)
-        get_dim = getattr(self._model, "get_embedding_dimension", None) or getattr(
-            self._model, "get_sentence_embedding_dimension"
+        get_dim = (
+            getattr(self._model, "get_embedding_dimension", None)
+            or self._model.get_sentence_embedding_dimension
         )
         dim = get_dim()
         if not dim:

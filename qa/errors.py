@@ -1,16 +1,16 @@
 """Errors the user can act on: each message says what happened and what to do next.
 
-    QAError                  base: catch this one
-    ├── DocumentError        a source file cannot be turned into text
-    │   ├── UnsupportedFile  unknown suffix
-    │   ├── EmptyDocument    no text (empty file, image-only PDF)
-    │   └── UnreadableFile   corrupt, encrypted, binary or undecodable
-    ├── IndexError_          the index is missing, damaged or built differently
-    │   ├── IndexMissing
-    │   └── IndexIncompatible
-    ├── IndexBusy            another process is updating the index
-    ├── BadQuestion          empty or over-long question
-    └── ModelError           the embedding model cannot be loaded
+QAError                  base: catch this one
+├── DocumentError        a source file cannot be turned into text
+│   ├── UnsupportedFile  unknown suffix
+│   ├── EmptyDocument    no text (empty file, image-only PDF)
+│   └── UnreadableFile   corrupt, encrypted, binary or undecodable
+├── IndexError_          the index is missing, damaged or built differently
+│   ├── IndexMissing
+│   └── IndexIncompatible
+├── IndexBusy            another process is updating the index
+├── BadQuestion          empty or over-long question
+└── ModelError           the embedding model cannot be loaded
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ killed build leaves the previous index untouched):
         documents.jsonl       cleaned text and metadata per document
         passages.jsonl        one passage per line, row i = FAISS id i
         vectors.faiss         inner product over normalised vectors = cosine
+        lexical/              BM25 over the same passages (bm25s files)
         manifest.json         written last: format, model, chunking, files and sizes
 """
 
@@ -22,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +33,8 @@ from .documents import Document, Hit, Metadata, Passage
 from .embedding import Embedder
 from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
 from .ingest import Skipped, discover, fingerprint, read_document
+from .lexical import LexicalIndex
+from .text import inverse_document_frequency
 
 FORMAT_VERSION = 1
 CLEANING_VERSION = 1  # bump when cleaning or chunking output changes: forces re-embedding
@@ -66,12 +70,18 @@ class LocalIndex:
         documents: dict[str, Document],
         passages: list[Passage],
         vectors,
+        lexical: LexicalIndex,
     ) -> None:
         self.path = path
         self.manifest = manifest
         self.documents = documents
         self.passages = passages
         self.vectors = vectors  # a faiss index; row i is passages[i]
+        self.lexical = lexical  # BM25; row i is passages[i]
+
+    @cached_property
+    def term_idf(self) -> dict[str, float]:
+        return inverse_document_frequency([p.text for p in self.passages])
 
     @property
     def model(self) -> str:
@@ -81,19 +91,24 @@ class LocalIndex:
     def version(self) -> str:
         return self.path.name
 
-    def search(self, query_vectors: np.ndarray, k: int) -> list[list[Hit]]:
-        """Top-k passages per query vector, best first."""
-        k = max(1, min(k, len(self.passages)))
+    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(row, cosine) of the k nearest passages, best first."""
         if not self.passages:
-            return [[] for _ in range(len(query_vectors))]
-        scores, ids = self.vectors.search(np.ascontiguousarray(query_vectors, np.float32), k)
+            return []
+        k = max(1, min(k, len(self.passages)))
+        query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
+        scores, ids = self.vectors.search(query, k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def lexical_search(self, question: str, k: int) -> list[tuple[int, float]]:
+        return self.lexical.search(question, k)
+
+    def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]:
+        """Hits for given rows, in that order, scored by cosine with the query."""
+        cosines = self.reconstruct(rows) @ query_vector if rows else []
         return [
-            [
-                Hit(self.passages[int(i)], float(s), rank)
-                for rank, (i, s) in enumerate(zip(row_ids, row_scores), start=1)
-                if i >= 0
-            ]
-            for row_ids, row_scores in zip(ids, scores)
+            Hit(self.passages[r], float(c), rank)
+            for rank, (r, c) in enumerate(zip(rows, cosines, strict=True), start=1)
         ]
 
     def reconstruct(self, rows: list[int]) -> np.ndarray:
@@ -162,6 +177,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
             p["text"] = documents[p["doc_id"]].text[p["start"] : p["end"]]
             passages.append(Passage(**p))
         vectors = faiss.read_index(str(path / "vectors.faiss"))
+        lexical = LexicalIndex.load(path / "lexical", len(passages))
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexIncompatible(
             f"The index in {path} is damaged ({type(exc).__name__}: {str(exc)[:200]}). "
@@ -172,7 +188,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
             f"The index in {path} is inconsistent ({vectors.ntotal} vectors for "
             f"{len(passages)} passages). {REBUILD_HINT}"
         )
-    return LocalIndex(path, manifest, documents, passages, vectors)
+    return LocalIndex(path, manifest, documents, passages, vectors, lexical)
 
 
 # --- building -------------------------------------------------------------------------
@@ -302,15 +318,11 @@ def update_index(
             passages.extend(ps)
             blocks.append(new_vectors[offset : offset + len(ps)])
             offset += len(ps)
-        vectors = (
-            np.vstack(blocks) if blocks else np.zeros((0, embedder.dimension), np.float32)
-        )
+        vectors = np.vstack(blocks) if blocks else np.zeros((0, embedder.dimension), np.float32)
         report = _finish(report, len(texts), len(passages), started)
         if old and not report.changed and not rebuilt_because:
             return replace(report, version=old.version)
-        version = _write_version(
-            index_dir, embedder, chunking, documents, passages, vectors
-        )
+        version = _write_version(index_dir, embedder, chunking, documents, passages, vectors)
         return replace(report, version=version)
 
 
@@ -379,7 +391,8 @@ def _write_version(
     if len(vectors):
         flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(flat, str(tmp / "vectors.faiss"))
-    files = {f.name: f.stat().st_size for f in tmp.iterdir()}
+    LexicalIndex.build([p.text for p in passages]).save(tmp / "lexical")
+    files = {f.name: f.stat().st_size for f in tmp.iterdir() if f.is_file()}
     manifest = {
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
@@ -406,7 +419,7 @@ def _write_version(
 
 
 def _fsync_dir(path: Path) -> None:
-    for f in path.iterdir():
+    for f in path.rglob("*"):
         if f.is_file():
             with f.open("rb") as fh:
                 os.fsync(fh.fileno())

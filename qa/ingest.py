@@ -41,8 +41,11 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
                 found.append(p)
             else:
                 skipped.append(
-                    Skipped(str(p), f"unsupported file type {p.suffix or '(none)'} "
-                            f"(supported: {', '.join(SUPPORTED_SUFFIXES)})")  # fmt: skip
+                    Skipped(
+                        str(p),
+                        f"unsupported file type {p.suffix or '(none)'} "
+                        f"(supported: {', '.join(SUPPORTED_SUFFIXES)})",
+                    )  # fmt: skip
                 )
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique, skipped

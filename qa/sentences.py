@@ -7,6 +7,7 @@ so both need only the abbreviation guard and Unicode-aware capital detection.
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "st", "sr", "jr", "gen", "lt", "col", "sgt", "capt",
@@ -49,7 +50,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             cuts.append(m.end())
     cuts = sorted(set(cuts)) + [end]
     spans = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in pairwise(cuts):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():

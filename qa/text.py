@@ -6,7 +6,7 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
-_STOPWORDS = set(
+STOPWORDS = set(
     """a an the and or but if of to in on at by for with from as into about over under than
     then that this these those is are was were be been being do does did has have had having
     it its it's which who whom whose what when where why how there their they them he she his
@@ -42,11 +42,73 @@ def named_terms(text: str) -> set[str]:
     for i, m in enumerate(re.finditer(r"\w[\w.,-]*", text)):
         w = m.group(0).rstrip(".,")
         if (i > 0 and w[:1].isupper()) or any(ch.isdigit() for ch in w):
-            if w.casefold() not in _STOPWORDS:
+            if w.casefold() not in STOPWORDS:
                 found.add(stem(normalize(w)))
     return found
 
 
 def content_terms(text: str) -> set[str]:
     """Stemmed words that carry meaning (numbers included), for overlap between texts."""
-    return {stem(w) for w in words(text) if w not in _STOPWORDS}
+    return {stem(w) for w in words(text) if w not in STOPWORDS}
+
+
+def inverse_document_frequency(texts: list[str]) -> dict[str, float]:
+    """log(1 + N / df) per content term: terms found in most passages ("Ukraine" in this
+    corpus) weigh little when counting how much of a question a sentence covers."""
+    import math
+    from collections import Counter
+
+    df: Counter[str] = Counter()
+    for t in texts:
+        df.update(content_terms(t))
+    n = max(1, len(texts))
+    return {term: math.log(1 + n / count) for term, count in df.items()}
+
+
+_QUANTITY_QUESTION = re.compile(
+    r"\b(how (much|many|large|big|long|high|often)|what (share|percentage|proportion|amount|"
+    r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
+    re.I,
+)
+_DATE_QUESTION = re.compile(
+    r"\b(when|what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
+    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào)\b",
+    re.I,
+)
+_NUMBER = re.compile(r"(?<![^\W\d_])\d")  # a digit not glued to letters ("G7" is a name)
+_MONTHS = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|tháng|\d{1,2}/\d{1,2}|"
+    r"\b(19|20)\d\d\b",
+    re.I,
+)
+
+
+def expected_answer_kind(question: str) -> str | None:
+    """ "quantity", "date" or None: what kind of answer a question asks for, by its wording."""
+    if _DATE_QUESTION.search(question):
+        return "date"
+    if _QUANTITY_QUESTION.search(question):
+        return "quantity"
+    return None
+
+
+_YEARS_AND_DAYS = re.compile(
+    r"\b(19|20)\d\d\b(?!\s*(%|percent|per cent))|\b\d{1,2}(st|nd|rd|th)\b|"
+    r"\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}\b|"
+    r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
+    re.I,
+)
+
+
+def has_quantity(sentence: str) -> bool:
+    """A figure other than a year or a day of the month."""
+    return bool(_NUMBER.search(_YEARS_AND_DAYS.sub(" ", sentence)))
+
+
+def has_answer_kind(sentence: str, kind: str | None) -> bool:
+    if kind == "quantity":
+        return has_quantity(sentence)
+    if kind == "date":
+        return bool(_MONTHS.search(sentence))
+    return False

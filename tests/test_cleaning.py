@@ -1,7 +1,9 @@
 """Cleaning fixes extraction artifacts and keeps a map back to the raw text and its pages."""
 
-from qa.cleaning import clean
+from itertools import pairwise
+
 from qa.chunking import chunk_document
+from qa.cleaning import clean
 from qa.documents import Document, Metadata
 from qa.sentences import split_sentences
 
@@ -104,7 +106,9 @@ def _doc(c) -> Document:
 
 
 def test_chunks_are_exact_slices_within_the_budget_and_overlap_by_one_sentence():
-    sentences = [f"Sentence number {i} talks about topic {i % 7} at some length here." for i in range(60)]
+    sentences = [
+        f"Sentence number {i} talks about topic {i % 7} at some length here." for i in range(60)
+    ]
     c = clean(" ".join(sentences))
     doc = _doc(c)
     passages = chunk_document(doc, max_tokens=60, overlap=1)
@@ -112,7 +116,7 @@ def test_chunks_are_exact_slices_within_the_budget_and_overlap_by_one_sentence()
     for p in passages:
         assert doc.text[p.start : p.end] == p.text
         assert len(p.text.split()) * 1.3 <= 60 + 1
-    for a, b in zip(passages, passages[1:]):
+    for a, b in pairwise(passages):
         assert b.start < a.end  # one sentence of overlap
     covered = set()
     for p in passages:

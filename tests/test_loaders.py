@@ -4,10 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_pdf
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
 from qa.ingest import discover, read_document
 from qa.loaders import load
+
+from conftest import write_pdf
 
 
 def test_pdf_pages_are_kept_and_every_passage_knows_its_page(tmp_path):
@@ -19,7 +20,9 @@ def test_pdf_pages_are_kept_and_every_passage_knows_its_page(tmp_path):
     pdf = write_pdf(tmp_path / "report.pdf", pages, title="A Test Report")
     doc = read_document(pdf, "report.pdf")
     assert doc.meta.title == "A Test Report"
-    for n, marker in enumerate(["Kyiv Security Compact", "Sweden pledged", "Norway is providing"], 1):
+    for n, marker in enumerate(
+        ["Kyiv Security Compact", "Sweden pledged", "Norway is providing"], 1
+    ):
         assert doc.page_at(doc.text.index(marker)) == n
 
 
@@ -46,15 +49,32 @@ def _image_only_pdf(path: Path) -> Path:
     [
         ("empty.txt", lambda p: p.write_bytes(b""), EmptyDocument, "empty"),
         ("blank.md", lambda p: p.write_text("   \n\n  "), EmptyDocument, "empty"),
-        ("sheet.xlsx", lambda p: p.write_bytes(b"PK\x03\x04data"), UnsupportedFile, "not supported"),
+        (
+            "sheet.xlsx",
+            lambda p: p.write_bytes(b"PK\x03\x04data"),
+            UnsupportedFile,
+            "not supported",
+        ),
         ("binary.txt", lambda p: p.write_bytes(bytes(range(256)) * 8), UnreadableFile, "binary"),
-        ("corrupt.pdf", lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj garbage"), UnreadableFile, "damaged"),
+        (
+            "corrupt.pdf",
+            lambda p: p.write_bytes(b"%PDF-1.7\n1 0 obj garbage"),
+            UnreadableFile,
+            "damaged",
+        ),
         ("fake.pdf", lambda p: p.write_text("just text"), UnreadableFile, "not a PDF"),
-        ("locked.pdf", lambda p: write_pdf(p, ["secret text"], password="pw"), UnreadableFile, "password"),
+        (
+            "locked.pdf",
+            lambda p: write_pdf(p, ["secret text"], password="pw"),
+            UnreadableFile,
+            "password",
+        ),
         ("scan.pdf", _image_only_pdf, EmptyDocument, "OCR"),
     ],
 )
-def test_bad_files_are_refused_with_a_message_that_says_what_to_do(tmp_path, name, make, error, words):
+def test_bad_files_are_refused_with_a_message_that_says_what_to_do(
+    tmp_path, name, make, error, words
+):
     path = tmp_path / name
     make(path)
     with pytest.raises(error) as info:
@@ -102,7 +122,9 @@ def test_html_loses_scripts_and_markup_but_keeps_title_and_text(tmp_path):
 
 def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tmp_path):
     md = tmp_path / "note.md"
-    md.write_text("# Briefing note\n\nSee [the DW article](https://dw.com/x) on **21** agreements.\n")
+    md.write_text(
+        "# Briefing note\n\nSee [the DW article](https://dw.com/x) on **21** agreements.\n"
+    )
     doc = read_document(md, "note.md")
     assert doc.meta.title == "Briefing note"
     assert "See the DW article on 21 agreements." in doc.text
@@ -111,7 +133,9 @@ def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tm
 def test_sidecar_metadata_wins_and_a_file_without_one_gets_a_title_from_its_name(tmp_path):
     (tmp_path / "my_report-2024.txt").write_text("Text of the report.")
     (tmp_path / "other.txt").write_text("Other text.")
-    (tmp_path / "other.meta.json").write_text('{"title": "Other", "publisher": "DW", "date": "2024-07"}')
+    (tmp_path / "other.meta.json").write_text(
+        '{"title": "Other", "publisher": "DW", "date": "2024-07"}'
+    )
     assert read_document(tmp_path / "my_report-2024.txt", "a").meta.title == "My report 2024"
     meta = read_document(tmp_path / "other.txt", "b").meta
     assert (meta.title, meta.publisher, meta.date) == ("Other", "DW", "2024-07")

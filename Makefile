@@ -1,0 +1,31 @@
+# Two commands: `make run` (the app) and `make test` (the whole suite). Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint clean
+
+run: $(STAMP)
+	$(BIN)/qa serve
+
+test: $(STAMP)
+	$(BIN)/ruff check qa tests bench
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check qa tests bench
+	$(BIN)/ruff format --check qa tests bench
+
+# torch first, pinned to the CPU build that this kind of machine keeps on local disk; a plain
+# `torch` requirement would pull a multi-GB CUDA build. Elsewhere, fall back to PyTorch's CPU index.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0 || \
+	  $(BIN)/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -1,0 +1,67 @@
+"""BM25 over passages (bm25s), with a tokenizer for English and Vietnamese.
+
+Vietnamese writes one syllable per space-separated token, so a Unicode word tokenizer
+serves both languages; English words are lightly stemmed, Vietnamese syllables are not
+(suffix rules would damage them). Diacritics are kept: see README, "Vietnamese".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .text import STOPWORDS, stem, words
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased word tokens without stopwords; ASCII words stemmed."""
+    out = []
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        out.append(stem(w) if w.isascii() else w)
+    return out
+
+
+class LexicalIndex:
+    """BM25 (Lucene variant, k1=1.2, b=0.75) over passages; row i is passage i."""
+
+    def __init__(self, retriever, size: int) -> None:
+        self._retriever = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> LexicalIndex:
+        import bm25s
+
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        corpus = [tokenize(t) or ["∅"] for t in texts]  # bm25s needs a token per document
+        if corpus:
+            retriever.index(corpus, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, folder: Path) -> None:
+        if self.size:
+            self._retriever.save(str(folder), show_progress=False)
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        import bm25s
+
+        if not size:
+            return cls(None, 0)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0), size)
+
+    def search(self, question: str, k: int) -> list[tuple[int, float]]:
+        """(row, score) of the best k passages that share a term with the question."""
+        tokens = tokenize(question)
+        if not self.size or not tokens:
+            return []
+        scores = self._retriever.get_scores(tokens)
+        k = min(k, self.size)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -1,0 +1,65 @@
+"""Answers quote the right passage, cite it precisely, and abstain when nothing answers."""
+
+import pytest
+
+from qa.answer import ABSTAIN_MESSAGE
+from qa.errors import BadQuestion
+from qa.text import normalize
+
+
+def test_sweden_and_norway_pledges_are_both_answered_with_citations_of_the_right_passages(
+    corpus_qa,
+):
+    answer = corpus_qa.ask("How much did Sweden and Norway pledge to Ukraine?")
+    assert not answer.abstained
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "6.5 billion" in quotes and "6.4 billion" in quotes
+    for c in answer.citations:
+        doc = corpus_qa.documents[c.document]
+        assert doc.text[c.start : c.end] == c.quote  # the quote is verbatim at its span
+        assert f"[{c.n}]" in answer.answer
+        assert c.title == "Making the Glass of Ukraine's Bilateral Security Agreements Half Full"
+    norway = next(c for c in answer.citations if "Norway" in c.quote)
+    assert (norway.page, norway.page_end) == (3, 4)  # the sentence runs over a page break
+
+
+def test_an_off_topic_question_abstains_and_still_shows_the_closest_passages(corpus_qa):
+    answer = corpus_qa.ask("What is a good recipe for banana bread?")
+    assert answer.abstained and answer.answer == ABSTAIN_MESSAGE
+    assert answer.citations == () and len(answer.hits) == corpus_qa.settings.top_k
+
+
+def test_answer_json_has_the_documented_fields(corpus_qa):
+    data = corpus_qa.ask("Who signed the agreement for Luxembourg?", k=3).to_dict()
+    assert set(data) >= {"question", "answer", "abstained", "citations", "passages"}
+    assert len(data["passages"]) == 3
+    assert [p["rank"] for p in data["passages"]] == [1, 2, 3]
+    assert set(data["passages"][0]) >= {"document", "page", "text", "score"}
+    c = data["citations"][0]
+    assert set(c) >= {"n", "document", "title", "page", "quote", "start", "end", "score"}
+
+
+def test_citations_never_repeat_overlapping_sentences(corpus_qa):
+    answer = corpus_qa.ask("What do the agreements promise Ukraine?", k=10)
+    spans = [(c.document, c.start, c.end) for c in answer.citations]
+    for i, (d, a, b) in enumerate(spans):
+        for d2, a2, b2 in spans[i + 1 :]:
+            assert not (d == d2 and a < b2 and a2 < b)
+
+
+@pytest.mark.parametrize(
+    "question, words",
+    [
+        ("", "empty"),
+        ("   \n\t ", "empty"),
+        ("?!…", "no words"),
+        ("x" * 10_000, "limit"),
+    ],
+)
+def test_bad_questions_get_a_clear_message(corpus_qa, question, words):
+    with pytest.raises(BadQuestion, match=words):
+        corpus_qa.ask(question)
+
+
+def test_normalize_folds_case_width_and_whitespace():
+    assert normalize("  ＥＵＲ\u00a06.5\nBillion ") == "eur 6.5 billion"

@@ -1,0 +1,72 @@
+"""The real app: `qa serve` in a subprocess on a free port, queried with gradio_client."""
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import make_qa
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    """An app started the way a user starts it, on a project that has no index yet."""
+    root = tmp_path_factory.mktemp("app")
+    make_qa(root, embedder)  # copies the real corpus; no index
+    port = free_port()
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("qa serve exited:\n" + (root / "serve.log").read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise AssertionError("qa serve did not start:\n" + (root / "serve.log").read_text())
+    yield url, root
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_first_start_builds_the_index_with_progress(server):
+    url, root = server
+    log = (root / "serve.log").read_text()
+    assert "Built the index: 5 documents" in log and "Embedding" in log
+    assert (root / "index" / "CURRENT").exists()
+
+
+def test_ask_endpoint_answers_with_citations(server):
+    from gradio_client import Client
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    data = client.predict("What did Sweden and Norway pledge?", 5, api_name="/ask")
+    assert not data["abstained"]
+    assert any("6.5 billion" in c["quote"] for c in data["citations"])
+    assert all(c["title"] and c["page"] for c in data["citations"])
+
+
+def test_ask_endpoint_refuses_an_empty_question_with_a_message(server):
+    from gradio_client import Client
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", 5, api_name="/ask")

@@ -1,0 +1,81 @@
+"""The `qa` command as a user runs it: a real process, real model, real index."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import make_qa
+
+DOCS = {
+    "sweden.txt": "Sweden pledged a total of approximately EUR 6.5 billion over 2024-2026.",
+    "norway.txt": "Norway is providing approximately EUR 6.4 billion for the period 2023-2027.",
+    "notes.docx": "not a supported type",
+}
+
+
+def run(args, cwd, stdin=None, check=True):
+    proc = subprocess.run(
+        [sys.executable, "-m", "qa.cli", *args],
+        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    if check and proc.returncode != 0:
+        raise AssertionError(f"qa {args} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("cli")
+    make_qa(root, embedder, DOCS)
+    return root
+
+
+def test_index_reports_added_and_skipped_files_with_reasons(project):
+    out = run(["index"], project).stdout
+    assert "added  corpus/sweden.txt" in out and "added  corpus/norway.txt" in out
+    assert "skipped" in out and "notes.docx: unsupported file type .docx" in out
+    again = run(["index"], project).stdout
+    assert "0 added, 0 updated, 0 removed, 2 unchanged" in again
+
+
+def test_ask_json_prints_the_structured_answer(project):
+    run(["index"], project)
+    data = json.loads(
+        run(["ask", "How much did Norway pledge?", "--json", "--k", "2"], project).stdout
+    )
+    assert data["question"] == "How much did Norway pledge?" and not data["abstained"]
+    assert "6.4 billion" in data["citations"][0]["quote"]
+    assert data["citations"][0]["document"] == "corpus/norway.txt"
+    assert len(data["passages"]) == 2
+
+
+def test_ask_reads_questions_from_stdin_one_json_line_each_and_reports_bad_lines(project):
+    run(["index"], project)
+    proc = run(
+        ["ask", "--json"],
+        project,
+        stdin="What did Sweden pledge?\n???\nHow much does Norway provide?\n",
+        check=False,
+    )
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [x["question"] for x in lines] == [
+        "What did Sweden pledge?",
+        "???",
+        "How much does Norway provide?",
+    ]
+    assert "error" in lines[1] and "6.5 billion" in lines[0]["answer"]
+    assert proc.returncode == 1  # one question was refused
+
+
+def test_plain_ask_prints_numbered_citations(project):
+    run(["index"], project)
+    out = run(["ask", "What did Sweden pledge?"], project).stdout
+    assert "[1]" in out and "Sweden pledged" in out and "p. 1" in out
+
+
+def test_errors_are_one_line_messages_not_tracebacks(tmp_path):
+    proc = run(["ask", "Anything?", "--index-dir", str(tmp_path / "none")], tmp_path, check=False)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("Error: No index") and "Traceback" not in proc.stderr

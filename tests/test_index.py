@@ -1,0 +1,137 @@
+"""The index round-trips, updates incrementally, survives interrupted builds, refuses mismatches."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from qa.errors import IndexBusy, IndexIncompatible, IndexMissing
+from qa.index import _Lock, load_index
+
+from conftest import CountingEmbedder, make_qa
+
+DOCS = {
+    "sweden.txt": "Sweden pledged a total of approximately EUR 6.5 billion over 2024-2026.",
+    "norway.txt": "Norway is providing approximately EUR 6.4 billion for the period 2023-2027.",
+    "latvia.txt": "Latvia set a target of 0.25% of GDP annually for military support.",
+}
+
+
+def test_index_round_trip_keeps_passages_documents_and_vectors(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    report = qa.build()
+    assert sorted(report.added) == ["corpus/latvia.txt", "corpus/norway.txt", "corpus/sweden.txt"]
+    index = load_index(qa.settings.index_dir, expected_model=embedder.name)
+    assert index.vectors.ntotal == len(index.passages) == report.total_passages == 3
+    for p in index.passages:
+        assert index.documents[p.doc_id].text[p.start : p.end] == p.text
+    row, score = index.dense_search(
+        embedder.embed_queries(["How much does Norway provide?"])[0], 1
+    )[0]
+    assert index.passages[row].doc_id == "corpus/norway.txt" and score > 0.5
+    assert (
+        index.lexical_search("Latvia GDP target", 1)[0][0]
+        == [i for i, p in enumerate(index.passages) if p.doc_id == "corpus/latvia.txt"][0]
+    )
+
+
+def test_updating_one_document_re_embeds_only_that_document(tmp_path, embedder):
+    counting = CountingEmbedder(embedder)
+    qa = make_qa(tmp_path, counting, DOCS)
+    qa.build()
+    counting.embedded.clear()
+    changed = "Norway is providing approximately EUR 6.4 billion; Norway also trains pilots."
+    (qa.settings.corpus_dir / "norway.txt").write_text(changed)
+    report = qa.build()
+    assert report.updated == ["corpus/norway.txt"]
+    assert sorted(report.unchanged) == ["corpus/latvia.txt", "corpus/sweden.txt"]
+    assert counting.embedded == [changed]
+    assert any(p.text == changed for p in qa.index.passages)
+
+
+def test_a_second_run_with_nothing_changed_embeds_nothing(tmp_path, embedder):
+    counting = CountingEmbedder(embedder)
+    qa = make_qa(tmp_path, counting, DOCS)
+    first = qa.build()
+    counting.embedded.clear()
+    second = qa.build()
+    assert counting.embedded == [] and not second.changed and second.version == first.version
+
+
+def test_a_deleted_file_is_removed_and_a_new_file_is_added(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    (qa.settings.corpus_dir / "latvia.txt").unlink()
+    (qa.settings.corpus_dir / "finland.md").write_text("# Finland\n\nFinland signed in April 2024.")
+    report = qa.build()
+    assert report.removed == ["corpus/latvia.txt"] and report.added == ["corpus/finland.md"]
+    assert sorted(qa.documents) == ["corpus/finland.md", "corpus/norway.txt", "corpus/sweden.txt"]
+
+
+def test_a_file_that_turns_bad_keeps_its_previously_indexed_version(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    (qa.settings.corpus_dir / "sweden.txt").write_bytes(b"")
+    report = qa.build()
+    assert "previously indexed version is kept" in report.skipped[0].reason
+    assert "corpus/sweden.txt" in qa.documents
+
+
+def test_an_index_built_with_another_model_is_refused_with_how_to_rebuild(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    with pytest.raises(IndexIncompatible, match="qa index --rebuild"):
+        load_index(qa.settings.index_dir, expected_model="some-other-model")
+
+
+def test_asking_without_an_index_says_how_to_build_it(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    with pytest.raises(IndexMissing, match="qa index"):
+        qa.ask("Anything?")
+
+
+def test_a_second_builder_is_refused_while_one_holds_the_lock(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    with _Lock(qa.settings.index_dir):
+        with pytest.raises(IndexBusy, match="Another process"):
+            qa.build()
+
+
+def test_killing_a_build_midway_leaves_the_previous_index_usable(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    before = qa.build()
+    corpus = qa.settings.corpus_dir
+    for i in range(40):  # enough text that embedding takes several seconds
+        (corpus / f"bulk{i}.txt").write_text(
+            " ".join(
+                f"Paragraph {i}.{j} discusses long-term security commitment number {j}."
+                for j in range(60)
+            )  # fmt: skip
+        )
+    env = {**os.environ, "QA_INDEX_DIR": str(qa.settings.index_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "index", str(corpus)],
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    seen = ""
+    deadline = time.time() + 120
+    while "Embedding" not in seen and time.time() < deadline:
+        seen += proc.stderr.read(1) or ""
+        if proc.poll() is not None:
+            break
+    time.sleep(1.0)
+    assert proc.poll() is None, "the build finished before it could be interrupted"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    index = load_index(qa.settings.index_dir, expected_model=embedder.name)
+    assert index.version == before.version
+    assert len(index.documents) == 3
+    answer = qa.ask("How much does Norway provide?")
+    assert "Norway" in answer.answer
