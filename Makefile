@@ -10,12 +10,12 @@ run: $(STAMP)
 	$(BIN)/qa serve
 
 test: $(STAMP)
-	$(BIN)/ruff check qa tests bench
+	$(BIN)/ruff check .
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check qa tests bench
-	$(BIN)/ruff format --check qa tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # torch first, pinned to the CPU build that this kind of machine keeps on local disk; a plain
 # `torch` requirement would pull a multi-GB CUDA build. Elsewhere, fall back to PyTorch's CPU index.

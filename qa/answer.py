@@ -8,13 +8,21 @@ closest passages are still returned for the reader to judge.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
-from .documents import Answer, Citation, Document, Hit
+import numpy as np
+
+from .documents import Answer, Citation, Document, Hit, Passage
 from .embedding import Embedder
 from .sentences import split_sentences
-from .text import content_terms, expected_answer_kind, has_answer_kind, named_terms
+from .text import (
+    content_terms,
+    coordinated_names,
+    expected_answer_kind,
+    has_answer_kind,
+    named_terms,
+)
 
 ABSTAIN_MESSAGE = "The documents do not answer this."
 
@@ -40,7 +48,11 @@ class Answerer(Protocol):
     """Turns hits into an Answer; the extractive answerer is the default implementation."""
 
     def __call__(
-        self, question: str, hits: list[Hit], documents: dict[str, Document]
+        self,
+        question: str,
+        hits: list[Hit],
+        documents: dict[str, Document],
+        query_vector: np.ndarray | None = None,
     ) -> Answer: ...
 
 
@@ -50,8 +62,28 @@ class _Sentence:
     start: int  # in the document text
     end: int
     text: str
+    vector: np.ndarray | None = None
     score: float = 0.0
     terms: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content terms with weights; coordinated names form groups of which
+    one member is enough (the question asks the same of each)."""
+
+    weights: dict[str, float]
+    groups: list[set[str]]
+
+    def coverage(self, terms: set[str] | frozenset[str]) -> float:
+        """Share of the question's term weight that `terms` covers, in [0, 1]."""
+        grouped = set().union(*self.groups) if self.groups else set()
+        total = sum(w for t, w in self.weights.items() if t not in grouped)
+        got = sum(self.weights[t] for t in terms if t in self.weights and t not in grouped)
+        for g in self.groups:
+            total += max(self.weights[t] for t in g)
+            got += max((self.weights[t] for t in g & set(terms)), default=0.0)
+        return got / total if total else 0.0
 
 
 class ExtractiveAnswerer:
@@ -61,35 +93,43 @@ class ExtractiveAnswerer:
         min_score: float,
         max_sentences: int = 3,
         idf: dict[str, float] | None = None,
+        sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
     ) -> None:
+        """`sentence_vectors(passage)` gives the stored vectors of the passage's sentences;
+        without it the sentences are embedded at question time (slower)."""
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors
         self.min_score = min_score
         self.max_sentences = max_sentences
         self.idf = idf or {}
         # a term the corpus never uses weighs as much as the rarest one it does
         self.unseen_idf = max(self.idf.values(), default=1.0)
 
-    def _term_weights(self, question: str) -> dict[str, float]:
+    def _question_terms(self, question: str) -> QuestionTerms:
         """IDF of each content term of the question, doubled for names and figures."""
         names = named_terms(question)
-        return {
+        weights = {
             t: self.idf.get(t, self.unseen_idf) * (NAME_WEIGHT if t in names else 1.0)
             for t in content_terms(question)
         }
+        groups = [g & set(weights) for g in coordinated_names(question)]
+        return QuestionTerms(weights, [g for g in groups if len(g) >= 2])
 
-    def __call__(self, question: str, hits: list[Hit], documents: dict[str, Document]) -> Answer:
+    def __call__(
+        self,
+        question: str,
+        hits: list[Hit],
+        documents: dict[str, Document],
+        query_vector: np.ndarray | None = None,
+    ) -> Answer:
         metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
         if not hits or max(h.score for h in hits) < self.min_score:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
-        sentences = self._score(question, _candidate_sentences(hits))
-        weights = self._term_weights(question)
-        total = sum(weights.values()) or 1.0
-        chosen = _select(
-            sentences,
-            named_terms(question),
-            self.max_sentences,
-            lambda terms: sum(weights.get(t, 0.0) for t in terms) / total,
-        )
+        if query_vector is None:
+            query_vector = self.embedder.embed_queries([question])[0]
+        sentences = self._score(question, query_vector, self._candidates(hits))
+        q_terms = self._question_terms(question)
+        chosen = _select(sentences, named_terms(question), self.max_sentences, q_terms.coverage)
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         citations = []
@@ -116,42 +156,47 @@ class ExtractiveAnswerer:
             parts.append(f"{s.text} [{n}]")
         return Answer(question, " ".join(parts), False, tuple(citations), tuple(hits), metas)
 
-    def _score(self, question: str, sentences: list[_Sentence]) -> list[_Sentence]:
+    def _candidates(self, hits: list[Hit]) -> list[_Sentence]:
+        """Sentences of the retrieved passages, with vectors; one copy of each, from its
+        best-ranked passage (overlapping chunks repeat sentences)."""
+        seen: set[tuple[str, int, int]] = set()
+        out = []
+        for hit in hits:
+            p = hit.passage
+            spans = p.sentences or tuple(split_sentences(p.text))
+            vectors = self.sentence_vectors(p) if self.sentence_vectors and p.sentences else None
+            for i, (a, b) in enumerate(spans):
+                key = (p.doc_id, p.start + a, p.start + b)
+                text = p.text[a:b]
+                if key in seen or len(text.split()) < 4:
+                    continue
+                seen.add(key)
+                vector = vectors[i] if vectors is not None else None
+                out.append(_Sentence(hit, p.start + a, p.start + b, text, vector))
+        missing = [s for s in out if s.vector is None]
+        if missing:
+            embedded = self.embedder.embed_passages([s.text for s in missing])
+            fill = {id(s): v for s, v in zip(missing, embedded, strict=True)}
+            out = [replace(s, vector=fill[id(s)]) if s.vector is None else s for s in out]
+        return out
+
+    def _score(
+        self, question: str, query_vector: np.ndarray, sentences: list[_Sentence]
+    ) -> list[_Sentence]:
         if not sentences:
             return []
-        q = self.embedder.embed_queries([question])[0]
-        vecs = self.embedder.embed_passages([s.text for s in sentences])
-        cosines = vecs @ q
-        weight = self._term_weights(question)
-        q_terms = set(weight)
-        q_weight = sum(weight.values())
+        cosines = np.vstack([s.vector for s in sentences]) @ query_vector
+        q_terms = self._question_terms(question)
         kind = expected_answer_kind(question)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
-            terms = frozenset(content_terms(s.text) & q_terms)
-            overlap = sum(weight[t] for t in terms) / q_weight if q_weight else 0.0
+            terms = frozenset(content_terms(s.text) & set(q_terms.weights))
+            overlap = q_terms.coverage(terms)
             score = W_COSINE * float(cos) + W_OVERLAP * overlap + W_PASSAGE * s.hit.score
             if has_answer_kind(s.text, kind):
                 score += W_KIND
-            scored.append(_Sentence(s.hit, s.start, s.end, s.text, score, terms))
+            scored.append(replace(s, score=score, terms=terms))
         return scored
-
-
-def _candidate_sentences(hits: list[Hit]) -> list[_Sentence]:
-    """Sentences of the retrieved passages; one copy of each, from its best-ranked passage
-    (overlapping chunks repeat sentences)."""
-    seen: set[tuple[str, int, int]] = set()
-    out = []
-    for hit in hits:
-        p = hit.passage
-        for a, b in split_sentences(p.text):
-            key = (p.doc_id, p.start + a, p.start + b)
-            text = p.text[a:b]
-            if key in seen or len(text.split()) < 4:
-                continue
-            seen.add(key)
-            out.append(_Sentence(hit, p.start + a, p.start + b, text))
-    return out
 
 
 def _select(

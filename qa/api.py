@@ -8,6 +8,7 @@ answer = qa.ask("What did Sweden pledge?")
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from .answer import ExtractiveAnswerer
@@ -108,14 +109,20 @@ class QA:
         if k < 1:
             raise BadQuestion("k must be at least 1.")
         index = self.index
-        hits = retrieve(index, self.embedder, question, k)
+        query = self.embedder.embed_queries([question])[0]
+        hits = retrieve(index, query, question, k)
         min_score = self.settings.min_score
         if min_score is None:
             min_score = default_min_score(self.embedder.name)
         answerer = ExtractiveAnswerer(
-            self.embedder, min_score, self.settings.max_answer_sentences, index.term_idf
+            self.embedder,
+            min_score,
+            self.settings.max_answer_sentences,
+            index.term_idf,
+            index.passage_sentence_vectors,
         )
-        return answerer(question, hits, index.documents)
+        answer = answerer(question, hits[: self.settings.answer_passages], index.documents, query)
+        return replace(answer, hits=tuple(hits))
 
     def check_question(self, question: str) -> str:
         question = " ".join((question or "").split())

@@ -57,15 +57,15 @@ def chunk_document(
         while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
             total += units[j][2]
             j += 1
-        start, end = units[i][0], units[j - 1][1]
-        passages.append(_passage(doc, start, end))
+        passages.append(_passage(doc, [(a, b) for a, b, _ in units[i:j]]))
         if j >= len(units):
             break
         i = max(j - overlap, i + 1)  # step back `overlap` sentences, but always move on
     return passages
 
 
-def _passage(doc: Document, start: int, end: int) -> Passage:
+def _passage(doc: Document, units: list[tuple[int, int]]) -> Passage:
+    start, end = units[0][0], units[-1][1]
     return Passage(
         passage_id=f"{doc.doc_id}#{start}-{end}",
         doc_id=doc.doc_id,
@@ -74,4 +74,5 @@ def _passage(doc: Document, start: int, end: int) -> Passage:
         page_start=doc.page_at(start),
         page_end=doc.page_at(end - 1),
         text=doc.text[start:end],
+        sentences=tuple((a - start, b - start) for a, b in units),
     )

@@ -52,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true", help="print the structured answer as JSON")
     ask.set_defaults(func=cmd_ask)
 
+    ev = sub.add_parser(
+        "eval",
+        parents=[common],
+        help="score the system on a gold set",
+        description=cmd_eval.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ev.add_argument("gold", type=Path, help="gold questions, JSONL (see README)")
+    ev.add_argument(
+        "--k", type=int, default=10, help="passages retrieved per question (default 10)"
+    )
+    ev.add_argument("--json", type=Path, metavar="OUT", help="also write the report as JSON")
+    ev.set_defaults(func=cmd_eval)
+
     serve = sub.add_parser(
         "serve", parents=[common], help="start the web app", description=cmd_serve.__doc__
     )
@@ -170,6 +184,33 @@ def reference(c) -> str:
     if c.url:
         parts.append(c.url)
     return ", ".join(parts)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Score retrieval, answers, citations, abstention and latency on a gold JSONL file.
+
+    Prints a table overall and by language and question type, the abstention trade-off,
+    and every failed item with what was expected and what came back.
+
+    example:  qa eval ../shared/eval/dev.jsonl --json eval.json
+    """
+    from .api import QA
+    from .eval import evaluate, format_report, load_gold
+
+    items = load_gold(args.gold)
+    qa = QA(_settings(args))
+    qa.ask("warm up")  # latency is measured with the model loaded and the index warm
+    s = qa.settings
+    report = evaluate(
+        items,
+        lambda q: qa.ask(q, args.k),
+        {"model": qa.embedder.name, "k": args.k, "top_k": s.top_k, "gold": str(args.gold)},
+    )
+    print(format_report(report))
+    if args.json:
+        args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(f"\nJSON report written to {args.json}")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -40,6 +40,9 @@ class Settings:
         "calibrated value (see README).",
     )
     max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
+    answer_passages: int = _setting(
+        5, "The answer quotes sentences from this many of the best passages."
+    )
     max_question_chars: int = _setting(2000, "Longer questions are refused with a message.")
     max_file_mb: float = _setting(50.0, "Larger source files are skipped with a message.")
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")

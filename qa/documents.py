@@ -58,6 +58,7 @@ class Passage:
     page_start: int
     page_end: int
     text: str
+    sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, relative to `text`
 
     @property
     def pages(self) -> str:

@@ -75,9 +75,57 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def embed_passages_with_sentences(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Passage vectors, and a vector per sentence span pooled from the passage's own
+        token embeddings (late pooling): sentence vectors at no extra encoding cost."""
+        if not len(texts):
+            empty = np.zeros((0, self.dimension), dtype=np.float32)
+            return empty, empty
+        outputs = self._model.encode_document(
+            list(texts), batch_size=self.batch_size, output_value=None, show_progress_bar=False
+        )
+        passages = np.stack([o["sentence_embedding"].float().numpy() for o in outputs])
+        sentences = []
+        for text, out, text_spans in zip(texts, outputs, spans, strict=True):
+            tokens = out["token_embeddings"].float().numpy()
+            n = int(out["attention_mask"].sum())
+            offsets = self._tokenizer(
+                text, return_offsets_mapping=True, truncation=True, max_length=self.max_tokens
+            )["offset_mapping"][:n]
+            starts = np.array([a for a, b in offsets])
+            ends = np.array([b for a, b in offsets])
+            real = ends > starts  # special tokens have empty offsets
+            for a, b in text_spans:
+                inside = real & (starts >= a) & (ends <= b)
+                if not inside.any():  # the span was cut off by truncation
+                    inside = real
+                sentences.append(tokens[: len(offsets)][inside].mean(axis=0))
+        return _normalize(passages), _normalize(np.stack(sentences)) if sentences else np.zeros(
+            (0, self.dimension), dtype=np.float32
+        )
+
     def count_tokens(self, text: str) -> int:
         """Word pieces including the two special tokens the model adds."""
         return len(self._tokenizer.encode(text, add_special_tokens=False, verbose=False)) + 2
+
+
+def _normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def embed_with_sentences(
+    embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage vectors and stacked sentence vectors; sentences are embedded on their own
+    when the backend cannot pool them from the passage encoding."""
+    pooled = getattr(embedder, "embed_passages_with_sentences", None)
+    if pooled is not None:
+        return pooled(texts, spans)
+    sentences = [t[a:b] for t, sp in zip(texts, spans, strict=True) for a, b in sp]
+    return embedder.embed_passages(texts), embedder.embed_passages(sentences)
 
 
 def resolve_model_path(name: str) -> str:

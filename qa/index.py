@@ -10,6 +10,7 @@ killed build leaves the previous index untouched):
         documents.jsonl       cleaned text and metadata per document
         passages.jsonl        one passage per line, row i = FAISS id i
         vectors.faiss         inner product over normalised vectors = cosine
+        sentences.npy         a vector per sentence of each passage, in passage order (float16)
         lexical/              BM25 over the same passages (bm25s files)
         manifest.json         written last: format, model, chunking, files and sizes
 """
@@ -30,13 +31,13 @@ import numpy as np
 
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
-from .embedding import Embedder
+from .embedding import Embedder, embed_with_sentences
 from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
 from .ingest import Skipped, discover, fingerprint, read_document
 from .lexical import LexicalIndex
 from .text import inverse_document_frequency
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CLEANING_VERSION = 1  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
@@ -71,6 +72,7 @@ class LocalIndex:
         passages: list[Passage],
         vectors,
         lexical: LexicalIndex,
+        sentence_vectors: np.ndarray,
     ) -> None:
         self.path = path
         self.manifest = manifest
@@ -78,6 +80,10 @@ class LocalIndex:
         self.passages = passages
         self.vectors = vectors  # a faiss index; row i is passages[i]
         self.lexical = lexical  # BM25; row i is passages[i]
+        self.sentence_vectors = sentence_vectors  # rows of passage i: sentence_start[i]...
+        counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
+        self.sentence_start = np.concatenate([[0], np.cumsum(counts)])
+        self.row_of = {p.passage_id: i for i, p in enumerate(passages)}
 
     @cached_property
     def term_idf(self) -> dict[str, float]:
@@ -99,6 +105,18 @@ class LocalIndex:
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         scores, ids = self.vectors.search(query, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def sentences_of(self, rows: list[int]) -> np.ndarray:
+        """Stacked sentence vectors of the given passage rows, in order (float32)."""
+        if not rows:
+            return np.zeros((0, self.vectors.d), dtype=np.float32)
+        parts = [
+            self.sentence_vectors[self.sentence_start[r] : self.sentence_start[r + 1]] for r in rows
+        ]
+        return np.vstack(parts).astype(np.float32)
+
+    def passage_sentence_vectors(self, passage: Passage) -> np.ndarray:
+        return self.sentences_of([self.row_of[passage.passage_id]])
 
     def lexical_search(self, question: str, k: int) -> list[tuple[int, float]]:
         return self.lexical.search(question, k)
@@ -175,20 +193,27 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
         for line in (path / "passages.jsonl").read_text(encoding="utf-8").splitlines():
             p = json.loads(line)
             p["text"] = documents[p["doc_id"]].text[p["start"] : p["end"]]
+            p["sentences"] = tuple(tuple(span) for span in p["sentences"])
             passages.append(Passage(**p))
         vectors = faiss.read_index(str(path / "vectors.faiss"))
         lexical = LexicalIndex.load(path / "lexical", len(passages))
+        sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexIncompatible(
             f"The index in {path} is damaged ({type(exc).__name__}: {str(exc)[:200]}). "
             f"{REBUILD_HINT}"
         ) from None
-    if vectors.ntotal != len(passages) or vectors.d != manifest.get("dimension"):
+    n_sentences = sum(len(p.sentences) for p in passages)
+    if (
+        vectors.ntotal != len(passages)
+        or vectors.d != manifest.get("dimension")
+        or sentence_vectors.shape != (n_sentences, vectors.d)
+    ):
         raise IndexIncompatible(
             f"The index in {path} is inconsistent ({vectors.ntotal} vectors for "
             f"{len(passages)} passages). {REBUILD_HINT}"
         )
-    return LocalIndex(path, manifest, documents, passages, vectors, lexical)
+    return LocalIndex(path, manifest, documents, passages, vectors, lexical, sentence_vectors)
 
 
 # --- building -------------------------------------------------------------------------
@@ -303,26 +328,27 @@ def update_index(
                 else:
                     report.removed.append(doc_id)
 
-        texts = [p.text for _, ps in fresh.values() for p in ps]
-        new_vectors = _embed(embedder, texts, on_progress)
+        new_passages = [p for _, ps in fresh.values() for p in ps]
+        new_vectors, new_sentences = _embed(embedder, new_passages, on_progress)
         documents: list[Document] = []
         passages: list[Passage] = []
         blocks: list[np.ndarray] = []
+        sentence_blocks: list[np.ndarray] = []
         for doc, rows in keep.values():
             documents.append(doc)
             passages.extend(old.passages[r] for r in rows)  # type: ignore[union-attr]
             blocks.append(old.reconstruct(rows))  # type: ignore[union-attr]
-        offset = 0
-        for doc, ps in fresh.values():
-            documents.append(doc)
-            passages.extend(ps)
-            blocks.append(new_vectors[offset : offset + len(ps)])
-            offset += len(ps)
-        vectors = np.vstack(blocks) if blocks else np.zeros((0, embedder.dimension), np.float32)
-        report = _finish(report, len(texts), len(passages), started)
+            sentence_blocks.append(old.sentences_of(rows))  # type: ignore[union-attr]
+        documents.extend(doc for doc, _ in fresh.values())
+        passages.extend(new_passages)
+        vectors = np.vstack([*blocks, new_vectors])
+        sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
+        report = _finish(report, len(new_passages), len(passages), started)
         if old and not report.changed and not rebuilt_because:
             return replace(report, version=old.version)
-        version = _write_version(index_dir, embedder, chunking, documents, passages, vectors)
+        version = _write_version(
+            index_dir, embedder, chunking, documents, passages, vectors, sentence_vectors
+        )
         return replace(report, version=version)
 
 
@@ -350,18 +376,23 @@ def _reusable_index(
     return old, None
 
 
-def _embed(embedder: Embedder, texts: list[str], on_progress: Progress | None) -> np.ndarray:
+def _embed(
+    embedder: Embedder, passages: list[Passage], on_progress: Progress | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage and sentence vectors, in batches so that progress can be shown."""
     batch = 64
-    out = []
+    vectors = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+    sentences = [np.zeros((0, embedder.dimension), dtype=np.float32)]
     if on_progress:
-        on_progress(0, len(texts))
-    for i in range(0, len(texts), batch):
-        out.append(embedder.embed_passages(texts[i : i + batch]))
+        on_progress(0, len(passages))
+    for i in range(0, len(passages), batch):
+        part = passages[i : i + batch]
+        pv, sv = embed_with_sentences(embedder, [p.text for p in part], [p.sentences for p in part])
+        vectors.append(pv)
+        sentences.append(sv)
         if on_progress:
-            on_progress(min(i + batch, len(texts)), len(texts))
-    if not out:
-        return np.zeros((0, embedder.dimension), dtype=np.float32)
-    return np.vstack(out)
+            on_progress(min(i + batch, len(passages)), len(passages))
+    return np.vstack(vectors), np.vstack(sentences)
 
 
 def _write_version(
@@ -371,6 +402,7 @@ def _write_version(
     documents: list[Document],
     passages: list[Passage],
     vectors: np.ndarray,
+    sentence_vectors: np.ndarray,
 ) -> str:
     """Write a complete version folder, fsync it, then point CURRENT at it."""
     import faiss
@@ -386,12 +418,14 @@ def _write_version(
         for p in passages:
             row = asdict(p)
             del row["text"]  # it is documents[doc_id].text[start:end]
+            row["sentences"] = [list(span) for span in p.sentences]
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     flat = faiss.IndexFlatIP(embedder.dimension)
     if len(vectors):
         flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
     faiss.write_index(flat, str(tmp / "vectors.faiss"))
     LexicalIndex.build([p.text for p in passages]).save(tmp / "lexical")
+    np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {f.name: f.stat().st_size for f in tmp.iterdir() if f.is_file()}
     manifest = {
         "format_version": FORMAT_VERSION,

@@ -14,7 +14,6 @@ from typing import Protocol
 import numpy as np
 
 from .documents import Hit
-from .embedding import Embedder
 
 RRF_K = 60  # the constant of Cormack et al. (2009); dampens the weight of top ranks
 CANDIDATES = 50  # per retriever, before fusion
@@ -41,9 +40,9 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores, key=lambda i: -scores[i])
 
 
-def retrieve(store: PassageStore, embedder: Embedder, question: str, k: int) -> list[Hit]:
-    """The k best passages for the question, best first, each scored by cosine."""
-    query = embedder.embed_queries([question])[0]
+def retrieve(store: PassageStore, query: np.ndarray, question: str, k: int) -> list[Hit]:
+    """The k best passages for the question (and its embedding `query`), best first, each
+    scored by cosine."""
     n = max(CANDIDATES, 2 * k)
     dense = [row for row, _ in store.dense_search(query, n)]
     lexical = [row for row, _ in store.lexical_search(question, n)]

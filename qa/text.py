@@ -112,3 +112,19 @@ def has_answer_kind(sentence: str, kind: str | None) -> bool:
     if kind == "date":
         return bool(_MONTHS.search(sentence))
     return False
+
+
+_NAME = r"[^\W\d_][\w’'.-]*"
+_COORDINATED = re.compile(rf"\b({_NAME}(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|or|và|hoặc)\s+{_NAME})")
+
+
+def coordinated_names(question: str) -> list[set[str]]:
+    """Groups of names joined by and/or ("Sweden and Norway"): the question asks the same
+    thing of each, so a sentence naming one of them answers its part."""
+    groups = []
+    for m in _COORDINATED.finditer(question):
+        members = re.split(r"\s*,\s*|\s+(?:and|or|và|hoặc)\s+", m.group(1))
+        names = {stem(normalize(w)) for w in members if w[:1].isupper()}
+        if len(names) >= 2:
+            groups.append(names)
+    return groups

@@ -34,6 +34,10 @@ class CountingEmbedder:
         self.embedded.extend(texts)
         return self.inner.embed_passages(texts)
 
+    def embed_passages_with_sentences(self, texts, spans):
+        self.embedded.extend(texts)
+        return self.inner.embed_passages_with_sentences(texts, spans)
+
     def embed_queries(self, texts) -> np.ndarray:
         return self.inner.embed_queries(texts)
 
