@@ -7,6 +7,7 @@ closest passages are still returned for the reader to judge.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -15,11 +16,13 @@ import numpy as np
 
 from .documents import Answer, Citation, Document, Hit, Passage
 from .embedding import Embedder
+from .language import detect_language
 from .sentences import split_sentences
 from .text import (
     content_terms,
     coordinated_names,
     expected_answer_kind,
+    figures,
     has_answer_kind,
     named_terms,
 )
@@ -129,6 +132,10 @@ class ExtractiveAnswerer:
             query_vector = self.embedder.embed_queries([question])[0]
         sentences = self._score(question, query_vector, self._candidates(hits))
         q_terms = self._question_terms(question)
+        key_names = {n for n in named_terms(question) if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
+        reason = unsupported_reason(question, hits, sentences, key_names, detect_language(question))
+        if reason:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         chosen = _select(sentences, named_terms(question), self.max_sentences, q_terms.coverage)
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
@@ -188,15 +195,57 @@ class ExtractiveAnswerer:
         cosines = np.vstack([s.vector for s in sentences]) @ query_vector
         q_terms = self._question_terms(question)
         kind = expected_answer_kind(question)
+        known = figures(question)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
             terms = frozenset(content_terms(s.text) & set(q_terms.weights))
             overlap = q_terms.coverage(terms)
             score = W_COSINE * float(cos) + W_OVERLAP * overlap + W_PASSAGE * s.hit.score
-            if has_answer_kind(s.text, kind):
+            if has_answer_kind(s.text, kind, known):
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
+
+
+def unsupported_reason(
+    question: str,
+    hits: list[Hit],
+    sentences: list[_Sentence],
+    key_names: set[str],
+    language: str,
+) -> str | None:
+    """Why the passages cannot answer although they look similar: a figure the question
+    names (a year, an amount) appears in none of them; or the question asks how much or
+    when, and no sentence gives a new figure or date with the question's key names in it or
+    next to it (checked only in passages in the question's language: names differ across
+    languages). `sentences` are in passage order."""
+    known = figures(question)
+    passages = " ".join(h.passage.text for h in hits)
+    missing = sorted(
+        f
+        for f in known
+        if len(f) >= 2 and not re.search(rf"(?<![\d.,]){re.escape(f)}(?!\d)", passages)
+    )
+    if missing:
+        return f"no retrieved passage mentions {', '.join(missing)}"
+    kind = expected_answer_kind(question)
+    if not kind:
+        return None
+    for i, s in enumerate(sentences):
+        if not has_answer_kind(s.text, kind, known):
+            continue
+        if s.hit.passage.language != language:
+            return None
+        near = set(s.terms)  # the sentence and its neighbours in the same passage
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
+                near |= sentences[j].terms
+        if key_names <= near:
+            return None
+    what = "figure" if kind == "quantity" else "date"
+    if key_names:
+        return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
+    return f"no retrieved sentence gives a {what}"
 
 
 def _select(

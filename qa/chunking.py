@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 
 from .documents import Document, Passage
+from .language import detect_language
 from .sentences import split_sentences
 
 TokenCounter = Callable[[str], int]
@@ -75,4 +76,5 @@ def _passage(doc: Document, units: list[tuple[int, int]]) -> Passage:
         page_end=doc.page_at(end - 1),
         text=doc.text[start:end],
         sentences=tuple((a - start, b - start) for a, b in units),
+        language=detect_language(doc.text[start:end]),
     )

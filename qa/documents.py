@@ -59,6 +59,7 @@ class Passage:
     page_end: int
     text: str
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, relative to `text`
+    language: str = "und"  # detected from the passage text (ISO 639-1)
 
     @property
     def pages(self) -> str:
@@ -103,6 +104,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     hits: tuple[Hit, ...] = ()
     documents: dict[str, Metadata] = field(default_factory=dict, compare=False, repr=False)
+    abstain_reason: str | None = None  # why, when it abstained on a similar-looking passage
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -110,6 +112,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
+            "abstain_reason": self.abstain_reason,
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {
@@ -124,6 +127,7 @@ class Answer:
                     "end": h.passage.end,
                     "text": h.passage.text,
                     "score": round(h.score, 4),
+                    "language": h.passage.language,
                     "passage_id": h.passage.passage_id,
                 }
                 for h in self.hits

@@ -37,7 +37,7 @@ from .ingest import Skipped, discover, fingerprint, read_document
 from .lexical import LexicalIndex
 from .text import inverse_document_frequency
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CLEANING_VERSION = 1  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .cleaning import clean
 from .documents import Document
 from .errors import DocumentError, EmptyDocument, UnsupportedFile
+from .language import detect_language
 from .loaders import SUPPORTED_SUFFIXES, is_supported, load
 from .metadata import is_sidecar, read_metadata, sidecar_path
 
@@ -88,6 +89,8 @@ def read_document(
     cleaned = clean(raw.text, title=meta.title)
     if not cleaned.text.strip():
         raise EmptyDocument(f"{path.name}: no text left after cleaning; nothing to index.")
+    if not meta.language:
+        meta = replace(meta, language=detect_language(cleaned.text))
     return Document(
         doc_id=doc_id,
         source=doc_id,

@@ -72,7 +72,7 @@ _QUANTITY_QUESTION = re.compile(
 )
 _DATE_QUESTION = re.compile(
     r"\b(when|what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
-    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào)\b",
+    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
     re.I,
 )
 _NUMBER = re.compile(r"(?<![^\W\d_])\d")  # a digit not glued to letters ("G7" is a name)
@@ -101,14 +101,23 @@ _YEARS_AND_DAYS = re.compile(
 )
 
 
-def has_quantity(sentence: str) -> bool:
-    """A figure other than a year or a day of the month."""
-    return bool(_NUMBER.search(_YEARS_AND_DAYS.sub(" ", sentence)))
+_FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)*")
 
 
-def has_answer_kind(sentence: str, kind: str | None) -> bool:
+def figures(text: str) -> set[str]:
+    """The numbers written in a text ("6.5", "2024", "672,000"), as written."""
+    return {m.group(0).rstrip(".,") for m in _FIGURE.finditer(text)}
+
+
+def has_quantity(sentence: str, known: set[str] = frozenset()) -> bool:
+    """A figure other than a year, a day of the month, or one of `known` (those the
+    question itself gives)."""
+    return bool(figures(_YEARS_AND_DAYS.sub(" ", sentence)) - set(known))
+
+
+def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
     if kind == "quantity":
-        return has_quantity(sentence)
+        return has_quantity(sentence, known)
     if kind == "date":
         return bool(_MONTHS.search(sentence))
     return False
