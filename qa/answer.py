@@ -1,50 +1,34 @@
 """Retrieved passages -> an extractive answer: verbatim sentences, each with its citation.
 
 Grounded by construction: the answer is made only of sentences copied from the passages.
-When the best passage is not similar enough to the question, the answer abstains and the
-closest passages are still returned for the reader to judge.
+When no passage is similar enough to the question, or the passages lack what the question
+asks for (a figure, a date, the names it is about), the answer abstains and the closest
+passages are still returned for the reader to judge.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
 
-from .documents import Answer, Citation, Document, Hit, Passage
-from .embedding import Embedder
+from .documents import Answer, Citation, Document, Hit
 from .language import detect_language
-from .sentences import split_sentences
-from .text import (
-    content_terms,
-    coordinated_names,
-    expected_answer_kind,
-    figures,
-    has_answer_kind,
-    named_terms,
-)
+from .scoring import Sentence, SentenceScorer
+from .text import expected_answer_kind, figures, has_answer_kind
 
 ABSTAIN_MESSAGE = "The documents do not answer this."
 
-# Weights of the sentence score. Cosine similarity carries meaning; the share of the
-# question's content terms that a sentence contains rewards the sentence that names what
-# was asked (a country, a number) over one that is merely on topic.
-W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
-# A question that asks "how much" or "when" is answered by a sentence with a figure or date.
-W_KIND = 0.15
-# A further sentence joins the answer only when it scores close to the best one and covers
-# question terms that the sentences already chosen do not (multi-part questions); a little
-# less close when the term it adds is a name or figure the question asks about.
+# A further sentence joins the answer only when it scores close to the best one and adds
+# question terms that the sentences already chosen do not cover (multi-part questions); a
+# little less close when what it adds is a name or figure the question asks about.
 CLOSE_TO_BEST = 0.8
-# Names and figures in the question (Norway, 2024) are what it is about: a sentence that
-# lacks them rarely answers it, so they count double in the overlap.
-NAME_WEIGHT = 2.0
-# ...and a runner-up must add at least this share of the question's term weight.
-MIN_NEW_WEIGHT = 0.2
 CLOSE_TO_BEST_FOR_NAMES = 0.6
+# ...and what it adds must be at least this share of the question's term weight.
+MIN_NEW_WEIGHT = 0.2
 
 
 class Answerer(Protocol):
@@ -59,64 +43,11 @@ class Answerer(Protocol):
     ) -> Answer: ...
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    hit: Hit
-    start: int  # in the document text
-    end: int
-    text: str
-    vector: np.ndarray | None = None
-    score: float = 0.0
-    terms: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class QuestionTerms:
-    """The question's content terms with weights; coordinated names form groups of which
-    one member is enough (the question asks the same of each)."""
-
-    weights: dict[str, float]
-    groups: list[set[str]]
-
-    def coverage(self, terms: set[str] | frozenset[str]) -> float:
-        """Share of the question's term weight that `terms` covers, in [0, 1]."""
-        grouped = set().union(*self.groups) if self.groups else set()
-        total = sum(w for t, w in self.weights.items() if t not in grouped)
-        got = sum(self.weights[t] for t in terms if t in self.weights and t not in grouped)
-        for g in self.groups:
-            total += max(self.weights[t] for t in g)
-            got += max((self.weights[t] for t in g & set(terms)), default=0.0)
-        return got / total if total else 0.0
-
-
 class ExtractiveAnswerer:
-    def __init__(
-        self,
-        embedder: Embedder,
-        min_score: float,
-        max_sentences: int = 3,
-        idf: dict[str, float] | None = None,
-        sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
-    ) -> None:
-        """`sentence_vectors(passage)` gives the stored vectors of the passage's sentences;
-        without it the sentences are embedded at question time (slower)."""
-        self.embedder = embedder
-        self.sentence_vectors = sentence_vectors
+    def __init__(self, scorer: SentenceScorer, min_score: float, max_sentences: int = 3) -> None:
+        self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences
-        self.idf = idf or {}
-        # a term the corpus never uses weighs as much as the rarest one it does
-        self.unseen_idf = max(self.idf.values(), default=1.0)
-
-    def _question_terms(self, question: str) -> QuestionTerms:
-        """IDF of each content term of the question, doubled for names and figures."""
-        names = named_terms(question)
-        weights = {
-            t: self.idf.get(t, self.unseen_idf) * (NAME_WEIGHT if t in names else 1.0)
-            for t in content_terms(question)
-        }
-        groups = [g & set(weights) for g in coordinated_names(question)]
-        return QuestionTerms(weights, [g for g in groups if len(g) >= 2])
 
     def __call__(
         self,
@@ -129,14 +60,15 @@ class ExtractiveAnswerer:
         if not hits or max(h.score for h in hits) < self.min_score:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         if query_vector is None:
-            query_vector = self.embedder.embed_queries([question])[0]
-        sentences = self._score(question, query_vector, self._candidates(hits))
-        q_terms = self._question_terms(question)
-        key_names = {n for n in named_terms(question) if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
+            query_vector = self.scorer.embedder.embed_queries([question])[0]
+        sentences = self.scorer.score(question, query_vector, self.scorer.candidates(hits))
+        q_terms = self.scorer.question_terms(question)
+        key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
         reason = unsupported_reason(question, hits, sentences, key_names, detect_language(question))
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
-        chosen = _select(sentences, named_terms(question), self.max_sentences, q_terms.coverage)
+        chosen = _select(sentences, q_terms.names, self.max_sentences, q_terms.coverage)
+        chosen = [_with_antecedent(s) for s in chosen]
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         citations = []
@@ -163,54 +95,11 @@ class ExtractiveAnswerer:
             parts.append(f"{s.text} [{n}]")
         return Answer(question, " ".join(parts), False, tuple(citations), tuple(hits), metas)
 
-    def _candidates(self, hits: list[Hit]) -> list[_Sentence]:
-        """Sentences of the retrieved passages, with vectors; one copy of each, from its
-        best-ranked passage (overlapping chunks repeat sentences)."""
-        seen: set[tuple[str, int, int]] = set()
-        out = []
-        for hit in hits:
-            p = hit.passage
-            spans = p.sentences or tuple(split_sentences(p.text))
-            vectors = self.sentence_vectors(p) if self.sentence_vectors and p.sentences else None
-            for i, (a, b) in enumerate(spans):
-                key = (p.doc_id, p.start + a, p.start + b)
-                text = p.text[a:b]
-                if key in seen or len(text.split()) < 4:
-                    continue
-                seen.add(key)
-                vector = vectors[i] if vectors is not None else None
-                out.append(_Sentence(hit, p.start + a, p.start + b, text, vector))
-        missing = [s for s in out if s.vector is None]
-        if missing:
-            embedded = self.embedder.embed_passages([s.text for s in missing])
-            fill = {id(s): v for s, v in zip(missing, embedded, strict=True)}
-            out = [replace(s, vector=fill[id(s)]) if s.vector is None else s for s in out]
-        return out
-
-    def _score(
-        self, question: str, query_vector: np.ndarray, sentences: list[_Sentence]
-    ) -> list[_Sentence]:
-        if not sentences:
-            return []
-        cosines = np.vstack([s.vector for s in sentences]) @ query_vector
-        q_terms = self._question_terms(question)
-        kind = expected_answer_kind(question)
-        known = figures(question)
-        scored = []
-        for s, cos in zip(sentences, cosines, strict=True):
-            terms = frozenset(content_terms(s.text) & set(q_terms.weights))
-            overlap = q_terms.coverage(terms)
-            score = W_COSINE * float(cos) + W_OVERLAP * overlap + W_PASSAGE * s.hit.score
-            if has_answer_kind(s.text, kind, known):
-                score += W_KIND
-            scored.append(replace(s, score=score, terms=terms))
-        return scored
-
 
 def unsupported_reason(
     question: str,
     hits: list[Hit],
-    sentences: list[_Sentence],
+    sentences: list[Sentence],
     key_names: set[str],
     language: str,
 ) -> str | None:
@@ -248,12 +137,35 @@ def unsupported_reason(
     return f"no retrieved sentence gives a {what}"
 
 
+_ANAPHOR = re.compile(
+    r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|thus|therefore|"
+    r"however|hence|the latter|the former|điều này|điều đó|đây|đó|họ|ông|bà)\b",
+    re.I,
+)
+
+
+def _with_antecedent(s: Sentence) -> Sentence:
+    """A sentence that opens with a pointer back ("This means...", "It...") is quoted
+    together with the sentence before it, so that the quote stands on its own."""
+    if not _ANAPHOR.match(s.text):
+        return s
+    p = s.hit.passage
+    spans = [(p.start + a, p.start + b) for a, b in p.sentences]
+    if (s.start, s.end) not in spans:
+        return s
+    i = spans.index((s.start, s.end))
+    if i == 0:
+        return s
+    start = spans[i - 1][0]
+    return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
+
+
 def _select(
-    sentences: list[_Sentence],
+    sentences: list[Sentence],
     names: set[str],
     limit: int,
     weight_of: Callable[[set[str]], float],
-) -> list[_Sentence]:
+) -> list[Sentence]:
     """The best sentence; then, for each name or figure of the question that it leaves out,
     the best sentence that has it; then close runners-up that add other question terms."""
     if not sentences:
@@ -279,8 +191,43 @@ def _select(
     return sorted(chosen, key=lambda s: -s.score)
 
 
-def _overlaps(s: _Sentence, chosen: list[_Sentence]) -> bool:
+def _overlaps(s: Sentence, chosen: list[Sentence]) -> bool:
     return any(
         c.hit.passage.doc_id == s.hit.passage.doc_id and c.start < s.end and s.start < c.end
         for c in chosen
     )
+
+
+def combine(question: str, parts: list[Answer], k: int) -> Answer:
+    """One answer from the answers to the parts of a multi-part question: their sentences in
+    order, citations renumbered, passages interleaved part by part (at most k)."""
+    hits: list[Hit] = []
+    seen_passages: set[str] = set()
+    for rank in range(max(len(a.hits) for a in parts)):
+        for a in parts:
+            if rank < len(a.hits) and a.hits[rank].passage.passage_id not in seen_passages:
+                seen_passages.add(a.hits[rank].passage.passage_id)
+                hits.append(replace(a.hits[rank], rank=len(hits) + 1))
+    hits = hits[:k]
+    metas = {key: m for a in parts for key, m in a.documents.items()}
+    if all(a.abstained for a in parts):
+        reasons = "; ".join(a.abstain_reason for a in parts if a.abstain_reason) or None
+        return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reasons)
+    texts: list[str] = []
+    citations: list[Citation] = []
+    by_span: dict[tuple[str, int, int], int] = {}
+    for a in parts:
+        if a.abstained:
+            texts.append(f"({a.question.rstrip('?')}? {ABSTAIN_MESSAGE})")
+            continue
+        renumber = {}
+        for c in a.citations:
+            key = (c.document, c.start, c.end)
+            if key not in by_span:
+                by_span[key] = len(citations) + 1
+                citations.append(replace(c, n=by_span[key]))
+            renumber[c.n] = by_span[key]
+        texts.append(
+            re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]", a.answer)
+        )
+    return Answer(question, " ".join(texts), False, tuple(citations), tuple(hits), metas)

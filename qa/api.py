@@ -11,7 +11,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from .answer import ExtractiveAnswerer
+from .answer import ExtractiveAnswerer, combine
 from .config import Settings
 from .documents import Answer, Document
 from .embedding import Embedder, get_embedder
@@ -25,7 +25,11 @@ from .index import (
     load_index,
     update_index,
 )
+from .rerank import CANDIDATES as RERANK_CANDIDATES
+from .rerank import make_reranker
 from .retrieval import retrieve
+from .scoring import SentenceScorer
+from .text import split_question
 
 # Abstention thresholds on the best passage's cosine similarity, per model: cosine scales
 # differ between models (e5 sits in 0.7-0.9, MiniLM in 0.0-0.8). See README "Abstention".
@@ -104,23 +108,28 @@ class QA:
     # --- questions ---
 
     def ask(self, question: str, k: int | None = None) -> Answer:
+        """Answer a question; a question that asks several things is answered part by part."""
         question = self.check_question(question)
         k = k or self.settings.top_k
         if k < 1:
             raise BadQuestion("k must be at least 1.")
         index = self.index
+        parts = split_question(question)
+        if len(parts) > 1:
+            return combine(question, [self._ask_one(index, p, k) for p in parts], k)
+        return self._ask_one(index, question, k)
+
+    def _ask_one(self, index: LocalIndex, question: str, k: int) -> Answer:
         query = self.embedder.embed_queries([question])[0]
-        hits = retrieve(index, query, question, k)
+        scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
+        reranker = make_reranker(self.settings.reranker, scorer)
+        hits = retrieve(index, query, question, max(k, RERANK_CANDIDATES) if reranker else k)
+        if reranker:
+            hits = reranker(question, query, hits)[:k]
         min_score = self.settings.min_score
         if min_score is None:
             min_score = default_min_score(self.embedder.name)
-        answerer = ExtractiveAnswerer(
-            self.embedder,
-            min_score,
-            self.settings.max_answer_sentences,
-            index.term_idf,
-            index.passage_sentence_vectors,
-        )
+        answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         answer = answerer(question, hits[: self.settings.answer_passages], index.documents, query)
         return replace(answer, hits=tuple(hits))
 

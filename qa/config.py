@@ -34,6 +34,11 @@ class Settings:
     )
     chunk_overlap: int = _setting(1, "Sentences repeated at the start of the next passage.")
     top_k: int = _setting(5, "Passages retrieved per question.")
+    reranker: str = _setting(
+        "sentences",
+        "Second-stage ordering: sentences (no model needed), none, or "
+        "cross-encoder:<name or path> for a sentence-transformers CrossEncoder.",
+    )
     min_score: float | None = _setting(
         None,
         "Abstain when the best passage's similarity is below this. Unset: the model's "

@@ -38,7 +38,7 @@ from .lexical import LexicalIndex
 from .text import inverse_document_frequency
 
 FORMAT_VERSION = 3
-CLEANING_VERSION = 1  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 2  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
 

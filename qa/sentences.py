@@ -18,7 +18,8 @@ _ABBREVIATIONS = {
 }  # fmt: skip
 
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, then space.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+# A footnote number glued to the full stop ("aware of.4 In addition") ends a sentence too.
+_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|(?<=[^\W\d_])\.\d{1,3}(?=\s)")
 _LINE_BREAK = re.compile(r"\n+")
 
 

@@ -137,3 +137,15 @@ def coordinated_names(question: str) -> list[set[str]]:
         if len(names) >= 2:
             groups.append(names)
     return groups
+
+
+_WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when|where|why|how)"
+_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_WH}\b)|;\s+(?={_WH}\b)", re.I)
+
+
+def split_question(question: str) -> list[str]:
+    """Parts of a question that asks several things ("How many X did A report, and how many
+    Y does B count?"): each part starts with its own question word."""
+    parts = [p.strip(" ,;") for p in _PART_BREAK.split(question)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) > 1 else [question]

@@ -1,0 +1,138 @@
+"""Sentence scoring shared by reranking and answering: how well a sentence answers a question.
+
+score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
+      + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
+        the sentence gives a new figure / date]
+
+Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
+coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
+was asked over one that is merely on topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .documents import Hit, Passage
+from .embedding import Embedder
+from .sentences import split_sentences
+from .text import (
+    content_terms,
+    coordinated_names,
+    expected_answer_kind,
+    figures,
+    has_answer_kind,
+    named_terms,
+)
+
+W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
+W_KIND = 0.15
+# Names and figures in the question (Norway, 2024) are what it is about: a sentence that
+# lacks them rarely answers it, so they count double in the coverage.
+NAME_WEIGHT = 2.0
+MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    start: int  # in the document text
+    end: int
+    text: str
+    vector: np.ndarray | None = None
+    score: float = 0.0
+    terms: frozenset[str] = frozenset()  # the question's terms that the sentence contains
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content terms with weights; coordinated names form groups of which
+    one member is enough (the question asks the same of each)."""
+
+    weights: dict[str, float]
+    groups: list[set[str]]
+    names: set[str]
+
+    def coverage(self, terms: set[str] | frozenset[str]) -> float:
+        """Share of the question's term weight that `terms` covers, in [0, 1]."""
+        grouped = set().union(*self.groups) if self.groups else set()
+        total = sum(w for t, w in self.weights.items() if t not in grouped)
+        got = sum(self.weights[t] for t in terms if t in self.weights and t not in grouped)
+        for g in self.groups:
+            total += max(self.weights[t] for t in g)
+            got += max((self.weights[t] for t in g & set(terms)), default=0.0)
+        return got / total if total else 0.0
+
+
+class SentenceScorer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        idf: dict[str, float] | None = None,
+        sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
+    ) -> None:
+        """`sentence_vectors(passage)` gives the stored vectors of the passage's sentences;
+        without it sentences are embedded at question time (slower)."""
+        self.embedder = embedder
+        self.idf = idf or {}
+        # a term the collection never uses weighs as much as its rarest one
+        self.unseen_idf = max(self.idf.values(), default=1.0)
+        self.sentence_vectors = sentence_vectors
+
+    def question_terms(self, question: str) -> QuestionTerms:
+        names = named_terms(question)
+        weights = {
+            t: self.idf.get(t, self.unseen_idf) * (NAME_WEIGHT if t in names else 1.0)
+            for t in content_terms(question)
+        }
+        groups = [g & set(weights) for g in coordinated_names(question)]
+        return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names)
+
+    def candidates(self, hits: list[Hit]) -> list[Sentence]:
+        """Sentences of the passages in passage order, with vectors; one copy of each, from
+        its best-ranked passage (overlapping chunks repeat sentences)."""
+        seen: set[tuple[str, int, int]] = set()
+        out = []
+        for hit in hits:
+            p = hit.passage
+            spans = p.sentences or tuple(split_sentences(p.text))
+            vectors = self.sentence_vectors(p) if self.sentence_vectors and p.sentences else None
+            for i, (a, b) in enumerate(spans):
+                key = (p.doc_id, p.start + a, p.start + b)
+                text = p.text[a:b]
+                if key in seen or len(text.split()) < MIN_WORDS:
+                    continue
+                seen.add(key)
+                vector = vectors[i] if vectors is not None else None
+                out.append(Sentence(hit, p.start + a, p.start + b, text, vector))
+        missing = [s for s in out if s.vector is None]
+        if missing:
+            embedded = self.embedder.embed_passages([s.text for s in missing])
+            fill = {id(s): v for s, v in zip(missing, embedded, strict=True)}
+            out = [replace(s, vector=fill[id(s)]) if s.vector is None else s for s in out]
+        return out
+
+    def score(
+        self, question: str, query_vector: np.ndarray, sentences: list[Sentence]
+    ) -> list[Sentence]:
+        if not sentences:
+            return []
+        cosines = np.vstack([s.vector for s in sentences]) @ query_vector
+        q_terms = self.question_terms(question)
+        kind = expected_answer_kind(question)
+        known = figures(question)
+        scored = []
+        for s, cos in zip(sentences, cosines, strict=True):
+            terms = frozenset(content_terms(s.text) & set(q_terms.weights))
+            score = (
+                W_COSINE * float(cos)
+                + W_OVERLAP * q_terms.coverage(terms)
+                + W_PASSAGE * s.hit.score
+            )
+            if has_answer_kind(s.text, kind, known):
+                score += W_KIND
+            scored.append(replace(s, score=score, terms=terms))
+        return scored
