@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .answer import ExtractiveAnswerer, combine
+from .calibration import min_score_for
 from .config import Settings
 from .documents import Answer, Document
 from .embedding import Embedder, get_embedder
@@ -25,21 +26,15 @@ from .index import (
     load_index,
     update_index,
 )
+from .language import detect_language
 from .rerank import CANDIDATES as RERANK_CANDIDATES
 from .rerank import make_reranker
 from .retrieval import retrieve
 from .scoring import SentenceScorer
 from .text import split_question
 
-# Abstention thresholds on the best passage's cosine similarity, per model: cosine scales
-# differ between models (e5 sits in 0.7-0.9, MiniLM in 0.0-0.8). See README "Abstention".
-MIN_SCORES = {"all-MiniLM-L6-v2": 0.30}
+# Used only for an index built before calibration existed; see qa/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
-
-
-def default_min_score(model: str) -> float:
-    name = model.split(":", 1)[-1].rstrip("/").split("/")[-1]
-    return MIN_SCORES.get(name, FALLBACK_MIN_SCORE)
 
 
 class QA:
@@ -128,7 +123,11 @@ class QA:
             hits = reranker(question, query, hits)[:k]
         min_score = self.settings.min_score
         if min_score is None:
-            min_score = default_min_score(self.embedder.name)
+            min_score = min_score_for(
+                index.manifest.get("calibration", {}),
+                detect_language(question),
+                FALLBACK_MIN_SCORE,
+            )
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         answer = answerer(question, hits[: self.settings.answer_passages], index.documents, query)
         return replace(answer, hits=tuple(hits))

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .calibration import calibrate
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
 from .embedding import Embedder, embed_with_sentences
@@ -428,6 +429,7 @@ def _write_version(
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {f.name: f.stat().st_size for f in tmp.iterdir() if f.is_file()}
     manifest = {
+        "calibration": calibrate(vectors, embedder.embed_queries),
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
         "dimension": embedder.dimension,

@@ -1,0 +1,52 @@
+"""How questions are read: parts, coordinated names, the kind of answer they ask for."""
+
+import pytest
+
+from qa.text import (
+    coordinated_names,
+    expected_answer_kind,
+    figures,
+    has_answer_kind,
+    split_question,
+)
+
+
+def test_a_question_that_asks_two_things_is_split_at_the_second_question_word():
+    q = "How many agreements did DW count, and how many states does the report name?"
+    assert split_question(q) == [
+        "How many agreements did DW count",
+        "how many states does the report name?",
+    ]
+
+
+def test_a_single_question_with_and_stays_whole():
+    q = "What did Sweden and Norway pledge?"
+    assert split_question(q) == [q]
+
+
+def test_names_joined_by_and_form_one_group():
+    assert coordinated_names("What did Sweden and Norway pledge?") == [{"sweden", "norway"}]
+    assert coordinated_names("Ukraine và Estonia ký khi nào?") == [{"ukrain", "estonia"}]
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("How much did Norway pledge?", "quantity"),
+        ("What share of the budget goes to defence?", "quantity"),
+        ("Na Uy cam kết bao nhiêu tiền?", "quantity"),
+        ("When was the compact presented?", "date"),
+        ("On what date did they sign?", "date"),
+        ("Văn kiện được công bố vào thời điểm nào?", "date"),
+        ("Who signed for Luxembourg?", None),
+    ],
+)
+def test_the_kind_of_answer_a_question_asks_for(question, kind):
+    assert expected_answer_kind(question) == kind
+
+
+def test_a_quantity_answer_needs_a_figure_that_the_question_does_not_already_give():
+    known = figures("How much did Denmark commit under its 10-year agreement?")
+    assert not has_answer_kind("Denmark signed a 10-year agreement in 2024.", "quantity", known)
+    assert has_answer_kind("Denmark committed EUR 1.8 billion.", "quantity", known)
+    assert not has_answer_kind("It was signed on 13th June 2024.", "quantity")
