@@ -16,7 +16,6 @@ from typing import Protocol
 import numpy as np
 
 from .documents import Answer, Citation, Document, Hit
-from .language import detect_language
 from .scoring import Sentence, SentenceScorer
 from .text import expected_answer_kind, figures, has_answer_kind
 
@@ -44,7 +43,14 @@ class Answerer(Protocol):
 
 
 class ExtractiveAnswerer:
-    def __init__(self, scorer: SentenceScorer, min_score: float, max_sentences: int = 3) -> None:
+    def __init__(
+        self,
+        scorer: SentenceScorer,
+        min_score: Callable[[str], float],
+        max_sentences: int = 3,
+    ) -> None:
+        """`min_score(passage_language)`: the similarity a passage in that language must
+        reach for the question to count as on topic (see qa/calibration.py)."""
         self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences
@@ -57,14 +63,19 @@ class ExtractiveAnswerer:
         query_vector: np.ndarray | None = None,
     ) -> Answer:
         metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
-        if not hits or max(h.score for h in hits) < self.min_score:
+        margin = max((h.score - self.min_score(h.passage.language) for h in hits), default=-1.0)
+        answer = self._answer(question, hits, documents, query_vector, margin, metas)
+        return replace(answer, margin=margin)
+
+    def _answer(self, question, hits, documents, query_vector, margin, metas) -> Answer:
+        if margin < 0:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         if query_vector is None:
             query_vector = self.scorer.embedder.embed_queries([question])[0]
         sentences = self.scorer.score(question, query_vector, self.scorer.candidates(hits))
         q_terms = self.scorer.question_terms(question)
         key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
-        reason = unsupported_reason(question, hits, sentences, key_names, detect_language(question))
+        reason = unsupported_reason(question, hits, sentences, key_names, self.scorer.vocabulary)
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         chosen = _select(sentences, q_terms.names, self.max_sentences, q_terms.coverage)
@@ -90,6 +101,7 @@ class ExtractiveAnswerer:
                     end=s.end,
                     score=round(s.score, 4),
                     passage_id=s.hit.passage.passage_id,
+                    language=s.hit.passage.language,
                 )
             )
             parts.append(f"{s.text} [{n}]")
@@ -101,13 +113,15 @@ def unsupported_reason(
     hits: list[Hit],
     sentences: list[Sentence],
     key_names: set[str],
-    language: str,
+    vocabulary: Callable[[str], set[str] | dict[str, float]],
 ) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
     names (a year, an amount) appears in none of them; or the question asks how much or
     when, and no sentence gives a new figure or date with the question's key names in it or
-    next to it (checked only in passages in the question's language: names differ across
-    languages). `sentences` are in passage order."""
+    next to it. In a passage of another language only the names that language's passages
+    use are required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is
+    not Norway's English name). `vocabulary(language)` holds the terms of that language's
+    passages; `sentences` are in passage order."""
     known = figures(question)
     passages = " ".join(h.passage.text for h in hits)
     missing = sorted(
@@ -123,13 +137,12 @@ def unsupported_reason(
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
             continue
-        if s.hit.passage.language != language:
-            return None
+        required = {n for n in key_names if n in vocabulary(s.hit.passage.language)}
         near = set(s.terms)  # the sentence and its neighbours in the same passage
         for j in (i - 1, i + 1):
             if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
                 near |= sentences[j].terms
-        if key_names <= near:
+        if required <= near:
             return None
     what = "figure" if kind == "quantity" else "date"
     if key_names:
@@ -210,9 +223,12 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
                 hits.append(replace(a.hits[rank], rank=len(hits) + 1))
     hits = hits[:k]
     metas = {key: m for a in parts for key, m in a.documents.items()}
+    margin = max((a.margin for a in parts if a.margin is not None), default=None)
     if all(a.abstained for a in parts):
         reasons = "; ".join(a.abstain_reason for a in parts if a.abstain_reason) or None
-        return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reasons)
+        return Answer(
+            question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reasons, margin=margin
+        )
     texts: list[str] = []
     citations: list[Citation] = []
     by_span: dict[tuple[str, int, int], int] = {}
@@ -230,4 +246,6 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
         texts.append(
             re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]", a.answer)
         )
-    return Answer(question, " ".join(texts), False, tuple(citations), tuple(hits), metas)
+    return Answer(
+        question, " ".join(texts), False, tuple(citations), tuple(hits), metas, margin=margin
+    )

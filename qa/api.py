@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from .answer import ExtractiveAnswerer, combine
-from .calibration import min_score_for
+from .calibration import threshold_for
 from .config import Settings
 from .documents import Answer, Document
 from .embedding import Embedder, get_embedder
@@ -111,19 +111,24 @@ class QA:
         index = self.index
         parts = split_question(question)
         if len(parts) > 1:
-            return combine(question, [self._ask_one(index, p, k) for p in parts], k)
-        return self._ask_one(index, question, k)
+            answer = combine(question, [self._ask_one(index, p, k) for p in parts], k)
+        else:
+            answer = self._ask_one(index, question, k)
+        return replace(answer, language=detect_language(question))
 
     def _ask_one(self, index: LocalIndex, question: str, k: int) -> Answer:
         query = self.embedder.embed_queries([question])[0]
         scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
         reranker = make_reranker(self.settings.reranker, scorer)
-        hits = retrieve(index, query, question, max(k, RERANK_CANDIDATES) if reranker else k)
+        n = max(k, RERANK_CANDIDATES) if reranker else k
+        hits = retrieve(index, query, question, n, self.settings.dense_unit)
         if reranker:
             hits = reranker(question, query, hits)[:k]
-        min_score = self.settings.min_score
-        if min_score is None:
-            min_score = min_score_for(
+        if self.settings.min_score is not None:
+            fixed = self.settings.min_score
+            min_score = lambda passage_language: fixed  # noqa: E731
+        else:
+            min_score = threshold_for(
                 index.manifest.get("calibration", {}),
                 detect_language(question),
                 FALLBACK_MIN_SCORE,

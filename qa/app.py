@@ -16,6 +16,7 @@ from .api import QA
 from .config import Settings
 from .documents import Answer
 from .errors import QAError
+from .language import language_name
 
 EXAMPLES = [
     "What did Sweden and Norway pledge to Ukraine?",
@@ -71,6 +72,9 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
         before = p.text[max(0, a - context_chars) : a]
         after = p.text[b : b + context_chars]
         ref = ", ".join(html.escape(x) for x in (c.title, c.publisher, c.date) if x)
+        if c.language != answer.language:  # shown as written: no machine translation
+            ref += f' · <span class="lang">in {html.escape(language_name(c.language))}</span>'
+
         link = (
             f' · <a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener">source</a>'
             if c.url and c.url.startswith(("http://", "https://"))

@@ -2,8 +2,9 @@
 
 Off-topic probe questions (cooking, sport, science, software, health, travel...) are asked
 of the freshly built index, per question language (English and Vietnamese probes); the
-threshold for a language is the highest best-passage similarity that any of its probes
-reaches, so that no clearly off-topic question gets an answer from similarity alone.
+threshold for a language is the 90th percentile of its probes' best similarities: nine in
+ten off-topic questions abstain on similarity alone, and a collection that happens to
+cover a probe's topic (a cookbook, a weather report) does not raise the bar for all.
 Cosine scales differ between models (e5 sits in 0.7-0.9, MiniLM in 0-0.8), between
 collections and between languages (a model that does not know Vietnamese finds every
 Vietnamese text similar to every other), which is why no fixed constant is used. `qa eval`
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-QUANTILE = 1.0  # the highest probe similarity
+QUANTILE = 0.9
 
 OFF_TOPIC_PROBES = [
     "How long should I boil an egg for a runny yolk?",
@@ -65,6 +66,14 @@ OFF_TOPIC_PROBES = [
     "Làm sao để học lập trình Python hiệu quả?",
     "Vì sao bầu trời có màu xanh?",
     "Giá vé máy bay từ Hà Nội đi Thành phố Hồ Chí Minh là bao nhiêu?",
+    "Làm thế nào để giảm cân an toàn sau khi sinh con?",
+    "Công thức làm bánh flan bằng nồi cơm điện là gì?",
+    "Điện thoại nào chụp ảnh đẹp nhất trong tầm giá mười triệu?",
+    "Tại sao lá cây chuyển sang màu vàng vào mùa thu?",
+    "Cách làm mứt dừa non cho ngày Tết?",
+    "Nên cho trẻ sơ sinh uống bao nhiêu sữa mỗi ngày?",
+    "Bài hát nào của Sơn Tùng được nghe nhiều nhất?",
+    "Mùa nào là thời điểm đẹp nhất để đi du lịch Sa Pa?",
 ]
 
 
@@ -75,28 +84,38 @@ def calibrate_min_score(best_scores: list[float], quantile: float = QUANTILE) ->
     return float(np.quantile(np.asarray(best_scores, dtype=np.float64), quantile))
 
 
-def calibrate(passage_vectors: np.ndarray, embed_queries) -> dict:
-    """Thresholds per probe language for an index whose passages have these vectors."""
+def calibrate(vectors_by_language: dict[str, np.ndarray], embed_queries) -> dict:
+    """Thresholds per (question language, passage language): what off-topic probes in one
+    language reach on the passages of another. Cross-lingual similarities run lower than
+    same-language ones (e5 finds any two Vietnamese texts a little alike), so one threshold
+    per question language would shut out the cross-lingual answers."""
     from .language import detect_language
 
-    if not len(passage_vectors):
+    groups = {lang: v for lang, v in vectors_by_language.items() if len(v)}
+    if not groups:
         return {}
     probes = embed_queries(OFF_TOPIC_PROBES)
-    best = (np.asarray(passage_vectors, dtype=np.float32) @ probes.T).max(axis=0)
-    by_lang: dict[str, list[float]] = {}
-    for question, score in zip(OFF_TOPIC_PROBES, best, strict=True):
-        by_lang.setdefault(detect_language(question), []).append(float(score))
+    probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
+    table: dict[str, dict[str, float]] = {}
+    for passage_lang, vectors in groups.items():
+        best = (np.asarray(vectors, dtype=np.float32) @ probes.T).max(axis=0)
+        for q_lang in sorted(set(probe_langs)):
+            scores = [float(b) for b, lg in zip(best, probe_langs, strict=True) if lg == q_lang]
+            table.setdefault(q_lang, {})[passage_lang] = round(calibrate_min_score(scores), 4)
     return {
-        "method": f"quantile {QUANTILE} of the best passage similarity of off-topic probes",
-        "min_score": {lang: round(calibrate_min_score(s), 4) for lang, s in by_lang.items()},
-        "probes": {lang: len(s) for lang, s in by_lang.items()},
+        "method": f"quantile {QUANTILE} of the best similarity of off-topic probes, per "
+        "question language and passage language",
+        "min_score": table,
+        "probes": {lg: probe_langs.count(lg) for lg in sorted(set(probe_langs))},
     }
 
 
-def min_score_for(calibration: dict, language: str, fallback: float) -> float:
-    """The calibrated threshold for a question language (the strictest one for a language
-    without probes)."""
-    thresholds = calibration.get("min_score", {}) if calibration else {}
-    if language in thresholds:
-        return thresholds[language]
-    return max(thresholds.values(), default=fallback)
+def threshold_for(calibration: dict, question_language: str, fallback: float):
+    """A function: passage language -> the abstention threshold for this question. A
+    language without probes or passages gets the strictest value known."""
+    table = (calibration or {}).get("min_score", {})
+    if not table or not isinstance(next(iter(table.values())), dict):
+        return lambda passage_language: fallback
+    row = table.get(question_language) or {}
+    strictest = max((t for r in table.values() for t in r.values()), default=fallback)
+    return lambda passage_language: row.get(passage_language, strictest)

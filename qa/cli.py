@@ -164,6 +164,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer) -> str:
+    from .language import language_name
+
     lines = [answer.answer, ""]
     if answer.abstained:
         lines.append("Closest passages:")
@@ -171,7 +173,8 @@ def format_answer(answer) -> str:
             snippet = " ".join(h["text"].split())[:240]
             lines.append(f"  - {h['title']}, p. {h['page']} (score {h['score']:.2f}): {snippet}…")
     for c in answer.citations:
-        lines.append(f"[{c.n}] {reference(c)}")
+        foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
+        lines.append(f"[{c.n}] {reference(c)}{foreign}")
         lines.append(f"    “{c.quote}”")
     return "\n".join(lines).rstrip()
 

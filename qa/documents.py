@@ -94,6 +94,7 @@ class Citation:
     end: int
     score: float
     passage_id: str
+    language: str = "und"  # of the quoted passage; shown when it differs from the question's
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     documents: dict[str, Metadata] = field(default_factory=dict, compare=False, repr=False)
     abstain_reason: str | None = None  # why, when it abstained on a similar-looking passage
+    language: str = "und"  # of the question
+    # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
+    margin: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -113,6 +117,8 @@ class Answer:
             "answer": self.answer,
             "abstained": self.abstained,
             "abstain_reason": self.abstain_reason,
+            "language": self.language,
+            "margin": None if self.margin is None else round(self.margin, 4),
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {

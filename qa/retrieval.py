@@ -23,7 +23,9 @@ class PassageStore(Protocol):
     """What retrieval needs from a store; the local FAISS + BM25 index is one implementation.
     Rows are the store's passage positions."""
 
-    def dense_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
+    def dense_search(
+        self, query_vector: np.ndarray, k: int, unit: str = "passage"
+    ) -> list[tuple[int, float]]: ...
 
     def lexical_search(self, question: str, k: int) -> list[tuple[int, float]]: ...
 
@@ -40,11 +42,13 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores, key=lambda i: -scores[i])
 
 
-def retrieve(store: PassageStore, query: np.ndarray, question: str, k: int) -> list[Hit]:
+def retrieve(
+    store: PassageStore, query: np.ndarray, question: str, k: int, unit: str = "passage"
+) -> list[Hit]:
     """The k best passages for the question (and its embedding `query`), best first, each
     scored by cosine."""
     n = max(CANDIDATES, 2 * k)
-    dense = [row for row, _ in store.dense_search(query, n)]
+    dense = [row for row, _ in store.dense_search(query, n, unit)]
     lexical = [row for row, _ in store.lexical_search(question, n)]
     fused = reciprocal_rank_fusion([dense, lexical])[:k]
     return store.hits(query, fused)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .documents import Hit, Passage
 from .embedding import Embedder
+from .language import detect_language
 from .sentences import split_sentences
 from .text import (
     content_terms,
@@ -71,21 +72,28 @@ class SentenceScorer:
     def __init__(
         self,
         embedder: Embedder,
-        idf: dict[str, float] | None = None,
+        idf: dict[str, dict[str, float]] | None = None,
         sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
     ) -> None:
-        """`sentence_vectors(passage)` gives the stored vectors of the passage's sentences;
-        without it sentences are embedded at question time (slower)."""
+        """`idf` maps a language (and "*" for all passages) to term weights (see
+        `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
+        passage's sentences; without it sentences are embedded at question time (slower)."""
         self.embedder = embedder
         self.idf = idf or {}
-        # a term the collection never uses weighs as much as its rarest one
-        self.unseen_idf = max(self.idf.values(), default=1.0)
         self.sentence_vectors = sentence_vectors
+
+    def vocabulary(self, language: str) -> dict[str, float]:
+        """The terms used by the passages of a language (with their IDF)."""
+        return self.idf.get(language, self.idf.get("*", {}))
 
     def question_terms(self, question: str) -> QuestionTerms:
         names = named_terms(question)
+        overall = self.idf.get("*", {})
+        own = self.idf.get(detect_language(question), {})
+        # a term the collection never uses weighs as much as its rarest one
+        unseen = max(overall.values(), default=1.0)
         weights = {
-            t: self.idf.get(t, self.unseen_idf) * (NAME_WEIGHT if t in names else 1.0)
+            t: own.get(t, overall.get(t, unseen)) * (NAME_WEIGHT if t in names else 1.0)
             for t in content_terms(question)
         }
         groups = [g & set(weights) for g in coordinated_names(question)]

@@ -7,13 +7,20 @@ import unicodedata
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 STOPWORDS = set(
-    """a an the and or but if of to in on at by for with from as into about over under than
+    # English ("an" is left out: it is the Vietnamese syllable of "an ninh", security)
+    """a the and or but if of to in on at by for with from as into about over under than
     then that this these those is are was were be been being do does did has have had having
     it its it's which who whom whose what when where why how there their they them he she his
     her we our you your i me my not no nor so such can could would should will shall may might
     must also any all some each other more most much many very just only own same both few
     s t don doesn didn according say said says per via up down out off again further once
     according report article documents document text tell give given""".split()
+) | set(
+    # Vietnamese function words (one syllable each, as Vietnamese is written)
+    """các của và là có được cho với những này trong đã một không để khi từ theo về như
+    cũng thì nào gì ai đó đây rằng tại vào ra lại sẽ đến nhiều hơn nhưng mà nên bị bởi
+    do vì nếu hay hoặc còn đều chỉ rất đang vẫn nữa sau trước trên dưới giữa qua cùng
+    mỗi tất cả này kia ấy ở thế sao bao nhiêu mấy""".split()
 )
 
 
@@ -63,6 +70,19 @@ def inverse_document_frequency(texts: list[str]) -> dict[str, float]:
         df.update(content_terms(t))
     n = max(1, len(texts))
     return {term: math.log(1 + n / count) for term, count in df.items()}
+
+
+def idf_by_language(texts: list[str], languages: list[str]) -> dict[str, dict[str, float]]:
+    """IDF among the passages of each language, and over all ("*"). A term is weighed
+    against the passages of the question's language: in a mostly English collection every
+    Vietnamese word is rare overall, yet "thỏa thuận" (agreement) is in every Vietnamese
+    passage and says as little as "agreement" does in English."""
+    out = {"*": inverse_document_frequency(texts)}
+    for lang in set(languages):
+        out[lang] = inverse_document_frequency(
+            [t for t, lg in zip(texts, languages, strict=True) if lg == lang]
+        )
+    return out
 
 
 _QUANTITY_QUESTION = re.compile(

@@ -34,9 +34,17 @@ class CountingEmbedder:
         self.embedded.extend(texts)
         return self.inner.embed_passages(texts)
 
-    def embed_passages_with_sentences(self, texts, spans):
-        self.embedded.extend(texts)
-        return self.inner.embed_passages_with_sentences(texts, spans)
+    def __getattr__(self, name):
+        if name == "embed_passages_with_sentences" and hasattr(
+            self.inner, "embed_passages_with_sentences"
+        ):
+
+            def pooled(texts, spans):
+                self.embedded.extend(texts)
+                return self.inner.embed_passages_with_sentences(texts, spans)
+
+            return pooled
+        raise AttributeError(name)
 
     def embed_queries(self, texts) -> np.ndarray:
         return self.inner.embed_queries(texts)

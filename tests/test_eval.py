@@ -118,11 +118,12 @@ def test_qa_eval_scores_a_small_gold_file_and_writes_json(tmp_path, embedder):
 
 @pytest.mark.skipif(not DEV.exists(), reason=f"development set not found at {DEV}")
 def test_quality_floor_on_the_development_set(corpus_qa):
-    """Measured at 0.868 hit@5 / 0.684 answer accuracy when this floor was set."""
+    """Measured at 0.947 hit@5, 0.789 answer accuracy, 0.714 abstention recall and 0 false
+    abstention when this floor was set."""
     from qa.eval import load_gold
 
     report = evaluate(load_gold(DEV), lambda q: corpus_qa.ask(q, 10))
     o = report.overall
-    assert o["hit@5"] >= 0.85
-    assert o["answer_accuracy"] >= 0.65
-    assert o["abstention_recall"] >= 0.5 and o["false_abstention"] <= 0.1
+    assert o["hit@5"] >= 0.9
+    assert o["answer_accuracy"] >= 0.75
+    assert o["abstention_recall"] >= 0.6 and o["false_abstention"] <= 0.05

@@ -1,0 +1,55 @@
+"""A Vietnamese question finds an English-only fact, and an English question a Vietnamese-only
+one, with the default (multilingual) model on a small corpus written here."""
+
+import pytest
+
+from conftest import make_qa
+
+DOCS = {
+    "budget.txt": (
+        "Norway is providing approximately EUR 6.4 billion for the five-year period "
+        "2023-2027. The Norwegian parliament approved the programme after a long debate. "
+        "Officials said deliveries of air defence systems would start soon."
+    ),
+    "fishing.txt": (
+        "The fishing fleet of the northern coast landed a record catch of cod this winter. "
+        "Prices at the harbour auctions fell because of the large supply."
+    ),
+    "ky-ket.txt": (
+        "Thủ tướng Luxembourg Luc Frieden đã ký thỏa thuận an ninh với Tổng thống Ukraine "
+        "hôm 10/7 tại Washington. Hai nhà lãnh đạo đang tham dự hội nghị thượng đỉnh NATO. "
+        "Luxembourg sẽ hỗ trợ huấn luyện quân đội Ukraine."
+    ),
+    "thoi-tiet.txt": (
+        "Thời tiết ở Hà Nội tuần này nắng nóng, nhiệt độ cao nhất lên tới 38 độ. "
+        "Người dân được khuyên hạn chế ra ngoài vào buổi trưa."
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def qa(tmp_path_factory, embedder):
+    qa = make_qa(tmp_path_factory.mktemp("xl"), embedder, DOCS)
+    qa.build()
+    return qa
+
+
+def test_documents_and_passages_carry_their_detected_language(qa):
+    langs = {d.doc_id.split("/")[-1]: d.meta.language for d in qa.documents.values()}
+    assert langs == {"budget.txt": "en", "fishing.txt": "en", "ky-ket.txt": "vi",
+                     "thoi-tiet.txt": "vi"}  # fmt: skip
+    assert {p.language for p in qa.index.passages} == {"en", "vi"}
+
+
+def test_a_vietnamese_question_is_answered_from_an_english_passage_labelled_english(qa):
+    answer = qa.ask("Na Uy cam kết hỗ trợ khoảng bao nhiêu tiền?")
+    assert answer.language == "vi" and not answer.abstained
+    assert "6.4 billion" in answer.citations[0].quote
+    assert answer.citations[0].language == "en"  # shown as written, not translated
+
+
+def test_an_english_question_is_answered_from_a_vietnamese_passage(qa):
+    answer = qa.ask("On what date did Luxembourg's prime minister Frieden sign the agreement?")
+    assert answer.language == "en" and not answer.abstained
+    assert "10/7" in answer.citations[0].quote and answer.citations[0].language == "vi"
+    assert answer.hits[0].passage.doc_id == "corpus/ky-ket.txt"
