@@ -16,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from .documents import Answer, Citation, Document, Hit
+from .language import detect_language
 from .scoring import Sentence, SentenceScorer
 from .text import expected_answer_kind, figures, has_answer_kind
 
@@ -75,10 +76,16 @@ class ExtractiveAnswerer:
         sentences = self.scorer.score(question, query_vector, self.scorer.candidates(hits))
         q_terms = self.scorer.question_terms(question)
         key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
-        reason = unsupported_reason(question, hits, sentences, key_names, self.scorer.vocabulary)
+        language = detect_language(question)
+        support = supporting_sentences(
+            question, sentences, key_names, self.scorer.vocabulary, language
+        )
+        reason = unsupported_reason(question, hits, support, key_names)
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
-        chosen = _select(sentences, q_terms.names, self.max_sentences, q_terms.coverage)
+        chosen = _select(
+            sentences, q_terms.names, self.max_sentences, q_terms.coverage, best_from=support
+        )
         chosen = [_with_antecedent(s) for s in chosen]
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
@@ -111,17 +118,12 @@ class ExtractiveAnswerer:
 def unsupported_reason(
     question: str,
     hits: list[Hit],
-    sentences: list[Sentence],
+    support: list[Sentence] | None,
     key_names: set[str],
-    vocabulary: Callable[[str], set[str] | dict[str, float]],
 ) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
-    names (a year, an amount) appears in none of them; or the question asks how much or
-    when, and no sentence gives a new figure or date with the question's key names in it or
-    next to it. In a passage of another language only the names that language's passages
-    use are required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is
-    not Norway's English name). `vocabulary(language)` holds the terms of that language's
-    passages; `sentences` are in passage order."""
+    names (a year, an amount) appears in none of them, or the question asks how much or
+    when and no sentence supports an answer (see `supporting_sentences`)."""
     known = figures(question)
     passages = " ".join(h.passage.text for h in hits)
     missing = sorted(
@@ -131,23 +133,47 @@ def unsupported_reason(
     )
     if missing:
         return f"no retrieved passage mentions {', '.join(missing)}"
+    if support is None or support:
+        return None
+    what = "figure" if expected_answer_kind(question) == "quantity" else "date"
+    if key_names:
+        return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
+    return f"no retrieved sentence gives a {what}"
+
+
+def supporting_sentences(
+    question: str,
+    sentences: list[Sentence],
+    key_names: set[str],
+    vocabulary: Callable[[str], set[str] | dict[str, float]],
+    language: str,
+) -> list[Sentence] | None:
+    """For a how-much / when question, the sentences that can answer it: they give a new
+    figure or date, with the question's key names in them or next to them. In a passage of
+    another language than the question's only the names that language's passages use are
+    required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
+    Norway's English name). None for other questions. `sentences` are in passage order."""
     kind = expected_answer_kind(question)
     if not kind:
         return None
+    known = figures(question)
+    out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
             continue
-        required = {n for n in key_names if n in vocabulary(s.hit.passage.language)}
+        passage_language = s.hit.passage.language
+        required = (
+            key_names
+            if passage_language == language
+            else {n for n in key_names if n in vocabulary(passage_language)}
+        )
         near = set(s.terms)  # the sentence and its neighbours in the same passage
         for j in (i - 1, i + 1):
             if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
                 near |= sentences[j].terms
         if required <= near:
-            return None
-    what = "figure" if kind == "quantity" else "date"
-    if key_names:
-        return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
-    return f"no retrieved sentence gives a {what}"
+            out.append(s)
+    return out
 
 
 _ANAPHOR = re.compile(
@@ -178,13 +204,15 @@ def _select(
     names: set[str],
     limit: int,
     weight_of: Callable[[set[str]], float],
+    best_from: list[Sentence] | None = None,
 ) -> list[Sentence]:
-    """The best sentence; then, for each name or figure of the question that it leaves out,
-    the best sentence that has it; then close runners-up that add other question terms."""
+    """The best sentence (of `best_from`, the sentences that can answer, when given); then,
+    for each name or figure of the question that it leaves out, the best sentence that has
+    it; then close runners-up that add other question terms."""
     if not sentences:
         return []
     ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
-    best = ranked[0]
+    best = max(best_from, key=lambda s: s.score) if best_from else ranked[0]
     chosen = [best]
     covered = set(best.terms)
     for name in sorted(names - covered, key=lambda n: -weight_of({n})):
@@ -195,7 +223,9 @@ def _select(
             if not _overlaps(s, chosen):
                 chosen.append(s)
                 covered |= s.terms
-    for s in ranked[1:]:
+    for s in ranked:
+        if s is best:
+            continue
         if len(chosen) >= limit or s.score < CLOSE_TO_BEST * best.score:
             break
         if weight_of(s.terms - covered) >= MIN_NEW_WEIGHT and not _overlaps(s, chosen):

@@ -14,7 +14,7 @@ from pathlib import Path
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
 from .config import Settings
-from .documents import Answer, Document
+from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion, IndexMissing
 from .index import (
@@ -35,6 +35,17 @@ from .text import split_question
 
 # Used only for an index built before calibration existed; see qa/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
+
+
+def answer_passages(hits: list[Hit], n: int) -> list[Hit]:
+    """The n best hits, plus the best two of each language that they leave out: a
+    multilingual model ranks passages in the question's language a little higher whatever
+    they say, and the answer may be in another language."""
+    chosen = list(hits[:n])
+    for language in dict.fromkeys(h.passage.language for h in hits[n:]):
+        if not any(h.passage.language == language for h in chosen):
+            chosen += [h for h in hits[n:] if h.passage.language == language][:2]
+    return chosen
 
 
 class QA:
@@ -120,10 +131,10 @@ class QA:
         query = self.embedder.embed_queries([question])[0]
         scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
         reranker = make_reranker(self.settings.reranker, scorer)
-        n = max(k, RERANK_CANDIDATES) if reranker else k
-        hits = retrieve(index, query, question, n, self.settings.dense_unit)
+        n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
+        candidates = retrieve(index, query, question, n, self.settings.dense_unit)
         if reranker:
-            hits = reranker(question, query, hits)[:k]
+            candidates = reranker(question, query, candidates)
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
             min_score = lambda passage_language: fixed  # noqa: E731
@@ -134,8 +145,11 @@ class QA:
                 FALLBACK_MIN_SCORE,
             )
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
-        answer = answerer(question, hits[: self.settings.answer_passages], index.documents, query)
-        return replace(answer, hits=tuple(hits))
+        passages = answer_passages(candidates, self.settings.answer_passages)
+        answer = answerer(question, passages, index.documents, query)
+        cited = {c.passage_id for c in answer.citations}
+        shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
+        return replace(answer, hits=tuple(shown))
 
     def check_question(self, question: str) -> str:
         question = " ".join((question or "").split())

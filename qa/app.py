@@ -19,10 +19,10 @@ from .errors import QAError
 from .language import language_name
 
 EXAMPLES = [
-    "What did Sweden and Norway pledge to Ukraine?",
+    "How much did Sweden and Norway pledge to Ukraine?",
     "Which agreement is the only one to be registered with the United Nations?",
-    "Who signed the security agreement for Luxembourg?",
     "Do the agreements offer anything like NATO's Article 5?",
+    "Thủ tướng Luxembourg ký thỏa thuận an ninh với Ukraine vào ngày nào?",
 ]
 
 CSS = """
@@ -44,7 +44,8 @@ def _md_escape(text: str) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     if answer.abstained:
-        return f"*{_md_escape(answer.answer)}* The closest passages are shown beside."
+        why = f" ({_md_escape(answer.abstain_reason)})" if answer.abstain_reason else ""
+        return f"*{_md_escape(answer.answer)}*{why} The closest passages are shown beside."
     parts = []
     for c in answer.citations:
         parts.append(f"{_md_escape(c.quote)} **[{c.n}]**")
@@ -72,6 +73,7 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
         before = p.text[max(0, a - context_chars) : a]
         after = p.text[b : b + context_chars]
         ref = ", ".join(html.escape(x) for x in (c.title, c.publisher, c.date) if x)
+        ref += f", p. {c.page}" if c.page == c.page_end else f", pp. {c.page}–{c.page_end}"
         if c.language != answer.language:  # shown as written: no machine translation
             ref += f' · <span class="lang">in {html.escape(language_name(c.language))}</span>'
 
@@ -82,7 +84,7 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
         )
         out.append(
             f'<div class="card" id="cite-{c.n}"><div class="ref"><span class="num">[{c.n}]</span>'
-            f"{ref}, p. {c.page}{link}</div>"
+            f"{ref}{link}</div>"
             f'<div class="ctx">{"…" if a > context_chars else ""}{html.escape(before)}'
             f"<mark>{html.escape(c.quote)}</mark>{html.escape(after)}"
             f"{'…' if b + context_chars < len(p.text) else ''}</div></div>"

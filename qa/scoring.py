@@ -37,6 +37,15 @@ NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
 
 
+def is_heading(text: str) -> bool:
+    """A title or caption, not an answer: no closing punctuation and mostly capitalised
+    words ("Luxembourg and Ukraine Sign Security Agreement")."""
+    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)":
+        return False
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
+
+
 @dataclass(frozen=True)
 class Sentence:
     hit: Hit
@@ -111,7 +120,7 @@ class SentenceScorer:
             for i, (a, b) in enumerate(spans):
                 key = (p.doc_id, p.start + a, p.start + b)
                 text = p.text[a:b]
-                if key in seen or len(text.split()) < MIN_WORDS:
+                if key in seen or len(text.split()) < MIN_WORDS or is_heading(text):
                     continue
                 seen.add(key)
                 vector = vectors[i] if vectors is not None else None

@@ -1,5 +1,6 @@
 """The index round-trips, updates incrementally, survives interrupted builds, refuses mismatches."""
 
+import json
 import os
 import signal
 import subprocess
@@ -152,3 +153,29 @@ def test_a_sentence_transformers_model_pools_sentence_vectors_from_one_encoding(
     assert index.sentence_vectors.shape == (3, minilm.dimension)
     answer = qa.ask("How much does Norway provide?")
     assert "6.4 billion" in answer.citations[0].quote
+
+
+def _live(qa):
+    return qa.settings.index_dir / (qa.settings.index_dir / "CURRENT").read_text().strip()
+
+
+def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    manifest = _live(qa) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format_version"] = 0
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(IndexIncompatible, match="format 0.*qa index --rebuild"):
+        load_index(qa.settings.index_dir)
+    assert qa.build().rebuilt_because.startswith("the existing index could not be read")
+    assert load_index(qa.settings.index_dir).manifest["format_version"] > 0
+
+
+def test_a_truncated_vector_file_is_detected_at_load(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    vectors = _live(qa) / "vectors.faiss"
+    vectors.write_bytes(vectors.read_bytes()[:100])
+    with pytest.raises(IndexIncompatible, match="damaged.*qa index --rebuild"):
+        load_index(qa.settings.index_dir)

@@ -1,0 +1,71 @@
+"""Reranking: the default needs no model; a user's CrossEncoder is wired in when configured."""
+
+import numpy as np
+import pytest
+
+from qa.errors import QAError
+from qa.rerank import make_reranker
+
+from conftest import make_qa
+
+DOCS = {
+    "sweden.txt": "Sweden pledged a total of approximately EUR 6.5 billion over 2024-2026.",
+    "norway.txt": "Norway is providing approximately EUR 6.4 billion for the period 2023-2027.",
+    "latvia.txt": "Latvia set a target of 0.25% of GDP annually for military support.",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_cross_encoder(tmp_path_factory) -> str:
+    """A randomly initialised two-layer CrossEncoder saved to a local folder. It checks the
+    wiring (loading by path, scoring pairs, reordering), not ranking quality: its scores are
+    noise by construction."""
+    import torch
+    from sentence_transformers import CrossEncoder
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from qa.embedding import resolve_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-cross-encoder")
+    tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=2, intermediate_size=64, num_labels=1,
+    )  # fmt: skip
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    CrossEncoder(str(folder))  # loads as a CrossEncoder
+    return str(folder)
+
+
+def test_a_configured_cross_encoder_orders_the_passages_by_its_own_scores(
+    tmp_path, embedder, tiny_cross_encoder
+):
+    from sentence_transformers import CrossEncoder
+
+    qa = make_qa(tmp_path, embedder, DOCS, reranker=f"cross-encoder:{tiny_cross_encoder}")
+    qa.build()
+    question = "How much does Norway provide?"
+    answer = qa.ask(question, k=3)
+    texts = [h.passage.text for h in answer.hits]
+    scores = CrossEncoder(tiny_cross_encoder).predict([(question, t) for t in texts])
+    assert list(np.argsort(-np.asarray(scores), kind="stable")) == [0, 1, 2]
+    assert [h.rank for h in answer.hits] == [1, 2, 3]
+
+
+def test_an_unknown_reranker_setting_says_what_is_allowed(embedder):
+    with pytest.raises(QAError, match="sentences, none or cross-encoder"):
+        make_reranker("magic", scorer=None)
+
+
+def test_the_default_reranker_needs_no_model_and_puts_the_answering_passage_first(
+    tmp_path, embedder
+):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    assert qa.settings.reranker == "sentences"
+    assert (
+        qa.ask("What GDP share did Latvia target?", k=3).hits[0].passage.doc_id
+        == "corpus/latvia.txt"
+    )
