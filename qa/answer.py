@@ -251,7 +251,8 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
             if rank < len(a.hits) and a.hits[rank].passage.passage_id not in seen_passages:
                 seen_passages.add(a.hits[rank].passage.passage_id)
                 hits.append(replace(a.hits[rank], rank=len(hits) + 1))
-    hits = hits[:k]
+    cited = {c.passage_id for a in parts for c in a.citations}
+    hits = hits[:k] + [h for h in hits[k:] if h.passage.passage_id in cited]
     metas = {key: m for a in parts for key, m in a.documents.items()}
     margin = max((a.margin for a in parts if a.margin is not None), default=None)
     if all(a.abstained for a in parts):

@@ -67,11 +67,13 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
                 f'<div class="ctx">{html.escape(h.passage.text[:600])}…</div></div>'
             )
     for c in answer.citations:
-        hit = next(h for h in answer.hits if h.passage.passage_id == c.passage_id)
-        p = hit.passage
-        a, b = c.start - p.start, c.end - p.start
-        before = p.text[max(0, a - context_chars) : a]
-        after = p.text[b : b + context_chars]
+        hit = next((h for h in answer.hits if h.passage.passage_id == c.passage_id), None)
+        text, a, b = (c.quote, 0, len(c.quote))
+        if hit is not None:
+            text = hit.passage.text
+            a, b = c.start - hit.passage.start, c.end - hit.passage.start
+        before = text[max(0, a - context_chars) : a]
+        after = text[b : b + context_chars]
         ref = ", ".join(html.escape(x) for x in (c.title, c.publisher, c.date) if x)
         ref += f", p. {c.page}" if c.page == c.page_end else f", pp. {c.page}–{c.page_end}"
         if c.language != answer.language:  # shown as written: no machine translation
@@ -87,7 +89,7 @@ def cards_html(answer: Answer, context_chars: int = 280) -> str:
             f"{ref}{link}</div>"
             f'<div class="ctx">{"…" if a > context_chars else ""}{html.escape(before)}'
             f"<mark>{html.escape(c.quote)}</mark>{html.escape(after)}"
-            f"{'…' if b + context_chars < len(p.text) else ''}</div></div>"
+            f"{'…' if b + context_chars < len(text) else ''}</div></div>"
         )
     out.append("</div>")
     return "".join(out)

@@ -42,10 +42,6 @@ class Document:
         i = bisect.bisect_right(self.page_starts, offset) - 1
         return self.page_labels[max(i, 0)]
 
-    @property
-    def has_pages(self) -> bool:
-        return len(self.page_starts) > 1 or self.page_labels != (1,)
-
 
 @dataclass(frozen=True)
 class Passage:
@@ -60,12 +56,6 @@ class Passage:
     text: str
     sentences: tuple[tuple[int, int], ...] = ()  # sentence spans, relative to `text`
     language: str = "und"  # detected from the passage text (ISO 639-1)
-
-    @property
-    def pages(self) -> str:
-        if self.page_start == self.page_end:
-            return str(self.page_start)
-        return f"{self.page_start}–{self.page_end}"
 
 
 @dataclass(frozen=True)

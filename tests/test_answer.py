@@ -63,3 +63,16 @@ def test_bad_questions_get_a_clear_message(corpus_qa, question, words):
 
 def test_normalize_folds_case_width_and_whitespace():
     assert normalize("  ＥＵＲ\u00a06.5\nBillion ") == "eur 6.5 billion"
+
+
+def test_a_two_part_question_is_answered_part_by_part_with_each_part_cited(corpus_qa):
+    answer = corpus_qa.ask("How much did Sweden pledge, and how much is Norway providing?", k=3)
+    quotes = " ".join(c.quote for c in answer.citations)
+    assert "6.5 billion" in quotes and "6.4 billion" in quotes
+    shown = {h.passage.passage_id for h in answer.hits}
+    assert all(c.passage_id in shown for c in answer.citations)  # every citation's passage
+
+
+def test_an_answer_about_a_missing_year_abstains_and_says_why(corpus_qa):
+    answer = corpus_qa.ask("How much does Latvia plan to spend on defence in 2031?")
+    assert answer.abstained and "2031" in answer.abstain_reason

@@ -70,3 +70,18 @@ def test_ask_endpoint_refuses_an_empty_question_with_a_message(server):
     client = Client(url, verbose=False)
     with pytest.raises(Exception, match="empty"):
         client.predict("   ", 5, api_name="/ask")
+
+
+def test_citation_cards_escape_markup_from_documents(tmp_path, embedder):
+    from qa.app import answer_markdown, cards_html
+
+    qa = make_qa(tmp_path, embedder, {
+        "page.md": "The agreement <script>alert('x')</script> was signed for 10 years by "
+                   "Denmark and <b>Ukraine</b> in February.",
+    })  # fmt: skip
+    qa.build()
+    answer = qa.ask("How long is the Denmark agreement valid?")
+    assert not answer.abstained
+    html = cards_html(answer)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
+    assert "<script>" not in answer_markdown(answer).replace("\\<script>", "")
