@@ -105,6 +105,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             print(f"{label:>9}  {item}")
     for s in report.skipped:
         print(f"{'skipped':>9}  {s.path}: {s.reason}")
+    for note in report.notes:
+        print(f"{'note':>9}  {note}")
     print(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} "
         f"removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "

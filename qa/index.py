@@ -54,6 +54,7 @@ class UpdateReport:
     embedded_passages: int = 0
     total_passages: int = 0
     rebuilt_because: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. encodings that were detected
     seconds: float = 0.0
     version: str | None = None
 
@@ -346,6 +347,8 @@ def update_index(
                 doc, chunking["max_tokens"], chunk_overlap, embedder.count_tokens
             )
             fresh[doc_id] = (doc, passages)
+            if doc.encoding and doc.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+                report.notes.append(f"{doc_id}: text decoded as {doc.encoding}")
             (report.updated if previous else report.added).append(doc_id)
         if old:
             for doc_id in old.documents:

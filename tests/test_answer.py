@@ -76,3 +76,22 @@ def test_a_two_part_question_is_answered_part_by_part_with_each_part_cited(corpu
 def test_an_answer_about_a_missing_year_abstains_and_says_why(corpus_qa):
     answer = corpus_qa.ask("How much does Latvia plan to spend on defence in 2031?")
     assert answer.abstained and "2031" in answer.abstain_reason
+
+
+def test_a_question_about_a_generated_pdf_cites_the_page_the_answer_is_on(tmp_path, embedder):
+    from conftest import make_qa, write_pdf
+
+    qa = make_qa(tmp_path, embedder, {})
+    write_pdf(
+        qa.settings.corpus_dir / "report.pdf",
+        [
+            "Chapter one describes the history of the northern railway and its stations.",
+            "The harbour authority approved a budget of EUR 42 million for new cranes.",
+            "Chapter three lists the ferry timetable for the summer season.",
+        ],
+        title="Harbour Report",
+    )
+    qa.build()
+    answer = qa.ask("How much did the harbour authority approve for new cranes?")
+    c = answer.citations[0]
+    assert "EUR 42 million" in c.quote and c.page == 2 and c.title == "Harbour Report"

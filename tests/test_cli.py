@@ -12,6 +12,7 @@ DOCS = {
     "sweden.txt": "Sweden pledged a total of approximately EUR 6.5 billion over 2024-2026.",
     "norway.txt": "Norway is providing approximately EUR 6.4 billion for the period 2023-2027.",
     "notes.docx": "not a supported type",
+    "latin.txt": "Café crème – the minister’s “security” pledge, déjà vu.".encode("cp1252"),
 }
 
 
@@ -36,8 +37,9 @@ def test_index_reports_added_and_skipped_files_with_reasons(project):
     out = run(["index"], project).stdout
     assert "added  corpus/sweden.txt" in out and "added  corpus/norway.txt" in out
     assert "skipped" in out and "notes.docx: unsupported file type .docx" in out
+    assert "note  corpus/latin.txt: text decoded as cp1252" in out  # reported, not silent
     again = run(["index"], project).stdout
-    assert "0 added, 0 updated, 0 removed, 2 unchanged" in again
+    assert "0 added, 0 updated, 0 removed, 3 unchanged" in again
 
 
 def test_ask_json_prints_the_structured_answer(project):
