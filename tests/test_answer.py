@@ -95,3 +95,18 @@ def test_a_question_about_a_generated_pdf_cites_the_page_the_answer_is_on(tmp_pa
     answer = qa.ask("How much did the harbour authority approve for new cranes?")
     c = answer.citations[0]
     assert "EUR 42 million" in c.quote and c.page == 2 and c.title == "Harbour Report"
+
+
+def test_questions_asked_concurrently_get_the_same_answers_as_one_by_one(corpus_qa):
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [
+        "How much did Sweden pledge?",
+        "Who signed the agreement for Luxembourg?",
+        "What share of its budget does Russia spend on defence?",
+        "Which agreement will be registered with the United Nations?",
+    ] * 3
+    one_by_one = [corpus_qa.ask(q).to_dict() for q in questions]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(lambda q: corpus_qa.ask(q).to_dict(), questions))
+    assert together == one_by_one
