@@ -163,9 +163,21 @@ _WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when
 _PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_WH}\b)|;\s+(?={_WH}\b)", re.I)
 
 
+_AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)"
+
+
 def split_question(question: str) -> list[str]:
     """Parts of a question that asks several things ("How many X did A report, and how many
     Y does B count?"): each part starts with its own question word."""
     parts = [p.strip(" ,;") for p in _PART_BREAK.split(question)]
     parts = [p for p in parts if len(p.split()) >= 3]
-    return parts if len(parts) > 1 else [question]
+    if len(parts) < 2:
+        return [question]
+    # "Which country did A name, and which did B name?": the later part leaves the noun out
+    head = re.match(rf"(?i)(which|what)\s+(?!{_AUX}\b)([^\W\d_][\w-]*)", parts[0])
+    if head:
+        noun = head.group(2)
+        parts = [parts[0]] + [
+            re.sub(rf"(?i)^(which|what)\s+(?={_AUX}\b)", rf"\g<1> {noun} ", p) for p in parts[1:]
+        ]
+    return parts
