@@ -37,9 +37,11 @@ class SentenceReranker:
 
     def __call__(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
         best: dict[str, float] = {}
-        for hit in hits:  # scored one passage at a time: overlapping chunks keep their sentences
-            for s in self.scorer.score(question, query_vector, self.scorer.candidates([hit])):
-                best[hit.passage.passage_id] = max(best.get(hit.passage.passage_id, 0.0), s.score)
+        # every passage keeps all its sentences, also those an overlapping chunk repeats
+        sentences = self.scorer.candidates(hits, dedupe=False)
+        for s in self.scorer.score(question, query_vector, sentences):
+            pid = s.hit.passage.passage_id
+            best[pid] = max(best.get(pid, 0.0), s.score)
         return _reorder(hits, [best.get(h.passage.passage_id, 0.0) for h in hits])
 
 

@@ -108,9 +108,9 @@ class SentenceScorer:
         groups = [g & set(weights) for g in coordinated_names(question)]
         return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names)
 
-    def candidates(self, hits: list[Hit]) -> list[Sentence]:
-        """Sentences of the passages in passage order, with vectors; one copy of each, from
-        its best-ranked passage (overlapping chunks repeat sentences)."""
+    def candidates(self, hits: list[Hit], *, dedupe: bool = True) -> list[Sentence]:
+        """Sentences of the passages in passage order, with vectors. With `dedupe`, one copy
+        of each, from its best-ranked passage (overlapping chunks repeat sentences)."""
         seen: set[tuple[str, int, int]] = set()
         out = []
         for hit in hits:
@@ -120,7 +120,7 @@ class SentenceScorer:
             for i, (a, b) in enumerate(spans):
                 key = (p.doc_id, p.start + a, p.start + b)
                 text = p.text[a:b]
-                if key in seen or len(text.split()) < MIN_WORDS or is_heading(text):
+                if (dedupe and key in seen) or len(text.split()) < MIN_WORDS or is_heading(text):
                     continue
                 seen.add(key)
                 vector = vectors[i] if vectors is not None else None
