@@ -38,7 +38,7 @@ from .ingest import Skipped, discover, fingerprint, read_document
 from .lexical import LexicalIndex
 from .text import idf_by_language
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CLEANING_VERSION = 2  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
@@ -206,10 +206,12 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
             f"the model setting is {expected_model!r}. Set QA_MODEL={manifest.get('model')} "
             f"or rebuild with `qa index --rebuild`."
         )
-    for fname, size in manifest.get("files", {}).items():
+    for fname, expected in manifest.get("files", {}).items():
         f = path / fname
-        if not f.exists() or f.stat().st_size != size:
+        if not f.exists() or f.stat().st_size != expected["size"]:
             raise IndexIncompatible(f"{f} is missing or damaged (size differs). {REBUILD_HINT}")
+        if _sha256(f) != expected["sha256"]:
+            raise IndexIncompatible(f"{f} is damaged (checksum differs). {REBUILD_HINT}")
     try:
         documents = {}
         for line in (path / "documents.jsonl").read_text(encoding="utf-8").splitlines():
@@ -457,7 +459,11 @@ def _write_version(
     faiss.write_index(flat, str(tmp / "vectors.faiss"))
     LexicalIndex.build([p.text for p in passages]).save(tmp / "lexical")
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
-    files = {f.name: f.stat().st_size for f in tmp.iterdir() if f.is_file()}
+    files = {
+        f.relative_to(tmp).as_posix(): {"size": f.stat().st_size, "sha256": _sha256(f)}
+        for f in sorted(tmp.rglob("*"))
+        if f.is_file()
+    }
     manifest = {
         "calibration": calibrate(
             _vectors_by_language(passages, vectors, sentence_vectors), embedder.embed_queries
@@ -484,6 +490,17 @@ def _write_version(
     _fsync_dir(index_dir)
     _remove_old_versions(index_dir, keep={name})
     return name
+
+
+def _sha256(path: Path) -> str:
+    """Checksum of an index file: a flipped bit is caught at load, not deep inside FAISS."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _vectors_by_language(

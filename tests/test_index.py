@@ -101,41 +101,61 @@ def test_a_second_builder_is_refused_while_one_holds_the_lock(tmp_path, embedder
             qa.build()
 
 
-def test_killing_a_build_midway_leaves_the_previous_index_usable(tmp_path, embedder):
-    qa = make_qa(tmp_path, embedder, DOCS)
-    before = qa.build()
-    corpus = qa.settings.corpus_dir
-    for i in range(40):  # enough text that embedding takes several seconds
-        (corpus / f"bulk{i}.txt").write_text(
-            " ".join(
-                f"Paragraph {i}.{j} discusses long-term security commitment number {j}."
-                for j in range(60)
-            )  # fmt: skip
-        )
+def _start_build(qa, tmp_path):
     env = {**os.environ, "QA_INDEX_DIR": str(qa.settings.index_dir)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "index", str(corpus)],
+    return subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "index", str(qa.settings.corpus_dir)],
         cwd=tmp_path,
         env=env,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
     )
-    seen = ""
-    deadline = time.time() + 120
-    while "Embedding" not in seen and time.time() < deadline:
+
+
+def _wait_for(proc, marker: str, timeout: float = 120) -> None:
+    seen, deadline = "", time.time() + timeout
+    while marker not in seen and time.time() < deadline and proc.poll() is None:
         seen += proc.stderr.read(1) or ""
-        if proc.poll() is not None:
-            break
-    time.sleep(1.0)
-    assert proc.poll() is None, "the build finished before it could be interrupted"
+
+
+@pytest.mark.parametrize(
+    "marker, delay",
+    [
+        ("", 0.3),  # while starting: loading the model, reading files
+        ("Embedding", 0.5),  # early in embedding
+        ("Embedding", 4.0),  # well into embedding
+        ("100%", 0.0),  # embedding done: writing the new version
+    ],
+)
+def test_killing_a_build_at_any_point_leaves_an_index_that_loads(tmp_path, embedder, marker, delay):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    before = qa.build()
+    for i in range(8):  # enough text that embedding takes several seconds
+        (qa.settings.corpus_dir / f"bulk{i}.txt").write_text(
+            " ".join(
+                f"Paragraph {i}.{j} discusses long-term security commitment number {j}."
+                for j in range(25)
+            )
+        )
+    proc = _start_build(qa, tmp_path)
+    if marker:
+        _wait_for(proc, marker)
+    time.sleep(delay)
+    killed = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     index = load_index(qa.settings.index_dir, expected_model=embedder.name)
-    assert index.version == before.version
-    assert len(index.documents) == 3
-    answer = qa.ask("How much does Norway provide?")
-    assert "Norway" in answer.answer
+    # either the previous version, untouched, or the complete new one: never a broken mix
+    if index.version == before.version:
+        assert len(index.documents) == 3
+    else:
+        assert not killed or marker == "100%"
+        assert len(index.documents) == 11
+    assert "Norway" in qa.ask("How much does Norway provide?").answer
+    # and the next build completes from there
+    qa.build()
+    assert len(load_index(qa.settings.index_dir).documents) == 11
 
 
 def test_a_sentence_transformers_model_pools_sentence_vectors_from_one_encoding(tmp_path):
@@ -178,4 +198,16 @@ def test_a_truncated_vector_file_is_detected_at_load(tmp_path, embedder):
     vectors = _live(qa) / "vectors.faiss"
     vectors.write_bytes(vectors.read_bytes()[:100])
     with pytest.raises(IndexIncompatible, match="damaged.*qa index --rebuild"):
+        load_index(qa.settings.index_dir)
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "sentences.npy", "passages.jsonl"])
+def test_a_flipped_bit_in_any_index_file_is_detected_at_load(tmp_path, embedder, name):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    f = _live(qa) / name
+    data = bytearray(f.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    f.write_bytes(bytes(data))
+    with pytest.raises(IndexIncompatible, match="checksum differs.*qa index --rebuild"):
         load_index(qa.settings.index_dir)
