@@ -16,7 +16,7 @@ from .calibration import threshold_for
 from .config import Settings
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, IndexMissing
+from .errors import BadQuestion, IndexError_, IndexMissing
 from .index import (
     LocalIndex,
     Progress,
@@ -89,9 +89,15 @@ class QA:
         return report
 
     def ensure_index(self, on_progress: Progress | None = None) -> UpdateReport | None:
-        """Build the index from the corpus folder if there is none yet."""
+        """Build the index from the corpus folder if there is none yet, or rebuild it if it
+        cannot be used as it is (another format or model, damaged); the documents it had
+        are indexed again. None when the index is fine."""
         if index_exists(self.settings.index_dir):
-            return None
+            try:
+                load_index(self.settings.index_dir, expected_model=self.embedder.name)
+                return None
+            except IndexError_:
+                pass
         return self.build(on_progress=on_progress)
 
     @property

@@ -147,6 +147,9 @@ def build_app(qa: QA) -> gr.Blocks:
     return app
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
 def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build the index if missing (with a progress bar), warm the model, then serve."""
     from .cli import _progress_bar
@@ -155,14 +158,22 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
     report = qa.ensure_index(on_progress=_progress_bar())
     if report is not None:
+        why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
         print(
             f"Built the index: {len(report.added)} documents, {report.total_passages} passages "
-            f"({report.seconds:.1f} s).",
+            f"({report.seconds:.1f} s){why}.",
             file=sys.stderr,
         )
         for s in report.skipped:
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
     qa.ask("warm up")  # load the index and model before the first visitor
+    auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
+    if host not in LOOPBACK and auth is None:
+        print(
+            f"Warning: serving on {host}, reachable from other machines, without a login. "
+            "Set QA_AUTH=user:password to require one.",
+            file=sys.stderr,
+        )
     app = build_app(qa)
     app.queue(default_concurrency_limit=4)
-    app.launch(server_name=host, server_port=port, css=CSS, show_error=True)
+    app.launch(server_name=host, server_port=port, css=CSS, show_error=True, auth=auth)

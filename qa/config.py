@@ -59,10 +59,17 @@ class Settings:
     max_file_mb: float = _setting(50.0, "Larger source files are skipped with a message.")
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
     batch_size: int = _setting(32, "Passages embedded per batch.")
+    auth: str | None = _setting(
+        None,
+        "user:password that the app asks for. Unset: no login (fine on 127.0.0.1; "
+        "`qa serve --host` on another interface warns).",
+    )
 
     def __post_init__(self) -> None:
         if self.dense_unit not in ("passage", "sentence"):
             raise QAError(f"QA_DENSE_UNIT={self.dense_unit!r}: use passage or sentence.")
+        if self.auth is not None and ":" not in self.auth:
+            raise QAError("QA_AUTH must be user:password.")
         for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages"):
             if getattr(self, name) < 1:
                 raise QAError(f"QA_{name.upper()} must be at least 1.")
@@ -88,6 +95,8 @@ def _parse(name: str, default: Any, raw: str) -> Any:
             return raw.lower() in {"1", "true", "yes", "on"}
         if isinstance(default, int):
             return int(raw)
+        if name == "auth":
+            return raw
         if isinstance(default, float) or name == "min_score":
             return float(raw)
     except ValueError:

@@ -314,6 +314,10 @@ def update_index(
     chunking = _chunking_settings(embedder, chunk_tokens, chunk_overlap)
     with _Lock(index_dir):
         old, rebuilt_because = _reusable_index(index_dir, embedder, chunking, rebuild)
+        if rebuilt_because:  # keep every document the index had, wherever it came from
+            paths = list(paths) + [
+                root / doc_id for doc_id in indexed_doc_ids(index_dir) if (root / doc_id).is_file()
+            ]
         files, skipped = discover(paths)
         report = UpdateReport(skipped=skipped, rebuilt_because=rebuilt_because)
         keep: dict[str, tuple[Document, list[int]]] = {}  # doc -> rows in the old index
@@ -388,6 +392,17 @@ def update_index(
 def _finish(report: UpdateReport, embedded: int, total: int, started: float) -> UpdateReport:
     seconds = time.perf_counter() - started
     return replace(report, embedded_passages=embedded, total_passages=total, seconds=seconds)
+
+
+def indexed_doc_ids(index_dir: Path) -> list[str]:
+    """Documents of the live index, from its manifest alone (readable even when the rest of
+    the index is damaged or of another format)."""
+    name = current_version(index_dir)
+    try:
+        manifest = json.loads((index_dir / (name or "") / "manifest.json").read_text("utf-8"))
+        return list(manifest.get("documents", {}))
+    except (OSError, ValueError, AttributeError):
+        return []
 
 
 def _reusable_index(

@@ -1,5 +1,6 @@
 """The real app: `qa serve` in a subprocess on a free port, queried with gradio_client."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -8,6 +9,19 @@ import time
 import pytest
 
 from conftest import make_qa
+
+
+def _wait_for_port(proc, port: int, timeout: float = 240) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("qa serve exited early")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError("qa serve did not start")
 
 
 def free_port() -> int:
@@ -85,3 +99,28 @@ def test_citation_cards_escape_markup_from_documents(tmp_path, embedder):
     html = cards_html(answer)
     assert "<script>" not in html and "&lt;script&gt;" in html and "<b>" not in html
     assert "<script>" not in answer_markdown(answer).replace("\\<script>", "")
+
+
+def test_with_qa_auth_the_api_refuses_clients_without_the_login(tmp_path, embedder):
+    from gradio_client import Client
+    from gradio_client.exceptions import AuthenticationError
+
+    make_qa(tmp_path, embedder, {"a.txt": "Sweden pledged EUR 6.5 billion over 2024-2026."})
+    port = free_port()
+    env = {**os.environ, "QA_AUTH": "demo:s3cret"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        _wait_for_port(proc, port)
+        url = f"http://127.0.0.1:{port}/"
+        with pytest.raises(AuthenticationError, match="credentials"):
+            Client(url, verbose=False).predict("What did Sweden pledge?", 3, api_name="/ask")
+        client = Client(url, auth=("demo", "s3cret"), verbose=False)
+        assert (
+            "6.5 billion" in client.predict("What did Sweden pledge?", 3, api_name="/ask")["answer"]
+        )
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

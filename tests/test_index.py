@@ -211,3 +211,27 @@ def test_a_flipped_bit_in_any_index_file_is_detected_at_load(tmp_path, embedder,
     f.write_bytes(bytes(data))
     with pytest.raises(IndexIncompatible, match="checksum differs.*qa index --rebuild"):
         load_index(qa.settings.index_dir)
+
+
+def test_a_rebuild_keeps_documents_indexed_from_outside_the_corpus(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    extra = tmp_path / "elsewhere" / "finland.txt"
+    extra.parent.mkdir()
+    extra.write_text("Finland signed its agreement in April 2024.")
+    qa.build([extra])
+    report = qa.build(rebuild=True)
+    assert report.rebuilt_because == "--rebuild was asked for"
+    assert "elsewhere/finland.txt" in qa.documents and len(qa.documents) == 4
+
+
+def test_starting_the_app_on_an_index_it_cannot_use_rebuilds_it(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    manifest = _live(qa) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["format_version"] = 0
+    manifest.write_text(json.dumps(data))
+    report = qa.ensure_index()
+    assert report is not None and "could not be read" in report.rebuilt_because
+    assert len(qa.documents) == 3 and qa.ensure_index() is None
