@@ -131,7 +131,7 @@ class QA:
             answer = combine(question, [self._ask_one(index, p, k) for p in parts], k)
         else:
             answer = self._ask_one(index, question, k)
-        return replace(answer, language=detect_language(question))
+        return replace(answer, language=detect_language(question), index_version=index.version)
 
     def _ask_one(self, index: LocalIndex, question: str, k: int) -> Answer:
         query = self.embedder.embed_queries([question])[0]

@@ -99,6 +99,7 @@ class Answer:
     language: str = "und"  # of the question
     # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
     margin: float | None = None
+    index_version: str | None = None  # the index version the answer was computed on
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -109,6 +110,7 @@ class Answer:
             "abstain_reason": self.abstain_reason,
             "language": self.language,
             "margin": None if self.margin is None else round(self.margin, 4),
+            "index_version": self.index_version,
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {

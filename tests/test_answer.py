@@ -32,6 +32,7 @@ def test_an_off_topic_question_abstains_and_still_shows_the_closest_passages(cor
 def test_answer_json_has_the_documented_fields(corpus_qa):
     data = corpus_qa.ask("Who signed the agreement for Luxembourg?", k=3).to_dict()
     assert set(data) >= {"question", "answer", "abstained", "citations", "passages"}
+    assert data["index_version"] == corpus_qa.index.version
     assert len(data["passages"]) == 3
     assert [p["rank"] for p in data["passages"]] == [1, 2, 3]
     assert set(data["passages"][0]) >= {"document", "page", "text", "score"}
