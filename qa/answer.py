@@ -77,6 +77,9 @@ class ExtractiveAnswerer:
         q_terms = self.scorer.question_terms(question)
         key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
         language = detect_language(question)
+        if language == "und" and not any(s.terms for s in sentences):
+            reason = "the question is in a script or language that no document shares"
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         support = supporting_sentences(
             question, sentences, key_names, self.scorer.vocabulary, language
         )

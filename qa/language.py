@@ -33,7 +33,8 @@ def _is_vietnamese_letter(ch: str) -> bool:
 
 
 def detect_language(text: str) -> str:
-    """ISO 639-1 code ("en", "vi", ...) or "und" when there are too few letters to tell."""
+    """ISO 639-1 code ("en", "vi", ...), or "und" when there are too few letters to tell or
+    the script is none of those known here."""
     letters = [ch for ch in text if ch.isalpha()]
     if len(letters) < 2:
         return "und"
@@ -52,7 +53,8 @@ def detect_language(text: str) -> str:
         code, count = max(scripts.items(), key=lambda kv: kv[1])
         if count > 0.5 * len(letters):
             return code
-    return "en"
+    latin = sum(1 for ch in letters if ch.isascii() or "LATIN" in unicodedata.name(ch, ""))
+    return "en" if latin >= 0.5 * len(letters) else "und"
 
 
 def language_name(code: str | None) -> str:

@@ -55,6 +55,7 @@ def test_citations_never_repeat_overlapping_sentences(corpus_qa):
         ("   \n\t ", "empty"),
         ("?!…", "no words"),
         ("x" * 10_000, "limit"),
+        ("y" * 100_000, "limit"),
     ],
 )
 def test_bad_questions_get_a_clear_message(corpus_qa, question, words):
@@ -111,3 +112,8 @@ def test_questions_asked_concurrently_get_the_same_answers_as_one_by_one(corpus_
     with ThreadPoolExecutor(max_workers=6) as pool:
         together = list(pool.map(lambda q: corpus_qa.ask(q).to_dict(), questions))
     assert together == one_by_one
+
+
+def test_a_question_in_a_script_no_document_uses_abstains_without_error(corpus_qa):
+    answer = corpus_qa.ask("𒀀𒀁𒀂 𒀃𒀄 𒀅𒀆𒀇?")
+    assert answer.abstained and answer.answer == ABSTAIN_MESSAGE

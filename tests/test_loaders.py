@@ -34,6 +34,14 @@ def test_printed_page_numbers_and_running_headers_of_a_pdf_are_not_in_the_text(t
     assert [doc.page_at(doc.text.index(f"page {n} about")) for n in range(1, 5)] == [1, 2, 3, 4]
 
 
+def _zero_page_pdf(path: Path) -> Path:
+    from pypdf import PdfWriter
+
+    with path.open("wb") as f:
+        PdfWriter().write(f)
+    return path
+
+
 def _image_only_pdf(path: Path) -> Path:
     from fpdf import FPDF
 
@@ -70,6 +78,7 @@ def _image_only_pdf(path: Path) -> Path:
             "password",
         ),
         ("scan.pdf", _image_only_pdf, EmptyDocument, "OCR"),
+        ("nothing.pdf", _zero_page_pdf, EmptyDocument, "no pages"),
     ],
 )
 def test_bad_files_are_refused_with_a_message_that_says_what_to_do(
@@ -151,3 +160,33 @@ def test_discover_skips_unsupported_files_with_a_reason_and_ignores_sidecars(tmp
     reasons = {Path(s.path).name: s.reason for s in skipped}
     assert "unsupported file type .docx" in reasons["b.docx"]
     assert reasons["missing"] == "no such file or folder"
+
+
+def test_pdfs_over_the_page_limit_and_files_over_the_size_limit_are_refused(tmp_path):
+    from qa.errors import DocumentError
+
+    pdf = write_pdf(tmp_path / "long.pdf", ["one", "two", "three"])
+    with pytest.raises(
+        UnreadableFile, match="3 pages is more than the limit of 2.*QA_MAX_PDF_PAGES"
+    ):
+        read_document(pdf, "long.pdf", max_pdf_pages=2)
+    big = tmp_path / "big.txt"
+    big.write_text("word " * 300_000)
+    with pytest.raises(DocumentError, match="over the limit of 1 MB.*QA_MAX_FILE_MB"):
+        read_document(big, "big.txt", max_file_mb=1)
+
+
+def test_file_names_with_spaces_and_non_latin_letters_index_and_cite(tmp_path, embedder):
+    from conftest import make_qa
+
+    qa = make_qa(tmp_path, embedder, {
+        "Báo cáo an ninh (bản cuối).txt": "Thủ tướng Luxembourg ký thỏa thuận an ninh hôm 10/7.",
+        "my report – final.md": "# Final report\n\nDenmark signed a 10-year agreement in February.",
+    })  # fmt: skip
+    report = qa.build()
+    assert sorted(report.added) == [
+        "corpus/Báo cáo an ninh (bản cuối).txt", "corpus/my report – final.md",
+    ]  # fmt: skip
+    answer = qa.ask("When did Denmark sign its agreement?")
+    assert answer.citations[0].document == "corpus/my report – final.md"
+    assert answer.citations[0].title == "Final report"
