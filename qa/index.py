@@ -342,8 +342,16 @@ def update_index(
                 doc = read_document(
                     path, doc_id, digest, max_file_mb=max_file_mb, max_pdf_pages=max_pdf_pages
                 )
-            except (DocumentError, OSError) as exc:
-                reason = str(exc) if isinstance(exc, QAError) else f"{path.name}: {exc}"
+            except Exception as exc:  # one bad file never stops the batch
+                if isinstance(exc, DocumentError):
+                    reason = str(exc)
+                elif isinstance(exc, OSError):
+                    reason = f"{path.name}: {exc}"
+                else:
+                    reason = (
+                        f"{path.name}: unexpected {type(exc).__name__} while reading it "
+                        f"({str(exc)[:200]}); please report this with the file"
+                    )
                 if previous:  # nothing already indexed is lost
                     keep[doc_id] = (previous, old_rows.get(doc_id, []))
                     reason += " (the previously indexed version is kept)"

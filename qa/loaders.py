@@ -198,7 +198,6 @@ def _load_pdf(path: Path, data: bytes, max_pages: int) -> RawText:
     import logging
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable PDFs are common
     name = path.name
@@ -224,12 +223,20 @@ def _load_pdf(path: Path, data: bytes, max_pages: int) -> RawText:
                 f"{name}: {n_pages} pages is more than the limit of {max_pages}; "
                 "raise QA_MAX_PDF_PAGES or split the file."
             )
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            try:
+                pages.append(page.extract_text() or "")
+            except Exception as exc:  # a third-party parser on untrusted input: any error
+                raise UnreadableFile(
+                    f"{name}: text extraction failed on page {number} ({type(exc).__name__}: "
+                    f"{str(exc)[:200]}); re-export or repair the PDF (e.g. `qpdf in.pdf "
+                    "out.pdf`) and index it again."
+                ) from exc
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
     except (UnreadableFile, EmptyDocument):
         raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError,
-            RecursionError, OSError, AssertionError, ZeroDivisionError) as exc:  # fmt: skip
+    except Exception as exc:  # pypdf raises many types on malformed files; none may escape
         raise UnreadableFile(
             f"{name}: the PDF is damaged and could not be read ({type(exc).__name__}: "
             f"{str(exc)[:200]}); re-export or repair it (e.g. `qpdf in.pdf out.pdf`)."

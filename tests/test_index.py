@@ -235,3 +235,20 @@ def test_starting_the_app_on_an_index_it_cannot_use_rebuilds_it(tmp_path, embedd
     report = qa.ensure_index()
     assert report is not None and "could not be read" in report.rebuilt_because
     assert len(qa.documents) == 3 and qa.ensure_index() is None
+
+
+def test_an_unexpected_error_in_one_file_skips_that_file_and_keeps_the_rest(
+    tmp_path, embedder, monkeypatch
+):
+    """A library fails in a way nobody foresaw (charset detection is made to raise): that
+    file is reported as skipped and the other documents are indexed."""
+    import charset_normalizer
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("detector crashed")
+
+    qa = make_qa(tmp_path, embedder, {**DOCS, "legacy.txt": "caf\xe9 cr\xe8me".encode("cp1252")})
+    monkeypatch.setattr(charset_normalizer, "from_bytes", broken)
+    report = qa.build()
+    assert sorted(report.added) == ["corpus/latvia.txt", "corpus/norway.txt", "corpus/sweden.txt"]
+    assert "unexpected RuntimeError" in report.skipped[0].reason

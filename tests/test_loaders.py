@@ -190,3 +190,19 @@ def test_file_names_with_spaces_and_non_latin_letters_index_and_cite(tmp_path, e
     answer = qa.ask("When did Denmark sign its agreement?")
     assert answer.citations[0].document == "corpus/my report – final.md"
     assert answer.citations[0].title == "Final report"
+
+
+def test_an_error_raised_deep_inside_pypdf_becomes_a_message_naming_the_page(tmp_path, monkeypatch):
+    """pypdf itself is made to fail (our code is not mocked): any exception type it raises
+    while extracting a page is reported with the file, the page and what to do."""
+    import struct
+
+    from pypdf import PageObject
+
+    def broken(self, *args, **kwargs):
+        raise struct.error("unpack requires a buffer of 4 bytes")
+
+    pdf = write_pdf(tmp_path / "odd.pdf", ["first page", "second page"])
+    monkeypatch.setattr(PageObject, "extract_text", broken)
+    with pytest.raises(UnreadableFile, match=r"odd.pdf: text extraction failed on page 1 \(error"):
+        read_document(pdf, "odd.pdf")
