@@ -179,13 +179,19 @@ def _live(qa):
     return qa.settings.index_dir / (qa.settings.index_dir / "CURRENT").read_text().strip()
 
 
-def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, embedder):
+def _index_of_format_zero(tmp_path, embedder):
+    """A built index whose manifest claims a format this version does not read."""
     qa = make_qa(tmp_path, embedder, DOCS)
     qa.build()
     manifest = _live(qa) / "manifest.json"
     data = json.loads(manifest.read_text())
     data["format_version"] = 0
     manifest.write_text(json.dumps(data))
+    return qa
+
+
+def test_an_index_of_an_older_format_is_refused_with_how_to_rebuild(tmp_path, embedder):
+    qa = _index_of_format_zero(tmp_path, embedder)
     with pytest.raises(IndexIncompatible, match="format 0.*qa index --rebuild"):
         load_index(qa.settings.index_dir)
     assert qa.build().rebuilt_because.startswith("the existing index could not be read")
@@ -226,12 +232,7 @@ def test_a_rebuild_keeps_documents_indexed_from_outside_the_corpus(tmp_path, emb
 
 
 def test_starting_the_app_on_an_index_it_cannot_use_rebuilds_it(tmp_path, embedder):
-    qa = make_qa(tmp_path, embedder, DOCS)
-    qa.build()
-    manifest = _live(qa) / "manifest.json"
-    data = json.loads(manifest.read_text())
-    data["format_version"] = 0
-    manifest.write_text(json.dumps(data))
+    qa = _index_of_format_zero(tmp_path, embedder)
     report = qa.ensure_index()
     assert report is not None and "could not be read" in report.rebuilt_because
     assert len(qa.documents) == 3 and qa.ensure_index() is None
