@@ -1,0 +1,25 @@
+"""Worker-thread defaults for latency-bound work on small, shared CPUs; applied on import.
+
+Answering one question is a chain of small computations (one short text through the model,
+one matrix-vector product, one FAISS search). OpenMP and OpenBLAS worker threads busy-wait
+for each other between such steps; when another process holds a core, the spinning thread
+waits for a descheduled sibling and a 50 ms step takes 150-500 ms (`bench/query.py`, 2
+shared cores). Sleeping instead of spinning (OMP_WAIT_POLICY=PASSIVE) keeps both cores
+for batch work such as index builds; numpy's BLAS gets one thread, because qa hands it only
+matrix-vector products, which are bound by memory, not by cores. Values already in the
+environment win. They must be set before numpy, faiss or the model library is loaded,
+which is why `qa/__init__.py` calls this first.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import MutableMapping
+
+DEFAULTS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def set_thread_defaults(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Set each default that the environment does not already set."""
+    for name, value in DEFAULTS.items():
+        environ.setdefault(name, value)
