@@ -83,6 +83,7 @@ class QA:
             max_pdf_pages=s.max_pdf_pages,
             rebuild=rebuild,
             on_progress=on_progress,
+            vector_index=s.vector_index,
         )
         with self._lock:
             self._index = None  # reload on next use

@@ -41,6 +41,11 @@ class Settings:
         "Dense retrieval ranks passages by their own vector (passage) or by their best "
         "sentence (sentence).",
     )
+    vector_index: str = _setting(
+        "auto",
+        "FAISS index of the passage vectors: flat (exact), ivf or hnsw (approximate), or auto: "
+        "flat under 100,000 passages, ivf from there. Applies when the index is next written.",
+    )
     reranker: str = _setting(
         "sentences",
         "Second-stage ordering: sentences (no model needed), none, or "
@@ -68,6 +73,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.dense_unit not in ("passage", "sentence"):
             raise QAError(f"QA_DENSE_UNIT={self.dense_unit!r}: use passage or sentence.")
+        if self.vector_index not in ("auto", "flat", "ivf", "hnsw"):
+            raise QAError(f"QA_VECTOR_INDEX={self.vector_index!r}: use auto, flat, ivf or hnsw.")
         if self.auth is not None and ":" not in self.auth:
             raise QAError("QA_AUTH must be user:password.")
         for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages"):

@@ -9,7 +9,8 @@ killed build leaves the previous index untouched):
       v-<time>-<rand>/
         documents.jsonl       cleaned text and metadata per document
         passages.jsonl        one passage per line, row i = FAISS id i
-        vectors.faiss         inner product over normalised vectors = cosine
+        vectors.faiss         inner product over normalised vectors = cosine; exact, or
+                              approximate for large indexes (qa/ann.py)
         sentences.npy         a vector per sentence of each passage, in passage order (float16)
         lexical/              BM25 over the same passages (bm25s files)
         manifest.json         written last: format, model, chunking, files and sizes
@@ -29,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import ann
 from .calibration import calibrate
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
@@ -107,28 +109,54 @@ class LocalIndex:
         if not self.passages:
             return []
         k = max(1, min(k, len(self.passages)))
+        if unit == "sentence" and self.approximate:
+            # Every sentence cannot be scored at this size: the passages the approximate
+            # index finds by their own vector are ranked by their best sentence.
+            rows = [r for r, _ in self._passage_search(query_vector, SENTENCE_POOL * k)]
+            best = self._best_sentence_cosines(query_vector, rows)
+            order = np.argsort(-best, kind="stable")[:k]
+            return [(rows[i], float(best[i])) for i in order]
         if unit == "sentence":
             best = self._best_sentence_cosines(query_vector)
             top = np.argpartition(-best, k - 1)[:k]
             top = top[np.argsort(-best[top], kind="stable")]
             return [(int(i), float(best[i])) for i in top]
+        return self._passage_search(query_vector, k)
+
+    @property
+    def approximate(self) -> bool:
+        """Whether the passage vectors are in an approximate (large-index) FAISS index."""
+        return ann.kind_of(self.vectors) != "flat"
+
+    def _passage_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-        scores, ids = self.vectors.search(query, k)
+        scores, ids = self.vectors.search(query, min(k, len(self.passages)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @cached_property
     def _sentence_matrix(self) -> np.ndarray:
         return np.ascontiguousarray(self.sentence_vectors, dtype=np.float32)
 
-    def _best_sentence_cosines(self, query_vector: np.ndarray) -> np.ndarray:
-        """Per passage, the highest cosine of any of its sentences (-1 when it has none)."""
+    def _best_sentence_cosines(
+        self, query_vector: np.ndarray, rows: list[int] | None = None
+    ) -> np.ndarray:
+        """Per passage (all, or the given rows), the highest cosine of any of its sentences
+        (-1 when it has none)."""
+        if rows is not None and (self.approximate or len(rows) < len(self.passages) // 8):
+            best = np.full(len(rows), -1.0, dtype=np.float32)
+            query = query_vector.astype(np.float32)
+            for i, r in enumerate(rows):
+                block = self.sentence_vectors[self.sentence_start[r] : self.sentence_start[r + 1]]
+                if len(block):
+                    best[i] = float(np.max(block.astype(np.float32) @ query))
+            return best
         cosines = self._sentence_matrix @ query_vector.astype(np.float32)
         best = np.full(len(self.passages), -1.0, dtype=np.float32)
         has = np.diff(self.sentence_start) > 0
         if len(cosines):
             starts = self.sentence_start[:-1][has]
             best[has] = np.maximum.reduceat(cosines, starts)
-        return best
+        return best if rows is None else best[rows]
 
     def sentences_of(self, rows: list[int]) -> np.ndarray:
         """Stacked sentence vectors of the given passage rows, in order (float32)."""
@@ -151,7 +179,7 @@ class LocalIndex:
         if not rows:
             return []
         cosines = self.reconstruct(rows) @ query_vector
-        best_sentence = self._best_sentence_cosines(query_vector)[rows]
+        best_sentence = self._best_sentence_cosines(query_vector, rows)
         scores = np.maximum(cosines, best_sentence)
         return [
             Hit(self.passages[r], float(c), rank)
@@ -161,12 +189,13 @@ class LocalIndex:
     def reconstruct(self, rows: list[int]) -> np.ndarray:
         if not rows:
             return np.zeros((0, self.vectors.d), dtype=np.float32)
-        return np.vstack([self.vectors.reconstruct(int(r)) for r in rows]).astype(np.float32)
+        return self.vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)).astype(np.float32)
 
 
 # --- loading --------------------------------------------------------------------------
 
 REBUILD_HINT = "Rebuild it with `qa index --rebuild`."
+SENTENCE_POOL = 4  # approximate index, unit "sentence": passages rescored per passage asked for
 
 
 def current_version(index_dir: Path) -> str | None:
@@ -227,8 +256,11 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
             p["sentences"] = tuple(tuple(span) for span in p["sentences"])
             passages.append(Passage(**p))
         vectors = faiss.read_index(str(path / "vectors.faiss"))
+        ann.configure(vectors)
         lexical = LexicalIndex.load(path / "lexical", len(passages))
-        sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False)
+        # A large index reads only the sentence vectors of the passages it scores.
+        mmap = "r" if ann.kind_of(vectors) != "flat" else None
+        sentence_vectors = np.load(path / "sentences.npy", allow_pickle=False, mmap_mode=mmap)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexIncompatible(
             f"The index in {path} is damaged ({type(exc).__name__}: {str(exc)[:200]}). "
@@ -306,9 +338,11 @@ def update_index(
     max_pdf_pages: int = 2000,
     rebuild: bool = False,
     on_progress: Progress | None = None,
+    vector_index: str = "auto",
 ) -> UpdateReport:
     """Bring the index in line with the files under `paths`: embed only new or changed
-    documents, drop documents whose source file is gone, keep everything else."""
+    documents, drop documents whose source file is gone, keep everything else.
+    `vector_index` is the FAISS index kind (`qa/ann.py`; auto: by size)."""
     started = time.perf_counter()
     root = index_dir.resolve().parent
     chunking = _chunking_settings(embedder, chunk_tokens, chunk_overlap)
@@ -389,10 +423,18 @@ def update_index(
         vectors = np.vstack([*blocks, new_vectors])
         sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
         report = _finish(report, len(new_passages), len(passages), started)
-        if old and not report.changed and not rebuilt_because:
+        same_kind = old and ann.kind_of(old.vectors) == ann.choose(vector_index, len(passages))
+        if old and not report.changed and not rebuilt_because and same_kind:
             return replace(report, version=old.version)
         version = _write_version(
-            index_dir, embedder, chunking, documents, passages, vectors, sentence_vectors
+            index_dir,
+            embedder,
+            chunking,
+            documents,
+            passages,
+            vectors,
+            sentence_vectors,
+            vector_index,
         )
         return replace(report, version=version)
 
@@ -459,6 +501,7 @@ def _write_version(
     passages: list[Passage],
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
+    vector_index: str = "auto",
 ) -> str:
     """Write a complete version folder, fsync it, then point CURRENT at it."""
     import faiss
@@ -476,10 +519,10 @@ def _write_version(
             del row["text"]  # it is documents[doc_id].text[start:end]
             row["sentences"] = [list(span) for span in p.sentences]
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    flat = faiss.IndexFlatIP(embedder.dimension)
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(flat, str(tmp / "vectors.faiss"))
+    if not len(vectors):
+        vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
+    dense = ann.build(vectors, vector_index)
+    faiss.write_index(dense, str(tmp / "vectors.faiss"))
     LexicalIndex.build([p.text for p in passages]).save(tmp / "lexical")
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {
@@ -497,6 +540,7 @@ def _write_version(
         "chunking": chunking,
         "documents": {d.doc_id: {"sha256": d.sha256, "title": d.meta.title} for d in documents},
         "passages": len(passages),
+        "vector_index": ann.kind_of(dense),
         "files": files,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": _library_versions(),

@@ -1,0 +1,89 @@
+"""Which FAISS index holds the passage vectors: exact search for ordinary collections,
+approximate search (IVF or HNSW) once exact search gets too slow.
+
+Exact search reads every vector for every question: under ~100k passages that takes a few
+milliseconds and nothing can beat its recall, so it stays the choice up to `AUTO_LIMIT`.
+Past it, `auto` picks an inverted-file index (IVF, flat storage): `bench/scale.py` measured
+it at recall@10 >= 0.95 against exact search within the latency and memory targets at 1M
+vectors, and it builds in a fraction of HNSW's time. Both approximate kinds store the vectors
+uncompressed, so `reconstruct` (used by incremental updates) returns them exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+KINDS = ("auto", "flat", "ivf", "hnsw")
+AUTO_LIMIT = 100_000  # passages; at and past this `auto` means IVF
+HNSW_M = 32  # graph links per vector
+HNSW_EF_CONSTRUCTION = 64
+HNSW_EF_SEARCH = 128
+IVF_NPROBE = 48  # lists searched per question
+
+
+def choose(kind: str, n: int) -> str:
+    """The concrete kind for a setting and a number of passages."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown vector index {kind!r}; use one of {', '.join(KINDS)}")
+    if kind == "auto":
+        kind = "flat" if n < AUTO_LIMIT else "ivf"
+    if kind == "ivf" and ivf_lists(n) < 2:
+        return "flat"  # too few vectors to train lists on
+    return kind
+
+
+def ivf_lists(n: int) -> int:
+    """About 2·√n inverted lists (a power of two; FAISS suggests 1-16·√n): few enough to
+    train k-means on 64 vectors per list in a minute at 1M vectors; at least 39 training
+    vectors per list."""
+    lists = 2 ** max(0, round(math.log2(max(1.0, 2 * math.sqrt(n)))))
+    return max(1, min(lists, n // 39))
+
+
+def build(vectors: np.ndarray, kind: str):
+    """A FAISS inner-product index (cosine on normalised vectors) holding `vectors` in row
+    order; `kind` is flat, ivf, hnsw or auto."""
+    import faiss
+
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, d = vectors.shape
+    kind = choose(kind, n)
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    else:
+        index = faiss.index_factory(d, f"IVF{ivf_lists(n)},Flat", faiss.METRIC_INNER_PRODUCT)
+        sample = vectors
+        if n > 64 * index.nlist:  # k-means needs a sample, not everything
+            rows = np.random.default_rng(0).choice(n, 64 * index.nlist, replace=False)
+            sample = vectors[np.sort(rows)]
+        index.train(sample)
+    if n:
+        index.add(vectors)
+    configure(index)
+    return index
+
+
+def configure(index) -> None:
+    """Search settings, and the id map IVF needs for `reconstruct`; call after loading."""
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSW):
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    elif isinstance(index, faiss.IndexIVF):
+        index.nprobe = min(IVF_NPROBE, index.nlist)
+        index.make_direct_map()
+
+
+def kind_of(index) -> str:
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSW):
+        return "hnsw"
+    if isinstance(index, faiss.IndexIVF):
+        return "ivf"
+    return "flat"
