@@ -76,9 +76,7 @@ def build_once(corpus: Path, embedder) -> tuple[float, dict, list[str], list[str
         seconds = time.perf_counter() - started
         index = load_index(index_dir)
         passages = [p.text for p in index.passages]
-        sentences = [
-            p.text[a - p.start : b - p.start] for p in index.passages for a, b in p.sentences
-        ]
+        sentences = [p.text[a:b] for p in index.passages for a, b in p.sentences]
     return seconds, timed.seconds, passages, sentences, report.total_passages
 
 

@@ -30,7 +30,7 @@ from qa import ann
 
 from _common import ROOT, emit, load_dev, parser, percentile, rss_mib, table
 
-SWEEPS = {"ivf": [16, 32, 48, 64, 128], "hnsw": [32, 64, 128, 256], "flat": [None]}
+SWEEPS = {"ivf": [16, 32, 64, 128, 256], "hnsw": [32, 64, 128, 256], "flat": [None]}
 
 
 def real_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
@@ -96,6 +96,60 @@ def loaded_size(index) -> tuple[float, float]:
     return size, grown
 
 
+def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> list[dict]:
+    """What `qa` itself does at this size: the index kind (`auto` and the others asked for),
+    sentence vectors (5 per passage, near their passage's vector, as on the corpus) loaded
+    as `load_index` does (memory-mapped for an approximate index), and dense retrieval by
+    best sentence (`LocalIndex.dense_search`, the default unit) returning 50 passages."""
+    from qa.documents import Passage
+    from qa.index import LocalIndex
+
+    n = len(data)
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "sentences.npy")
+        sentences = np.lib.format.open_memmap(path, "w+", np.float16, (5 * n, data.shape[1]))
+        for at in range(0, n, 100_000):
+            block = np.repeat(data[at : at + 100_000], 5, axis=0)
+            block += 0.05 * rng.standard_normal(block.shape, dtype=np.float32)
+            sentences[5 * at : 5 * at + len(block)] = block / np.linalg.norm(
+                block, axis=1, keepdims=True
+            )
+        sentences.flush()
+        del sentences
+        spans = tuple((i, i + 1) for i in range(5))
+        template = Passage("p", "d", 0, 5, 1, 1, "x" * 5, spans, "en")
+        rows = []
+        for kind in dict.fromkeys([ann.choose("auto", n), *kinds]):
+            gc.collect()
+            before = rss_mib()
+            started = time.perf_counter()
+            vectors = ann.build(data, kind)
+            build_s = time.perf_counter() - started
+            mmap = "r" if kind != "flat" else None  # as load_index does
+            index = LocalIndex(Path(tmp), {}, {}, [template] * n, vectors, None,
+                               np.load(path, mmap_mode=mmap))  # fmt: skip
+            for q in queries[:5]:
+                index.dense_search(q, 50, "sentence")
+            times = []
+            for q in queries:
+                t0 = time.perf_counter()
+                index.dense_search(q, 50, "sentence")
+                times.append(time.perf_counter() - t0)
+            auto = " = auto" if kind == ann.choose("auto", n) else ""
+            rows.append({
+                "vectors": n,
+                "index": f"qa dense_search by sentence, {kind}{auto}",
+                "p50 ms": 1000 * percentile(times, 50),
+                "p95 ms": 1000 * percentile(times, 95),
+                "build s": build_s,
+                "RSS MiB": rss_mib() - before,
+            })  # fmt: skip
+            print(rows[-1], file=sys.stderr, flush=True)
+            del index, vectors
+    return rows
+
+
 def run_size(n: int, base: np.ndarray, questions: np.ndarray, args) -> list[dict]:
     rng = np.random.default_rng(n)
     data = synthesize(base, n, rng, args.spread)
@@ -138,6 +192,8 @@ def run_size(n: int, base: np.ndarray, questions: np.ndarray, args) -> list[dict
             )
             print(rows[-1], file=sys.stderr, flush=True)
         del index
+    if args.library:
+        rows += library_path(data, queries, [k for k in args.kinds if k != "hnsw"])
     return rows
 
 
@@ -146,6 +202,7 @@ def main() -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--kinds", nargs="+", default=["flat", "ivf", "hnsw"], choices=SWEEPS)
+    p.add_argument("--library", action="store_true", help="also time qa's own dense search")
     p.add_argument("--spread", type=float, default=0.5, help="perturbation scale (default 0.5)")
     p.add_argument("--index-dir", type=Path, default=ROOT / "index", help="source of real vectors")
     args = p.parse_args()

@@ -44,7 +44,7 @@ class Settings:
     vector_index: str = _setting(
         "auto",
         "FAISS index of the passage vectors: flat (exact), ivf or hnsw (approximate), or auto: "
-        "flat under 100,000 passages, ivf from there. Applies when the index is next written.",
+        "flat under 20,000 passages, ivf from there. Applies when the index is next written.",
     )
     reranker: str = _setting(
         "sentences",
