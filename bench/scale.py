@@ -9,7 +9,9 @@ Gaussian noise would make every neighbour equally far and approximate search mea
 For each size: exact search (the baseline, same run) and the index kinds of `qa/ann.py`
 with a sweep of their search parameter, each with recall@10 against exact, p50/p95
 single-question latency, build time and memory (RSS growth when the saved index is read
-back, i.e. what a process that serves it holds).
+back, i.e. what a process that serves it holds). With `--library`, also qa's own dense
+retrieval by best sentence over the index `auto` picks, as a served index (read back from
+disk, sentence vectors loaded as `load_index` loads them).
 
     nice .venv/bin/python bench/scale.py                       # 100k (a few minutes)
     nice .venv/bin/python bench/scale.py --sizes 100000 1000000 --json
@@ -101,6 +103,8 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
     sentence vectors (5 per passage, near their passage's vector, as on the corpus) loaded
     as `load_index` does (memory-mapped for an approximate index), and dense retrieval by
     best sentence (`LocalIndex.dense_search`, the default unit) returning 50 passages."""
+    import faiss
+
     from qa.documents import Passage
     from qa.index import LocalIndex
 
@@ -123,11 +127,15 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
         for kind in dict.fromkeys([ann.choose("auto", n), *kinds]):
             if kind == "flat" and n > 200_000:
                 continue  # every sentence as float32 would take > 3 GB: not a real option
-            gc.collect()
-            before = rss_mib()
             started = time.perf_counter()
-            vectors = ann.build(data, kind)
+            built = ann.build(data, kind)
             build_s = time.perf_counter() - started
+            faiss.write_index(built, os.path.join(tmp, "vectors.faiss"))
+            del built
+            gc.collect()
+            before = rss_mib()  # from here on: what a process serving the index holds
+            vectors = faiss.read_index(os.path.join(tmp, "vectors.faiss"))
+            ann.configure(vectors)
             mmap = "r" if kind != "flat" else None  # as load_index does
             index = LocalIndex(Path(tmp), {}, {}, [template] * n, vectors, None,
                                np.load(path, mmap_mode=mmap))  # fmt: skip
