@@ -100,6 +100,7 @@ class Answer:
     # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
     margin: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
+    filters: Any = None  # qa.filters.Filters the search was restricted to, if any
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -111,6 +112,7 @@ class Answer:
             "language": self.language,
             "margin": None if self.margin is None else round(self.margin, 4),
             "index_version": self.index_version,
+            "filters": None if self.filters is None else self.filters.to_dict(),
             "citations": [asdict(c) for c in self.citations],
             "passages": [
                 {
