@@ -3,13 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download
+# does not work everywhere); installed once with apt, as root or through sudo.
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: run test lint clean
 
 run: $(STAMP)
 	$(BIN)/qa serve
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -26,6 +29,10 @@ $(STAMP): pyproject.toml
 	  $(BIN)/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(CHROMIUM):
+	$$(command -v sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq chromium chromium-driver
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -91,19 +91,18 @@ class Filters:
             )
         if not any(self.admits(d) for d in documents.values()):
             raise BadQuestion(
-                f"No indexed document matches the filters ({self.describe(documents)}); "
+                "No indexed document matches the filters "
+                f"({self.describe({d: doc.meta.title for d, doc in documents.items()})}); "
                 "widen or clear them."
             )
 
-    def describe(self, documents: Mapping[str, Document] | None = None) -> str:
-        """One line for the answer: what the search was restricted to."""
+    def describe(self, titles: Mapping[str, str] | None = None) -> str:
+        """One line for the answer: what the search was restricted to (documents by their
+        title where `titles` knows it)."""
         parts = []
         if self.documents:
-            titles = [
-                documents[d].meta.title if documents and d in documents else d
-                for d in sorted(self.documents)
-            ]
-            parts.append("documents: " + "; ".join(titles))
+            names = [(titles or {}).get(d, d) for d in sorted(self.documents)]
+            parts.append("documents: " + "; ".join(names))
         if self.publishers:
             parts.append("publishers: " + ", ".join(sorted(self.publishers)))
         if self.languages:

@@ -83,7 +83,7 @@ def test_impossible_filters_are_refused_with_a_message(three_docs, make, message
 
 def test_filters_describe_themselves_with_titles(three_docs):
     f = Filters.of(documents=["corpus/alpha.md"], languages=["en"], date_from="2024")
-    text = f.describe(three_docs.documents)
+    text = f.describe({d: doc.meta.title for d, doc in three_docs.documents.items()})
     assert "Alpha" in text and "English" in text and "2024 or later" in text
 
 
