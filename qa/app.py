@@ -2,7 +2,8 @@
 
 A thin layer over `qa.api.QA`. All document text is HTML-escaped before display, and chat
 messages escape Markdown: documents may contain markup or scripts, which show as text.
-Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/remove`.
+Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/upload`,
+`/remove`.
 """
 
 from __future__ import annotations
@@ -288,6 +289,22 @@ def build_app(qa: QA) -> gr.Blocks:
             raise gr.Error(str(exc)) from None
         return {"removed": report.removed, "version": report.version}
 
+    def upload_api(file: str) -> dict:
+        """Index an uploaded file (PDF, TXT, MD, HTML); returns what was added."""
+        if not file:
+            raise gr.Error("No file received.")
+        path = Path(file)
+        try:
+            report = qa.add_upload(path, path.name)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        return {
+            "added": report.added + report.updated,
+            "passages": report.embedded_passages,
+            "seconds": round(report.seconds, 2),
+            "version": report.version,
+        }
+
     # --- UI callbacks ---
 
     def chat(question, history, answers, k, documents, publishers, languages, d_from, d_to,
@@ -337,7 +354,7 @@ def build_app(qa: QA) -> gr.Blocks:
         return (gr.update(choices=docs), gr.update(choices=pubs), gr.update(choices=langs),
                 gr.update(choices=docs, value=None), library_rows(rows))  # fmt: skip
 
-    def upload(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+    def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         messages = []
         for file in files or []:
             path = Path(file if isinstance(file, str) else file.name)
@@ -447,7 +464,9 @@ def build_app(qa: QA) -> gr.Blocks:
         clear_btn.click(clear, None, [chatbot, cards, answers, dl_md, dl_docx],
                         api_visibility="private")  # fmt: skip
         choice_outputs = [f_docs, f_pubs, f_langs, to_remove, table]
-        files.upload(upload, files, [status, files, *choice_outputs], api_visibility="private")
+        files.upload(
+            upload_files, files, [status, files, *choice_outputs], api_visibility="private"
+        )
         remove_btn.click(
             remove_selected, to_remove, [status, *choice_outputs], api_visibility="private",
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
@@ -457,6 +476,9 @@ def build_app(qa: QA) -> gr.Blocks:
         gr.api(list_documents, api_name="documents")
         gr.api(source, api_name="source")
         gr.api(remove, api_name="remove")
+        api_file = gr.File(visible=False)  # a File component, so that clients can send files
+        api_out = gr.JSON(visible=False)
+        gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
     return app
 
 

@@ -67,3 +67,38 @@ def test_with_qa_auth_the_api_refuses_clients_without_the_login(tmp_path, embedd
         )
     finally:
         stop_server(proc)
+
+
+def test_the_api_lists_documents_serves_sources_and_takes_uploads(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    docs = {d["doc_id"]: d for d in client.predict(api_name="/documents")}
+    report_id = next(d for d in docs if "making-the-glass" in d)
+    assert docs[report_id]["pages"] > 1 and docs[report_id]["passages"] > 10
+    source = client.predict(report_id, api_name="/source")
+    answer = client.predict("How much did Sweden pledge?", 3, api_name="/ask")
+    c = answer["citations"][0]
+    assert source["text"][c["start"] : c["end"]] == c["quote"]
+
+    note = tmp_path / "Velmora note.txt"
+    note.write_text("The Velmora protocol sets up a joint cyber defence centre in Lviv.")
+    added = client.predict(handle_file(str(note)), api_name="/upload")
+    assert added["added"] == ["corpus/uploads/Velmora-note.txt"]
+    answer = client.predict("Where is the Velmora cyber defence centre?", 3, api_name="/ask")
+    assert answer["citations"][0]["document"] == "corpus/uploads/Velmora-note.txt"
+    with pytest.raises(Exception, match="already indexed"):
+        client.predict(handle_file(str(note)), api_name="/upload")
+
+
+def test_the_ask_endpoint_applies_filters(server):
+    from gradio_client import Client
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    answer = client.predict(
+        "When was the agreement signed?", 5, [], [], ["vi"], "", "", api_name="/ask"
+    )
+    assert answer["filters"]["languages"] == ["vi"]
+    assert {p["language"] for p in answer["passages"]} == {"vi"}
