@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # does not work everywhere); installed once with apt, as root or through sudo.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint clean
+.PHONY: run test lint audit clean
 
 run: $(STAMP)
 	$(BIN)/qa serve
@@ -15,6 +15,11 @@ run: $(STAMP)
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Known vulnerabilities in the installed dependencies; --strict fails when a package could
+# not be checked (e.g. no access to PyPI's vulnerability data), rather than passing silently.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --progress-spinner off
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

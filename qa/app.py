@@ -497,7 +497,26 @@ def _export(answers: list[Answer]) -> tuple[str, str]:
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860) -> None:
+def exposure_warning(host: str, share: bool, auth: tuple[str, str] | None) -> str | None:
+    """What to tell the user when the app is reachable beyond this machine without a login."""
+    if auth is not None:
+        return None
+    if share:
+        return (
+            "Warning: --share publishes the app on a public gradio.live link without a login. "
+            "Set QA_AUTH=user:password to require one."
+        )
+    if host not in LOOPBACK:
+        return (
+            f"Warning: serving on {host}, reachable from other machines, without a login. "
+            "Set QA_AUTH=user:password to require one."
+        )
+    return None
+
+
+def serve(
+    settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False
+) -> None:
     """Build the index if missing (with a progress bar), warm the model, then serve."""
     from .cli import _progress_bar
 
@@ -515,12 +534,9 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
     qa.ask("warm up")  # load the index and model before the first visitor
     auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
-    if host not in LOOPBACK and auth is None:
-        print(
-            f"Warning: serving on {host}, reachable from other machines, without a login. "
-            "Set QA_AUTH=user:password to require one.",
-            file=sys.stderr,
-        )
+    warning = exposure_warning(host, share, auth)
+    if warning:
+        print(warning, file=sys.stderr)
     app = build_app(qa)
     app.queue(default_concurrency_limit=4)
     app.launch(
@@ -530,4 +546,5 @@ def serve(settings: Settings | None = None, host: str = "127.0.0.1", port: int =
         show_error=True,
         auth=auth,
         max_file_size=int(qa.settings.max_file_mb * 1e6),
+        share=share,
     )

@@ -74,8 +74,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", parents=[common], help="start the web app", description=cmd_serve.__doc__
     )
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)",
+    )  # fmt: skip
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument(
+        "--share", action="store_true",
+        help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
     return p
 
@@ -227,7 +234,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (builds the index first if there is none)."""
     from .app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    serve(_settings(args), host=args.host, port=args.port, share=args.share)
     return 0
 
 

@@ -102,3 +102,19 @@ def test_the_ask_endpoint_applies_filters(server):
     )
     assert answer["filters"]["languages"] == ["vi"]
     assert {p["language"] for p in answer["passages"]} == {"vi"}
+
+
+@pytest.mark.parametrize(
+    "host, share, auth, warns",
+    [
+        ("127.0.0.1", False, None, False),
+        ("0.0.0.0", False, None, True),
+        ("0.0.0.0", False, ("u", "p"), False),
+        ("127.0.0.1", True, None, True),
+        ("127.0.0.1", True, ("u", "p"), False),
+    ],
+)
+def test_serving_beyond_this_machine_without_a_login_warns(host, share, auth, warns):
+    from qa.app import exposure_warning
+
+    assert (exposure_warning(host, share, auth) is not None) == warns
