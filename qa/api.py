@@ -14,6 +14,7 @@ from pathlib import Path
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
 from .config import Settings
+from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion, IndexError_, IndexMissing
@@ -131,7 +132,8 @@ class QA:
             answer = combine(question, [self._ask_one(index, p, k) for p in parts], k)
         else:
             answer = self._ask_one(index, question, k)
-        return replace(answer, language=detect_language(question), index_version=index.version)
+        answer = replace(answer, language=detect_language(question), index_version=index.version)
+        return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
     def _ask_one(self, index: LocalIndex, question: str, k: int) -> Answer:
         query = self.embedder.embed_queries([question])[0]
