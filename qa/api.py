@@ -17,6 +17,7 @@ import numpy as np
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
 from .config import Settings
+from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
 from .errors import BadQuestion, DocumentError, IndexError_, IndexMissing
@@ -243,12 +244,13 @@ class QA:
             answer = combine(question, [self._ask_one(index, p, k, allowed) for p in parts], k)
         else:
             answer = self._ask_one(index, question, k, allowed)
-        return replace(
+        answer = replace(
             answer,
             language=detect_language(question),
             index_version=index.version,
             filters=filters if filters is not None and filters.active else None,
         )
+        return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
     def _ask_one(
         self, index: LocalIndex, question: str, k: int, allowed: np.ndarray | None = None

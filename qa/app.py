@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import sys
 import tempfile
 from pathlib import Path
@@ -19,11 +18,13 @@ import gradio as gr
 
 from .api import QA, DocumentInfo
 from .config import Settings
-from .documents import Answer, Citation, Document
+from .documents import Answer, Document
 from .errors import QAError
+from .export import md_escape
 from .filters import Filters
 from .language import language_name
 from .loaders import SUPPORTED_SUFFIXES
+from .references import pages, reference
 
 EXAMPLES = [
     "How much did Sweden and Norway pledge to Ukraine?",
@@ -96,36 +97,20 @@ SCROLL_TO_CITED_JS = """
 """
 
 
-def _md_escape(text: str) -> str:
-    """Show text literally inside a Markdown chat message."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-!|>~<&])", r"\\\1", text)
-
-
-def reference(c: Citation) -> str:
-    """Title, publisher, date, page, URL: the form a briefing footnote takes."""
-    parts = [c.title, *(x for x in (c.publisher, c.date) if x)]
-    parts.append(f"p. {c.page}" if c.page == c.page_end else f"pp. {c.page}–{c.page_end}")
-    if c.url:
-        parts.append(c.url)
-    return ", ".join(parts)
-
-
 def answer_markdown(answer: Answer) -> str:
     if answer.abstained:
-        why = f" ({_md_escape(answer.abstain_reason)})" if answer.abstain_reason else ""
-        text = f"*{_md_escape(answer.answer)}*{why} The closest passages are shown beside."
+        why = f" ({md_escape(answer.abstain_reason)})" if answer.abstain_reason else ""
+        text = f"*{md_escape(answer.answer)}*{why} The closest passages are shown beside."
     else:
-        text = " ".join(f"{_md_escape(c.quote)} **[{c.n}]**" for c in answer.citations)
-    for d in getattr(answer, "disagreements", ()) or ():
+        text = " ".join(f"{md_escape(c.quote)} **[{c.n}]**" for c in answer.citations)
+    for d in answer.disagreements:  # side by side, never one picked silently
         figures = "; ".join(
-            f"**{_md_escape(f.value)}** ({_md_escape(', '.join(x for x in (f.title, f.date) if x))}"
-            f"{f', p. {f.page}' if f.page else ''})"
-            for f in d.figures
+            f"**{md_escape(f.value)}** ({reference(f, text=md_escape)})" for f in d.figures
         )
-        text += f"\n\n⚖️ **Sources disagree** on {_md_escape(d.subject)}: {figures}"
+        text += f"\n\n⚖️ **Sources disagree** on {md_escape(d.subject)}: {figures}"
     if answer.filters is not None:
         titles = {d: m.title for d, m in answer.documents.items()}
-        text += f"\n\n*Searched only {_md_escape(answer.filters.describe(titles))}.*"
+        text += f"\n\n*Searched only {md_escape(answer.filters.describe(titles))}.*"
     return text
 
 
@@ -165,7 +150,7 @@ def cards_html(answer: Answer, context_chars: int = 280, show_scores: bool = Fal
         before = text[max(0, a - context_chars) : a]
         after = text[b : b + context_chars]
         ref = ", ".join(html.escape(x) for x in (c.title, c.publisher, c.date) if x)
-        ref += f", p. {c.page}" if c.page == c.page_end else f", pp. {c.page}–{c.page_end}"
+        ref += ", " + pages(c.page, c.page_end)
         if c.language != answer.language:  # shown as written: no machine translation
             ref += f' · <span class="lang">in {html.escape(language_name(c.language))}</span>'
         if show_scores:
@@ -317,11 +302,11 @@ def build_app(qa: QA) -> gr.Blocks:
             f = filters_from(documents, publishers, languages, d_from, d_to)
             answer = qa.ask(question, int(k), f)
         except QAError as exc:
-            history.append({"role": "user", "content": _md_escape(question[:500])})
-            history.append({"role": "assistant", "content": f"⚠️ {_md_escape(str(exc))}"})
+            history.append({"role": "user", "content": md_escape(question[:500])})
+            history.append({"role": "assistant", "content": f"⚠️ {md_escape(str(exc))}"})
             return history, gr.update(), "", answers, gr.update(), gr.update()
         answers.append(answer)
-        history.append({"role": "user", "content": _md_escape(question)})
+        history.append({"role": "user", "content": md_escape(question)})
         history.append({"role": "assistant", "content": answer_markdown(answer)})
         md, docx = _export(answers)
         return (history, cards_html(answer, show_scores=show_scores), "", answers,
@@ -368,11 +353,11 @@ def build_app(qa: QA) -> gr.Blocks:
                 report = qa.add_upload(path, original, on_progress)
                 added = (report.added or report.updated)[0]
                 messages.append(
-                    f"✅ **{_md_escape(original)}** indexed as `{added}` "
+                    f"✅ **{md_escape(original)}** indexed as `{added}` "
                     f"({report.embedded_passages} passages, {report.seconds:.1f} s)."
                 )
             except QAError as exc:
-                messages.append(f"❌ **{_md_escape(original)}**: {_md_escape(str(exc))}")
+                messages.append(f"❌ **{md_escape(original)}**: {md_escape(str(exc))}")
         return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
 
     def remove_selected(doc_id):
@@ -381,7 +366,7 @@ def build_app(qa: QA) -> gr.Blocks:
         try:
             qa.remove(doc_id)
         except QAError as exc:
-            return f"❌ {_md_escape(str(exc))}", *filter_choices()
+            return f"❌ {md_escape(str(exc))}", *filter_choices()
         return f"🗑️ Removed `{doc_id}` from the index.", *filter_choices()
 
     with gr.Blocks(title="Ukraine security agreements — cited answers") as app:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import BadQuestion, QAError
+from .references import reference
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -190,17 +191,13 @@ def format_answer(answer) -> str:
         foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
         lines.append(f"[{c.n}] {reference(c)}{foreign}")
         lines.append(f"    “{c.quote}”")
+    for d in answer.disagreements:
+        lines += ["", f"Sources disagree on {d.subject}:"]
+        for f in d.figures:
+            cited = f" [{f.n}]" if f.n is not None else ""
+            lines.append(f"  {f.value} — {reference(f)}{cited}")
+            lines.append(f"    “{f.quote}”")
     return "\n".join(lines).rstrip()
-
-
-def reference(c) -> str:
-    """Title — publisher, date, p. N, URL: the form a briefing footnote takes."""
-    parts = [c.title]
-    parts += [x for x in (c.publisher, c.date) if x]
-    parts.append(f"p. {c.page}" if c.page == c.page_end else f"pp. {c.page}–{c.page_end}")
-    if c.url:
-        parts.append(c.url)
-    return ", ".join(parts)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:

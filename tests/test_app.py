@@ -118,3 +118,17 @@ def test_serving_beyond_this_machine_without_a_login_warns(host, share, auth, wa
     from qa.app import exposure_warning
 
     assert (exposure_warning(host, share, auth) is not None) == warns
+
+
+def test_an_answer_shows_figures_its_sources_disagree_on_side_by_side(tmp_path, embedder):
+    from qa.app import answer_markdown
+
+    qa = make_qa(tmp_path, embedder, {
+        "a.md": "# Kyiv Post\n\nUkraine has signed 21 bilateral security agreements so far.",
+        "b.md": "# Policy brief\n\nSo far Ukraine has signed 17 bilateral security agreements.",
+    })  # fmt: skip
+    qa.build()
+    answer = qa.ask("How many bilateral security agreements has Ukraine signed?", k=5)
+    text = answer_markdown(answer)
+    assert "Sources disagree" in text
+    assert "**21**" in text and "**17**" in text and "Kyiv Post" in text and "Policy brief" in text
