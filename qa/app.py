@@ -107,7 +107,7 @@ def answer_markdown(answer: Answer) -> str:
         figures = "; ".join(
             f"**{md_escape(f.value)}** ({reference(f, text=md_escape)})" for f in d.figures
         )
-        text += f"\n\n⚖️ **Sources disagree** on {md_escape(d.subject)}: {figures}"
+        text += f"\n\n**Sources disagree** on {md_escape(d.subject)}: {figures}"
     if answer.filters is not None:
         titles = {d: m.title for d, m in answer.documents.items()}
         text += f"\n\n*Searched only {md_escape(answer.filters.describe(titles))}.*"
@@ -303,7 +303,9 @@ def build_app(qa: QA) -> gr.Blocks:
             answer = qa.ask(question, int(k), f)
         except QAError as exc:
             history.append({"role": "user", "content": md_escape(question[:500])})
-            history.append({"role": "assistant", "content": f"⚠️ {md_escape(str(exc))}"})
+            history.append(
+                {"role": "assistant", "content": f"**Not answered:** {md_escape(str(exc))}"}
+            )
             return history, gr.update(), "", answers, gr.update(), gr.update()
         answers.append(answer)
         history.append({"role": "user", "content": md_escape(question)})
@@ -353,11 +355,12 @@ def build_app(qa: QA) -> gr.Blocks:
                 report = qa.add_upload(path, original, on_progress)
                 added = (report.added or report.updated)[0]
                 messages.append(
-                    f"✅ **{md_escape(original)}** indexed as `{added}` "
-                    f"({report.embedded_passages} passages, {report.seconds:.1f} s)."
+                    f"**Indexed:** {md_escape(original)} as `{added}` "
+                    f"({report.embedded_passages} passage{'s' if report.embedded_passages != 1 else ''}, "
+                    f"{report.seconds:.1f} s)."
                 )
             except QAError as exc:
-                messages.append(f"❌ **{md_escape(original)}**: {md_escape(str(exc))}")
+                messages.append(f"**Not indexed:** {md_escape(original)}: {md_escape(str(exc))}")
         return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
 
     def remove_selected(doc_id):
@@ -366,8 +369,8 @@ def build_app(qa: QA) -> gr.Blocks:
         try:
             qa.remove(doc_id)
         except QAError as exc:
-            return f"❌ {md_escape(str(exc))}", *filter_choices()
-        return f"🗑️ Removed `{doc_id}` from the index.", *filter_choices()
+            return f"**Not removed:** {md_escape(str(exc))}", *filter_choices()
+        return f"**Removed** `{doc_id}` from the index.", *filter_choices()
 
     with gr.Blocks(title="Ukraine security agreements — cited answers") as app:
         gr.Markdown(
@@ -432,8 +435,9 @@ def build_app(qa: QA) -> gr.Blocks:
                 )  # fmt: skip
                 status = gr.Markdown(elem_id="library-status")
                 table = gr.Dataframe(
-                    headers=LIBRARY_HEADERS, interactive=False, elem_id="library", wrap=True
-                )
+                    headers=LIBRARY_HEADERS, interactive=False, elem_id="library", wrap=True,
+                    column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
+                )  # fmt: skip
                 with gr.Row():
                     to_remove = gr.Dropdown(label="Remove a document", scale=4)
                     remove_btn = gr.Button("Remove", variant="stop", scale=1)

@@ -128,7 +128,7 @@ def test_an_uploaded_pdf_can_be_asked_about_at_once(page, tmp_path):
     ])  # fmt: skip
     open_tab(page, "Library")
     page.set_input_files("#upload input[type=file]", str(pdf))
-    page.wait_for_selector("#library-status :text('indexed as')", timeout=120_000)
+    page.wait_for_selector("#library-status :text('Indexed:')", timeout=120_000)
     assert "Quorvian-accord.pdf" in page.locator("#library").inner_text()
     shoot(page, "library.png")
     open_tab(page, "Ask")
