@@ -40,7 +40,7 @@ from .lexical import LexicalIndex
 from .text import idf_by_language
 
 FORMAT_VERSION = 4
-CLEANING_VERSION = 2  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 3  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
 
