@@ -3,15 +3,23 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download
+# does not work everywhere); installed once with apt, as root or through sudo.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint clean
+.PHONY: run test lint audit clean
 
 run: $(STAMP)
 	$(BIN)/qa serve
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Known vulnerabilities in the installed dependencies; --strict fails when a package could
+# not be checked (e.g. no access to PyPI's vulnerability data), rather than passing silently.
+audit: $(STAMP)
+	$(BIN)/pip-audit --strict --progress-spinner off
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -26,6 +34,10 @@ $(STAMP): pyproject.toml
 	  $(BIN)/pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+$(CHROMIUM):
+	$$(command -v sudo) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq chromium chromium-driver
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -82,6 +82,18 @@ def configure(index) -> None:
         index.make_direct_map()
 
 
+def search_params(index, selector):
+    """FAISS search parameters that restrict a search to `selector`'s ids, of the class
+    the index kind expects, keeping its configured search depth."""
+    import faiss
+
+    if isinstance(index, faiss.IndexHNSW):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=index.hnsw.efSearch)
+    if isinstance(index, faiss.IndexIVF):
+        return faiss.SearchParametersIVF(sel=selector, nprobe=index.nprobe)
+    return faiss.SearchParameters(sel=selector)
+
+
 def kind_of(index) -> str:
     import faiss
 

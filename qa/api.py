@@ -7,16 +7,21 @@ answer = qa.ask("What did Sweden pledge?")
 
 from __future__ import annotations
 
+import shutil
 import threading
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
 from .config import Settings
+from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, IndexError_, IndexMissing
+from .errors import BadQuestion, DocumentError, IndexError_, IndexMissing
+from .filters import Filters
 from .index import (
     LocalIndex,
     Progress,
@@ -24,14 +29,18 @@ from .index import (
     current_version,
     index_exists,
     load_index,
+    remove_documents,
     update_index,
 )
+from .ingest import fingerprint, read_document
 from .language import detect_language
+from .metadata import sidecar_path
 from .rerank import CANDIDATES as RERANK_CANDIDATES
 from .rerank import make_reranker
 from .retrieval import retrieve
 from .scoring import SentenceScorer
 from .text import split_question
+from .uploads import publish, stage_upload
 
 # Used only for an index built before calibration existed; see qa/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
@@ -46,6 +55,23 @@ def answer_passages(hits: list[Hit], n: int) -> list[Hit]:
         if not any(h.passage.language == language for h in chosen):
             chosen += [h for h in hits[n:] if h.passage.language == language][:2]
     return chosen
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A row of the library list: what is indexed, from where, and how much of it."""
+
+    doc_id: str
+    title: str
+    publisher: str | None
+    date: str | None
+    language: str | None
+    url: str | None
+    kind: str | None
+    pages: int
+    passages: int
+    characters: int
+    uploaded: bool  # lives in the upload folder (and is deleted when removed)
 
 
 class QA:
@@ -118,28 +144,125 @@ class QA:
     def documents(self) -> dict[str, Document]:
         return self.index.documents
 
+    def library(self) -> list[DocumentInfo]:
+        """The indexed documents, by title."""
+        index = self.index
+        counts: dict[str, int] = {}
+        for p in index.passages:
+            counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
+        uploads = self.settings.uploads.resolve()
+        root = self.settings.index_dir.resolve().parent
+        rows = [
+            DocumentInfo(
+                doc_id=d.doc_id,
+                title=d.meta.title,
+                publisher=d.meta.publisher,
+                date=d.meta.date,
+                language=d.meta.language,
+                url=d.meta.url,
+                kind=d.meta.kind,
+                pages=len(d.page_labels),
+                passages=counts.get(d.doc_id, 0),
+                characters=len(d.text),
+                uploaded=(root / d.doc_id).resolve().parent == uploads,
+            )
+            for d in index.documents.values()
+        ]
+        return sorted(rows, key=lambda r: (r.title.casefold(), r.doc_id))
+
+    def add_upload(
+        self, source: Path, original_name: str, on_progress: Progress | None = None
+    ) -> UpdateReport:
+        """Index a file a user uploaded: it is checked and read before it is kept, so a
+        failed upload leaves the upload folder and the index as they were."""
+        s = self.settings
+        staged = stage_upload(source, original_name, s.uploads, s.max_file_mb)
+        final = None
+        try:
+            read_document(staged, staged.name, max_file_mb=s.max_file_mb,
+                          max_pdf_pages=s.max_pdf_pages)  # fmt: skip
+            digest = fingerprint(staged)
+            same = [d for d in self._documents_or_empty().values() if d.sha256 == digest]
+            if same:
+                raise DocumentError(
+                    f"{original_name}: the same file is already indexed as "
+                    f"{same[0].meta.title!r} ({same[0].doc_id})."
+                )
+            final = publish(staged, s.uploads)
+            report = self.build([final], on_progress=on_progress)
+            if not (report.added or report.updated):
+                reasons = "; ".join(x.reason for x in report.skipped) or "nothing was indexed"
+                raise DocumentError(f"{original_name}: {reasons}")
+            return report
+        except BaseException:
+            for path in (staged, final):
+                if path is not None:
+                    path.unlink(missing_ok=True)
+            raise
+
+    def remove(self, doc_id: str) -> UpdateReport:
+        """Take a document out of the index. An uploaded file is deleted; any other source
+        file in the corpus folder is moved to its `.removed/` subfolder (so that `qa index`
+        does not bring it back, and nothing is lost)."""
+        report = remove_documents(
+            self.settings.index_dir, [doc_id], self.embedder, self.settings.vector_index
+        )
+        with self._lock:
+            self._index = None
+        root = self.settings.index_dir.resolve().parent
+        source = (root / doc_id).resolve()
+        corpus = self.settings.corpus_dir.resolve()
+        if source.parent == self.settings.uploads.resolve():
+            source.unlink(missing_ok=True)
+        elif source.is_file() and source.is_relative_to(corpus):
+            target = corpus / ".removed" / source.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(source), target)
+            side = sidecar_path(source)
+            if side.exists():
+                shutil.move(str(side), sidecar_path(target))
+        return report
+
+    def _documents_or_empty(self) -> dict[str, Document]:
+        try:
+            return self.index.documents
+        except IndexMissing:
+            return {}
+
     # --- questions ---
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer a question; a question that asks several things is answered part by part."""
+    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer a question; a question that asks several things is answered part by part.
+        With `filters`, only passages of the documents they admit are searched."""
         question = self.check_question(question)
         k = k or self.settings.top_k
         if k < 1:
             raise BadQuestion("k must be at least 1.")
         index = self.index
+        if filters is not None and filters.active:
+            filters.check(index.documents)
+        allowed = index.rows_admitted(filters)
         parts = split_question(question)
         if len(parts) > 1:
-            answer = combine(question, [self._ask_one(index, p, k) for p in parts], k)
+            answer = combine(question, [self._ask_one(index, p, k, allowed) for p in parts], k)
         else:
-            answer = self._ask_one(index, question, k)
-        return replace(answer, language=detect_language(question), index_version=index.version)
+            answer = self._ask_one(index, question, k, allowed)
+        answer = replace(
+            answer,
+            language=detect_language(question),
+            index_version=index.version,
+            filters=filters if filters is not None and filters.active else None,
+        )
+        return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
-    def _ask_one(self, index: LocalIndex, question: str, k: int) -> Answer:
+    def _ask_one(
+        self, index: LocalIndex, question: str, k: int, allowed: np.ndarray | None = None
+    ) -> Answer:
         query = self.embedder.embed_queries([question])[0]
         scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
         reranker = make_reranker(self.settings.reranker, scorer)
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        candidates = retrieve(index, query, question, n, self.settings.dense_unit)
+        candidates = retrieve(index, query, question, n, self.settings.dense_unit, allowed)
         if reranker:
             candidates = reranker(question, query, candidates)
         if self.settings.min_score is not None:

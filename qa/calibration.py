@@ -84,7 +84,12 @@ def calibrate_min_score(best_scores: list[float], quantile: float = QUANTILE) ->
     return float(np.quantile(np.asarray(best_scores, dtype=np.float64), quantile))
 
 
-def calibrate(vectors_by_language: dict[str, np.ndarray], embed_queries) -> dict:
+_PROBE_VECTORS: dict[str, np.ndarray] = {}  # model name -> probe embeddings
+
+
+def calibrate(
+    vectors_by_language: dict[str, np.ndarray], embed_queries, model: str | None = None
+) -> dict:
     """Thresholds per (question language, passage language): what off-topic probes in one
     language reach on the passages of another. Cross-lingual similarities run lower than
     same-language ones (e5 finds any two Vietnamese texts a little alike), so one threshold
@@ -94,7 +99,13 @@ def calibrate(vectors_by_language: dict[str, np.ndarray], embed_queries) -> dict
     groups = {lang: v for lang, v in vectors_by_language.items() if len(v)}
     if not groups:
         return {}
-    probes = embed_queries(OFF_TOPIC_PROBES)
+    # the probes are the same for every build with a model: embed them once per process,
+    # so that adding or removing one document does not pay for 56 queries again
+    probes = _PROBE_VECTORS.get(model) if model else None
+    if probes is None:
+        probes = embed_queries(OFF_TOPIC_PROBES)
+        if model:
+            _PROBE_VECTORS[model] = probes
     probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
     table: dict[str, dict[str, float]] = {}
     for passage_lang, vectors in groups.items():

@@ -23,11 +23,21 @@ def approximate_tokens(text: str) -> int:
 
 def _split_long(text: str, start: int, end: int, budget: int, count: TokenCounter):
     """Cut an over-long sentence into word-boundary pieces within the budget (linear time:
-    tokens are counted per word)."""
-    words = [(start + m.start(), start + m.end()) for m in re.finditer(r"\S+", text[start:end])]
-    piece_start, used = 0, 0
-    for k, (a, b) in enumerate(words):
+    tokens are counted per word). A single "word" over the budget (a URL, a base64 blob, a
+    line without spaces) is cut between characters."""
+    words: list[tuple[int, int, int]] = []  # (start, end, tokens)
+    for m in re.finditer(r"\S+", text[start:end]):
+        a, b = start + m.start(), start + m.end()
         n = count(text[a:b])
+        if n <= budget:
+            words.append((a, b, n))
+            continue
+        step = max(1, (b - a) * budget // (2 * n))  # about half the budget per piece
+        for x in range(a, b, step):
+            y = min(x + step, b)
+            words.append((x, y, count(text[x:y])))
+    piece_start, used = 0, 0
+    for k, (_, _, n) in enumerate(words):
         if k > piece_start and used + n > budget:
             yield words[piece_start][0], words[k - 1][1]
             piece_start, used = k, 0

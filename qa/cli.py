@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import BadQuestion, QAError
+from .references import reference
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,8 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", parents=[common], help="start the web app", description=cmd_serve.__doc__
     )
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)",
+    )  # fmt: skip
     serve.add_argument("--port", type=int, default=7860)
+    serve.add_argument(
+        "--share", action="store_true",
+        help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
+    )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
     return p
 
@@ -183,17 +191,13 @@ def format_answer(answer) -> str:
         foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
         lines.append(f"[{c.n}] {reference(c)}{foreign}")
         lines.append(f"    “{c.quote}”")
+    for d in answer.disagreements:
+        lines += ["", f"Sources disagree on {d.subject}:"]
+        for f in d.figures:
+            cited = f" [{f.n}]" if f.n is not None else ""
+            lines.append(f"  {f.value} — {reference(f)}{cited}")
+            lines.append(f"    “{f.quote}”")
     return "\n".join(lines).rstrip()
-
-
-def reference(c) -> str:
-    """Title — publisher, date, p. N, URL: the form a briefing footnote takes."""
-    parts = [c.title]
-    parts += [x for x in (c.publisher, c.date) if x]
-    parts.append(f"p. {c.page}" if c.page == c.page_end else f"pp. {c.page}–{c.page_end}")
-    if c.url:
-        parts.append(c.url)
-    return ", ".join(parts)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -227,7 +231,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (builds the index first if there is none)."""
     from .app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    serve(_settings(args), host=args.host, port=args.port, share=args.share)
     return 0
 
 

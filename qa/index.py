@@ -36,12 +36,13 @@ from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
 from .embedding import Embedder, embed_with_sentences
 from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
+from .filters import Filters
 from .ingest import Skipped, discover, fingerprint, read_document
 from .lexical import LexicalIndex
 from .text import idf_by_language
 
 FORMAT_VERSION = 4
-CLEANING_VERSION = 2  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 3  # bump when cleaning or chunking output changes: forces re-embedding
 CURRENT = "CURRENT"
 Progress = Callable[[int, int], None]
 
@@ -101,36 +102,59 @@ class LocalIndex:
     def version(self) -> str:
         return self.path.name
 
+    def rows_admitted(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of the passages whose document the filters admit (None: all)."""
+        if filters is None or not filters.active:
+            return None
+        admitted = {d for d, doc in self.documents.items() if filters.admits(doc)}
+        return np.fromiter((p.doc_id in admitted for p in self.passages), bool, len(self.passages))
+
     def dense_search(
-        self, query_vector: np.ndarray, k: int, unit: str = "passage"
+        self,
+        query_vector: np.ndarray,
+        k: int,
+        unit: str = "passage",
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]:
         """(row, cosine) of the k nearest passages, best first: by the passage vector, or
-        (unit="sentence") by the passage's best-matching sentence."""
-        if not self.passages:
+        (unit="sentence") by the passage's best-matching sentence. With `allowed` (a mask
+        over rows), only those passages are searched."""
+        n = len(self.passages) if allowed is None else int(allowed.sum())
+        if not n:
             return []
-        k = max(1, min(k, len(self.passages)))
+        k = max(1, min(k, n))
         if unit == "sentence" and self.approximate:
             # Every sentence cannot be scored at this size: the passages the approximate
             # index finds by their own vector are ranked by their best sentence.
-            rows = [r for r, _ in self._passage_search(query_vector, SENTENCE_POOL * k)]
+            found = self._passage_search(query_vector, SENTENCE_POOL * k, allowed)
+            rows = [r for r, _ in found]
             best = self._best_sentence_cosines(query_vector, rows)
             order = np.argsort(-best, kind="stable")[:k]
             return [(rows[i], float(best[i])) for i in order]
         if unit == "sentence":
             best = self._best_sentence_cosines(query_vector)
+            if allowed is not None:
+                best = np.where(allowed, best, -np.inf)
             top = np.argpartition(-best, k - 1)[:k]
             top = top[np.argsort(-best[top], kind="stable")]
             return [(int(i), float(best[i])) for i in top]
-        return self._passage_search(query_vector, k)
+        return self._passage_search(query_vector, k, allowed)
 
     @property
     def approximate(self) -> bool:
         """Whether the passage vectors are in an approximate (large-index) FAISS index."""
         return ann.kind_of(self.vectors) != "flat"
 
-    def _passage_search(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    def _passage_search(
+        self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
-        scores, ids = self.vectors.search(query, min(k, len(self.passages)))
+        params = None
+        if allowed is not None:
+            import faiss
+
+            params = ann.search_params(self.vectors, faiss.IDSelectorBatch(np.flatnonzero(allowed)))
+        scores, ids = self.vectors.search(query, min(k, len(self.passages)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     @cached_property
@@ -170,8 +194,10 @@ class LocalIndex:
     def passage_sentence_vectors(self, passage: Passage) -> np.ndarray:
         return self.sentences_of([self.row_of[passage.passage_id]])
 
-    def lexical_search(self, question: str, k: int) -> list[tuple[int, float]]:
-        return self.lexical.search(question, k)
+    def lexical_search(
+        self, question: str, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        return self.lexical.search(question, k, allowed)
 
     def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]:
         """Hits for given rows, in that order, scored by their similarity with the query:
@@ -439,6 +465,41 @@ def update_index(
         return replace(report, version=version)
 
 
+def remove_documents(
+    index_dir: Path, doc_ids: list[str], embedder: Embedder, vector_index: str = "auto"
+) -> UpdateReport:
+    """Drop documents from the index without touching their files or embedding anything:
+    a new version holds the remaining passages with their stored vectors."""
+    started = time.perf_counter()
+    with _Lock(index_dir):
+        if not index_exists(index_dir):
+            raise IndexMissing(f"No index in {index_dir}/. Build it with `qa index`.")
+        old = load_index(index_dir, expected_model=embedder.name)
+        unknown = [d for d in doc_ids if d not in old.documents]
+        if unknown:
+            raise QAError(
+                f"No document {', '.join(map(repr, unknown))} in the index; "
+                "see the library list for what is indexed."
+            )
+        gone = set(doc_ids)
+        rows = [i for i, p in enumerate(old.passages) if p.doc_id not in gone]
+        documents = [d for d in old.documents.values() if d.doc_id not in gone]
+        passages = [old.passages[r] for r in rows]
+        version = _write_version(
+            index_dir,
+            embedder,
+            old.manifest["chunking"],
+            documents,
+            passages,
+            old.reconstruct(rows),
+            old.sentences_of(rows),
+            vector_index,
+        )
+        report = UpdateReport(removed=list(doc_ids), unchanged=[d.doc_id for d in documents])
+        report = _finish(report, 0, len(passages), started)
+        return replace(report, version=version)
+
+
 def _finish(report: UpdateReport, embedded: int, total: int, started: float) -> UpdateReport:
     seconds = time.perf_counter() - started
     return replace(report, embedded_passages=embedded, total_passages=total, seconds=seconds)
@@ -532,7 +593,9 @@ def _write_version(
     }
     manifest = {
         "calibration": calibrate(
-            _vectors_by_language(passages, vectors, sentence_vectors), embedder.embed_queries
+            _vectors_by_language(passages, vectors, sentence_vectors),
+            embedder.embed_queries,
+            embedder.name,
         ),
         "format_version": FORMAT_VERSION,
         "model": embedder.name,

@@ -72,12 +72,17 @@ class LexicalIndex:
             return cls(None, 0)
         return cls(bm25s.BM25.load(str(folder), show_progress=False, verbosity=0), size)
 
-    def search(self, question: str, k: int) -> list[tuple[int, float]]:
-        """(row, score) of the best k passages that share a term with the question."""
+    def search(
+        self, question: str, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """(row, score) of the best k passages that share a term with the question; with
+        `allowed` (a mask over rows), only among those."""
         tokens = tokenize(question)
         if not self.size or not tokens:
             return []
         scores = self._retriever.get_scores(tokens)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
         k = min(k, self.size)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]

@@ -24,10 +24,16 @@ class PassageStore(Protocol):
     Rows are the store's passage positions."""
 
     def dense_search(
-        self, query_vector: np.ndarray, k: int, unit: str = "passage"
+        self,
+        query_vector: np.ndarray,
+        k: int,
+        unit: str = "passage",
+        allowed: np.ndarray | None = None,
     ) -> list[tuple[int, float]]: ...
 
-    def lexical_search(self, question: str, k: int) -> list[tuple[int, float]]: ...
+    def lexical_search(
+        self, question: str, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]: ...
 
     def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]: ...
 
@@ -43,12 +49,17 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
 
 
 def retrieve(
-    store: PassageStore, query: np.ndarray, question: str, k: int, unit: str = "passage"
+    store: PassageStore,
+    query: np.ndarray,
+    question: str,
+    k: int,
+    unit: str = "passage",
+    allowed: np.ndarray | None = None,
 ) -> list[Hit]:
     """The k best passages for the question (and its embedding `query`), best first, each
-    scored by cosine."""
+    scored by cosine; with `allowed` (a mask over the store's rows), only among those."""
     n = max(CANDIDATES, 2 * k)
-    dense = [row for row, _ in store.dense_search(query, n, unit)]
-    lexical = [row for row, _ in store.lexical_search(question, n)]
+    dense = [row for row, _ in store.dense_search(query, n, unit, allowed)]
+    lexical = [row for row, _ in store.lexical_search(question, n, allowed)]
     fused = reciprocal_rank_fusion([dense, lexical])[:k]
     return store.hits(query, fused)

@@ -109,3 +109,58 @@ def write_pdf(path: Path, pages: list[str], *, title: str | None = None, passwor
             pdf.cell(0, 8, str(n), align="C")
     pdf.output(str(path))
     return path
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(root: Path, env: dict[str, str] | None = None, timeout: float = 300):
+    """`qa serve` in a subprocess in `root`, the way a user starts it; returns (process,
+    url) once the port answers, or fails with the server's output."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    log = (root / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+    )  # fmt: skip
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError("qa serve exited:\n" + (root / "serve.log").read_text())
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return proc, f"http://127.0.0.1:{port}/"
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise AssertionError("qa serve did not start:\n" + (root / "serve.log").read_text())
+
+
+def stop_server(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except Exception:
+        proc.kill()
+
+
+@pytest.fixture(scope="session")
+def served_corpus(tmp_path_factory, embedder):
+    """One app for the session, started on a copy of the real corpus with no index yet.
+    Tests may add documents to it but never remove the shipped ones."""
+    root = tmp_path_factory.mktemp("served")
+    make_qa(root, embedder)
+    proc, url = start_server(root)
+    yield url, root
+    stop_server(proc)

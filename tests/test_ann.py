@@ -92,3 +92,27 @@ def test_changing_the_index_kind_rewrites_the_index_without_embedding(tmp_path, 
     report = flat.build()
     assert counting.embedded == [] and not report.changed
     assert load_index(qa.settings.index_dir).manifest["vector_index"] == "flat"
+
+
+@pytest.mark.parametrize("kind", ["flat", "ivf", "hnsw"])
+def test_a_restricted_search_returns_only_the_allowed_ids_for_every_kind(kind):
+    import faiss
+
+    data = clustered(4_000)
+    index = ann.build(data, kind)
+    allowed = np.arange(0, 4_000, 7)
+    params = ann.search_params(index, faiss.IDSelectorBatch(allowed))
+    _, ids = index.search(data[:5], 10, params=params)
+    found = ids[ids >= 0]
+    assert len(found) and set(found) <= set(allowed)
+
+
+def test_filters_restrict_dense_search_on_an_approximate_index(tmp_path, embedder):
+    qa = make_qa(tmp_path, embedder, DOCS, vector_index="hnsw")
+    qa.build()
+    index = load_index(qa.settings.index_dir)
+    allowed = np.array([p.doc_id == "corpus/latvia.txt" for p in index.passages])
+    query = embedder.embed_queries(["How much does Norway provide?"])[0]
+    for unit in ("sentence", "passage"):
+        rows = [r for r, _ in index.dense_search(query, 3, unit, allowed)]
+        assert rows and all(allowed[r] for r in rows)

@@ -1,62 +1,13 @@
 """The real app: `qa serve` in a subprocess on a free port, queried with gradio_client."""
 
-import os
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 
-from conftest import make_qa
-
-
-def _wait_for_port(proc, port: int, timeout: float = 240) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("qa serve exited early")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError("qa serve did not start")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import make_qa, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, embedder):
-    """An app started the way a user starts it, on a project that has no index yet."""
-    root = tmp_path_factory.mktemp("app")
-    make_qa(root, embedder)  # copies the real corpus; no index
-    port = free_port()
-    log = (root / "serve.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("qa serve exited:\n" + (root / "serve.log").read_text())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        raise AssertionError("qa serve did not start:\n" + (root / "serve.log").read_text())
-    yield url, root
-    proc.terminate()
-    proc.wait(timeout=30)
+def server(served_corpus):
+    return served_corpus
 
 
 def test_first_start_builds_the_index_with_progress(server):
@@ -106,15 +57,8 @@ def test_with_qa_auth_the_api_refuses_clients_without_the_login(tmp_path, embedd
     from gradio_client.exceptions import AuthenticationError
 
     make_qa(tmp_path, embedder, {"a.txt": "Sweden pledged EUR 6.5 billion over 2024-2026."})
-    port = free_port()
-    env = {**os.environ, "QA_AUTH": "demo:s3cret"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc, url = start_server(tmp_path, {"QA_AUTH": "demo:s3cret"})
     try:
-        _wait_for_port(proc, port)
-        url = f"http://127.0.0.1:{port}/"
         with pytest.raises(AuthenticationError, match="credentials"):
             Client(url, verbose=False).predict("What did Sweden pledge?", 3, api_name="/ask")
         client = Client(url, auth=("demo", "s3cret"), verbose=False)
@@ -122,5 +66,69 @@ def test_with_qa_auth_the_api_refuses_clients_without_the_login(tmp_path, embedd
             "6.5 billion" in client.predict("What did Sweden pledge?", 3, api_name="/ask")["answer"]
         )
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_server(proc)
+
+
+def test_the_api_lists_documents_serves_sources_and_takes_uploads(server, tmp_path):
+    from gradio_client import Client, handle_file
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    docs = {d["doc_id"]: d for d in client.predict(api_name="/documents")}
+    report_id = next(d for d in docs if "making-the-glass" in d)
+    assert docs[report_id]["pages"] > 1 and docs[report_id]["passages"] > 10
+    source = client.predict(report_id, api_name="/source")
+    answer = client.predict("How much did Sweden pledge?", 3, api_name="/ask")
+    c = answer["citations"][0]
+    assert source["text"][c["start"] : c["end"]] == c["quote"]
+
+    note = tmp_path / "Velmora note.txt"
+    note.write_text("The Velmora protocol sets up a joint cyber defence centre in Lviv.")
+    added = client.predict(handle_file(str(note)), api_name="/upload")
+    assert added["added"] == ["corpus/uploads/Velmora-note.txt"]
+    answer = client.predict("Where is the Velmora cyber defence centre?", 3, api_name="/ask")
+    assert answer["citations"][0]["document"] == "corpus/uploads/Velmora-note.txt"
+    with pytest.raises(Exception, match="already indexed"):
+        client.predict(handle_file(str(note)), api_name="/upload")
+
+
+def test_the_ask_endpoint_applies_filters(server):
+    from gradio_client import Client
+
+    url, _ = server
+    client = Client(url, verbose=False)
+    answer = client.predict(
+        "When was the agreement signed?", 5, [], [], ["vi"], "", "", api_name="/ask"
+    )
+    assert answer["filters"]["languages"] == ["vi"]
+    assert {p["language"] for p in answer["passages"]} == {"vi"}
+
+
+@pytest.mark.parametrize(
+    "host, share, auth, warns",
+    [
+        ("127.0.0.1", False, None, False),
+        ("0.0.0.0", False, None, True),
+        ("0.0.0.0", False, ("u", "p"), False),
+        ("127.0.0.1", True, None, True),
+        ("127.0.0.1", True, ("u", "p"), False),
+    ],
+)
+def test_serving_beyond_this_machine_without_a_login_warns(host, share, auth, warns):
+    from qa.app import exposure_warning
+
+    assert (exposure_warning(host, share, auth) is not None) == warns
+
+
+def test_an_answer_shows_figures_its_sources_disagree_on_side_by_side(tmp_path, embedder):
+    from qa.app import answer_markdown
+
+    qa = make_qa(tmp_path, embedder, {
+        "a.md": "# Kyiv Post\n\nUkraine has signed 21 bilateral security agreements so far.",
+        "b.md": "# Policy brief\n\nSo far Ukraine has signed 17 bilateral security agreements.",
+    })  # fmt: skip
+    qa.build()
+    answer = qa.ask("How many bilateral security agreements has Ukraine signed?", k=5)
+    text = answer_markdown(answer)
+    assert "Sources disagree" in text
+    assert "**21**" in text and "**17**" in text and "Kyiv Post" in text and "Policy brief" in text

@@ -206,3 +206,22 @@ def test_an_error_raised_deep_inside_pypdf_becomes_a_message_naming_the_page(tmp
     monkeypatch.setattr(PageObject, "extract_text", broken)
     with pytest.raises(UnreadableFile, match=r"odd.pdf: text extraction failed on page 1 \(error"):
         read_document(pdf, "odd.pdf")
+
+
+def test_very_long_lines_and_unbroken_strings_are_chunked_within_the_model_limit(
+    tmp_path, embedder
+):
+    from conftest import make_qa
+
+    sentence = "The Orvane pact funds coastal radar stations along the Black Sea. "
+    qa = make_qa(tmp_path, embedder, {
+        "long.txt": sentence * 400 + "x" * 50_000 + " The Orvane pact was signed in Odesa.",
+        "links.md": "See [the Orvane annex](http://example.org/a) and <b>bold</b> text "
+                    "about demining in Kharkiv. " * 50,
+    })  # fmt: skip
+    report = qa.build()
+    assert sorted(report.added) == ["corpus/links.md", "corpus/long.txt"]
+    for p in qa.index.passages:
+        assert embedder.count_tokens(p.text) <= embedder.max_tokens + 8
+    answer = qa.ask("Where was the Orvane pact signed?")
+    assert "Odesa" in answer.answer

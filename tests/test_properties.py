@@ -57,3 +57,30 @@ def test_chunks_are_exact_slices_that_lose_no_text(raw, budget, overlap):
     assert all(i in covered for i, ch in enumerate(doc.text) if not ch.isspace())
     # passages move forward: no passage starts before the previous one
     assert all(b.start > a.start for a, b in zip(passages, passages[1:], strict=False))
+
+
+LOADABLE = ["x.txt", "x.md", "x.html", "x.pdf"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(name=st.sampled_from(LOADABLE), data=st.one_of(
+    st.binary(max_size=600),
+    st.text(ALPHABET, max_size=400).map(lambda t: t.encode("utf-8")),
+    st.text(ALPHABET, max_size=200).map(lambda t: t.encode("utf-16")),
+    st.text(st.characters(max_codepoint=255), max_size=200).map(
+        lambda t: t.encode("cp1252", errors="replace")),
+    st.binary(max_size=400).map(lambda b: b"%PDF-1.4\n" + b),
+))  # fmt: skip
+def test_loading_arbitrary_bytes_gives_text_or_a_document_error_never_a_crash(tmp_path, name, data):
+    from qa.errors import DocumentError
+    from qa.ingest import read_document
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    try:
+        doc = read_document(path, name)
+    except DocumentError as exc:
+        assert name in str(exc)  # the message names the file
+    else:
+        assert doc.text.strip() and doc.page_starts[0] == 0
