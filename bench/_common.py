@@ -89,6 +89,14 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def as_in_a_new_process() -> None:
+    """Forget what the library caches per process (the abstention probes' vectors), so that
+    a timed build pays what `qa index` pays when it starts afresh."""
+    from qa import calibration
+
+    getattr(calibration, "_PROBE_VECTORS", {}).clear()
+
+
 def load_dev(path: Path = DEV) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 

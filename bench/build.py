@@ -21,7 +21,7 @@ from pathlib import Path
 from qa.embedding import get_embedder
 from qa.index import load_index, update_index
 
-from _common import CORPUS, emit, parser, table
+from _common import CORPUS, as_in_a_new_process, emit, parser, table
 from synth import write_copies
 
 
@@ -80,6 +80,7 @@ def build_once(corpus: Path, embedder) -> tuple[tuple[float, float], dict, list,
     with tempfile.TemporaryDirectory() as tmp:
         index_dir = Path(tmp) / "index"
         timed = TimedEmbedder(embedder)
+        as_in_a_new_process()
         started, cpu = time.perf_counter(), cpu_seconds()
         report = update_index([corpus], index_dir, timed, rebuild=True)
         seconds = (time.perf_counter() - started, cpu_seconds() - cpu)

@@ -18,7 +18,7 @@ from pathlib import Path
 from qa.embedding import get_embedder
 from qa.index import load_index, update_index
 
-from _common import MINILM, emit, parser, table
+from _common import MINILM, as_in_a_new_process, emit, parser, table
 from build import TimedEmbedder
 from synth import sources, vary, write_copies
 
@@ -36,6 +36,7 @@ def main() -> None:
         corpus, index_dir = root / "corpus", root / "index"
         write_copies(corpus, args.copies)
         full = TimedEmbedder(embedder)
+        as_in_a_new_process()
         started = time.perf_counter()
         built = update_index([corpus], index_dir, full, vector_index=args.vector_index)
         full_s = time.perf_counter() - started
@@ -45,6 +46,7 @@ def main() -> None:
         new = corpus / "new-document.txt"
         new.write_text(vary(sources()[0].read_text(encoding="utf-8"), random.Random(-1)))
         timed = TimedEmbedder(embedder)
+        as_in_a_new_process()  # `qa index` adding the document is a new process
         started = time.perf_counter()
         report = update_index([corpus], index_dir, timed, vector_index=args.vector_index)
         update_s = time.perf_counter() - started
