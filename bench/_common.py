@@ -77,10 +77,12 @@ def latencies(fn: Callable[[object], object], items: Sequence, warmup: int = 2) 
     return out
 
 
-def rss_mib() -> float:
-    """Resident memory of this process now (MiB)."""
+def rss_mib(kind: str = "VmRSS") -> float:
+    """Resident memory of this process now (MiB): all of it (VmRSS), or only anonymous
+    memory (RssAnon), or only pages of memory-mapped files (RssFile), which the kernel can
+    drop and read again."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(kind + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -105,7 +107,7 @@ def table(rows: list[dict], columns: Sequence[str] | None = None) -> str:
     """A Markdown table of dicts; floats get 3 significant decimals."""
     if not rows:
         return "(no rows)"
-    columns = list(columns or rows[0].keys())
+    columns = list(columns or dict.fromkeys(k for r in rows for k in r))  # every key, in order
 
     def cell(v: object) -> str:
         if isinstance(v, float):

@@ -134,6 +134,7 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
             del built
             gc.collect()
             before = rss_mib()  # from here on: what a process serving the index holds
+            anon, mapped = rss_mib("RssAnon"), rss_mib("RssFile")
             vectors = faiss.read_index(os.path.join(tmp, "vectors.faiss"))
             ann.configure(vectors)
             mmap = "r" if kind != "flat" else None  # as load_index does
@@ -154,6 +155,8 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
                 "p95 ms": 1000 * percentile(times, 95),
                 "build s": build_s,
                 "RSS MiB": rss_mib() - before,
+                "of which anonymous MiB": rss_mib("RssAnon") - anon,
+                "of which mapped files MiB": rss_mib("RssFile") - mapped,
             })  # fmt: skip
             print(rows[-1], file=sys.stderr, flush=True)
             del index, vectors
