@@ -11,8 +11,7 @@ import shutil
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
@@ -20,18 +19,9 @@ from .config import Settings
 from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, DocumentError, IndexError_, IndexMissing
+from .errors import BadQuestion, DocumentError, IndexMissing
 from .filters import Filters
-from .index import (
-    LocalIndex,
-    Progress,
-    UpdateReport,
-    current_version,
-    index_exists,
-    load_index,
-    remove_documents,
-    update_index,
-)
+from .index import Progress, UpdateReport
 from .ingest import fingerprint, read_document
 from .language import detect_language
 from .metadata import sidecar_path
@@ -39,6 +29,7 @@ from .rerank import CANDIDATES as RERANK_CANDIDATES
 from .rerank import make_reranker
 from .retrieval import retrieve
 from .scoring import SentenceScorer
+from .store import Snapshot, Store, open_store
 from .text import split_question
 from .uploads import publish, stage_upload
 
@@ -80,8 +71,9 @@ class QA:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
-        self._index: LocalIndex | None = None
+        self._index: Snapshot | None = None
         self._lock = threading.Lock()
+        self.store: Store = open_store(self.settings, lambda: self.embedder.dimension)
 
     @property
     def embedder(self) -> Embedder:
@@ -98,15 +90,10 @@ class QA:
         rebuild: bool = False,
         on_progress: Progress | None = None,
     ) -> UpdateReport:
-        s = self.settings
-        report = update_index(
-            paths or [s.corpus_dir],
-            s.index_dir,
+        report = self.store.update(
+            paths or [self.settings.corpus_dir],
             self.embedder,
-            chunk_tokens=s.chunk_tokens,
-            chunk_overlap=s.chunk_overlap,
-            max_file_mb=s.max_file_mb,
-            max_pdf_pages=s.max_pdf_pages,
+            self.settings,
             rebuild=rebuild,
             on_progress=on_progress,
         )
@@ -118,26 +105,31 @@ class QA:
         """Build the index from the corpus folder if there is none yet, or rebuild it if it
         cannot be used as it is (another format or model, damaged); the documents it had
         are indexed again. None when the index is fine."""
-        if index_exists(self.settings.index_dir):
-            try:
-                load_index(self.settings.index_dir, expected_model=self.embedder.name)
-                return None
-            except IndexError_:
-                pass
+        if self.store.usable(self.embedder.name):
+            return None
         return self.build(on_progress=on_progress)
 
     @property
-    def index(self) -> LocalIndex:
+    def index(self) -> Snapshot:
         """The live index, reloaded when another process has switched to a new version."""
         with self._lock:
-            live = current_version(self.settings.index_dir)
+            live = self.store.live_version()
             if self._index is None or (live and live != self._index.version):
                 if not live:
                     raise IndexMissing(
-                        f"No index in {self.settings.index_dir}/. Build it with `qa index`."
+                        f"Nothing is indexed in {self.where}. Build the index with `qa index`."
                     )
-                self._index = load_index(self.settings.index_dir, expected_model=self.embedder.name)
+                self._index = self.store.load(self.embedder.name)
             return self._index
+
+    @property
+    def where(self) -> str:
+        """The store, for messages: the index folder or the database."""
+        if self.settings.database_url:
+            from .pgstore import redact
+
+            return f"the database {redact(self.settings.database_url)}"
+        return f"{self.settings.index_dir}/"
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -203,7 +195,7 @@ class QA:
         """Take a document out of the index. An uploaded file is deleted; any other source
         file in the corpus folder is moved to its `.removed/` subfolder (so that `qa index`
         does not bring it back, and nothing is lost)."""
-        report = remove_documents(self.settings.index_dir, [doc_id], self.embedder)
+        report = self.store.remove([doc_id], self.embedder)
         with self._lock:
             self._index = None
         root = self.settings.index_dir.resolve().parent
@@ -252,9 +244,7 @@ class QA:
         )
         return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
-    def _ask_one(
-        self, index: LocalIndex, question: str, k: int, allowed: np.ndarray | None = None
-    ) -> Answer:
+    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
         query = self.embedder.embed_queries([question])[0]
         scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
         reranker = make_reranker(self.settings.reranker, scorer)

@@ -19,7 +19,7 @@ import gradio as gr
 from .api import QA, DocumentInfo
 from .config import Settings
 from .documents import Answer, Document
-from .errors import QAError
+from .errors import DatabaseError, QAError
 from .export import md_escape
 from .filters import Filters
 from .language import language_name
@@ -511,7 +511,11 @@ def serve(
 
     qa = QA(settings or Settings.from_env())
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
-    report = qa.ensure_index(on_progress=_progress_bar())
+    try:
+        report = qa.ensure_index(on_progress=_progress_bar())
+    except DatabaseError as exc:  # start anyway: the app shows the message on every question
+        print(f"Error: {exc}\nThe app starts; it answers once this is fixed.", file=sys.stderr)
+        report = None
     if report is not None:
         why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
         print(
@@ -521,7 +525,10 @@ def serve(
         )
         for s in report.skipped:
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
-    qa.ask("warm up")  # load the index and model before the first visitor
+    try:
+        qa.ask("warm up")  # load the index and model before the first visitor
+    except DatabaseError:
+        pass
     auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
     warning = exposure_warning(host, share, auth)
     if warning:

