@@ -154,3 +154,40 @@ def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
     assert _one(pg_url, "SELECT count(*), count(DISTINCT sha256) FROM documents") == (3, 3)
     passages = _one(pg_url, "SELECT count(*), count(DISTINCT passage_id) FROM passages")
     assert passages[0] == passages[1] >= 3
+
+
+def test_two_app_instances_share_one_database(tmp_path, embedder, pg_url):
+    """A document uploaded through one `qa serve` is answerable through the other."""
+    from gradio_client import Client, handle_file
+
+    from conftest import start_server, stop_server
+
+    make_qa(tmp_path / "a", embedder, docs=DOCS)
+    make_qa(tmp_path / "b", embedder, docs={})
+    env = {"QA_DATABASE_URL": pg_url}
+    first, url_a = start_server(tmp_path / "a", env=env)
+    try:
+        second, url_b = start_server(tmp_path / "b", env=env)
+        try:
+            note = tmp_path / "Orvel note.txt"
+            note.write_text("The Orvel bridge over the Tamsa river opened in 1911.")
+            Client(url_a, verbose=False).predict(handle_file(str(note)), api_name="/upload")
+            answer = Client(url_b, verbose=False).predict(
+                "When did the Orvel bridge open?", 3, api_name="/ask"
+            )
+            assert "1911" in answer["answer"]
+            assert answer["citations"][0]["document"] == "corpus/uploads/Orvel-note.txt"
+        finally:
+            stop_server(second)
+    finally:
+        stop_server(first)
+
+
+def test_the_app_starts_and_says_when_the_database_is_unreachable(tmp_path, embedder):
+    from conftest import start_server, stop_server
+
+    make_qa(tmp_path, embedder, docs=DOCS)
+    env = {"QA_DATABASE_URL": f"postgresql://qa@/qa?host={tmp_path}&port=5999"}
+    proc, _ = start_server(tmp_path, env=env)
+    stop_server(proc)
+    assert "Cannot connect to the database" in (tmp_path / "serve.log").read_text()
