@@ -116,9 +116,7 @@ class QA:
             live = self.store.live_version()
             if self._index is None or (live and live != self._index.version):
                 if not live:
-                    raise IndexMissing(
-                        f"Nothing is indexed in {self.where}. Build the index with `qa index`."
-                    )
+                    raise IndexMissing(f"No index in {self.where}. Build it with `qa index`.")
                 self._index = self.store.load(self.embedder.name)
             return self._index
 
