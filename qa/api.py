@@ -3,11 +3,14 @@
 qa = QA(Settings.from_env())
 qa.ensure_index()                  # builds from corpus/ on first use
 answer = qa.ask("What did Sweden pledge?")
+for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as it writes
+    show(partial)                                          # the last one has final=True
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from .calibration import threshold_for
 from .config import Settings
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, IndexError_, IndexMissing
+from .errors import BadQuestion, IndexError_, IndexMissing, QAError
 from .index import (
     LocalIndex,
     Progress,
@@ -56,6 +59,7 @@ class QA:
         self._embedder = embedder
         self._index: LocalIndex | None = None
         self._lock = threading.Lock()
+        self._min_similarity: dict[str, float] = {}  # per index version (llm answerer)
 
     @property
     def embedder(self) -> Embedder:
@@ -119,8 +123,14 @@ class QA:
 
     # --- questions ---
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Answer a question; a question that asks several things is answered part by part."""
+    def ask(self, question: str, k: int | None = None, *, answerer: str | None = None) -> Answer:
+        """Answer a question; a question that asks several things is answered part by part.
+        `answerer`: "extractive" or "llm" (default: the setting)."""
+        if answerer not in (None, "extractive", "llm"):
+            raise QAError(f"answerer={answerer!r}: use extractive or llm.")
+        if (answerer or self.settings.answerer) == "llm":
+            *_, answer = self.ask_stream(question, k, stream=False)
+            return answer
         question = self.check_question(question)
         k = k or self.settings.top_k
         if k < 1:
@@ -156,6 +166,36 @@ class QA:
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
+
+    def ask_stream(
+        self, question: str, k: int | None = None, *, stream: bool = True
+    ) -> Iterator[Answer]:
+        """The llm answerer's answer as the model writes it: an Answer after each checked
+        sentence (`final` False), then the final one. Whatever goes wrong with the model
+        ends in the extractive answer with a `notice`; a refused question raises BadQuestion
+        before anything is yielded. See qa/llm_answer.py."""
+        from .llm import LLMClient
+        from .llm_answer import LLMAnswerer
+
+        extractive = self.ask(question, k, answerer="extractive")
+        index = self.index
+        answerer = LLMAnswerer(LLMClient.from_settings(self.settings), self._checker_for(index))
+        yield from answerer.stream(extractive, index.documents, stream=stream)
+
+    def _checker_for(self, index: LocalIndex):
+        from .verify import SentenceChecker, calibrate_similarity, make_judge
+
+        threshold = self.settings.llm_min_similarity
+        if threshold is None:
+            if index.version not in self._min_similarity:
+                self._min_similarity[index.version] = calibrate_similarity(
+                    index.sentence_vectors, [len(p.sentences) for p in index.passages]
+                )
+            threshold = self._min_similarity[index.version]
+        judge = make_judge(self.settings.llm_checker, threshold)
+        return lambda hits: SentenceChecker(
+            self.embedder, index.passage_sentence_vectors, judge, hits
+        )
 
     def check_question(self, question: str) -> str:
         question = " ".join((question or "").split())
