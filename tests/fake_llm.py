@@ -19,6 +19,7 @@ class FakeLLMServer:
         self.reply = ""
         self.status: int | None = None
         self.delay = 0.0
+        self.error_message: str | None = None  # the text of an error reply
         self.requests: list[dict] = []
         server = self
 
@@ -28,12 +29,16 @@ class FakeLLMServer:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                server.requests.append({"body": body, "headers": dict(self.headers)})
+                server.requests.append(
+                    {"body": body, "headers": {k.lower(): v for k, v in self.headers.items()}}
+                )
                 if not self.path.endswith("/chat/completions"):
                     return self._error(404, "no such endpoint")
                 time.sleep(server.delay)
                 if server.status:
-                    return self._error(server.status, f"fake error {server.status}")
+                    return self._error(
+                        server.status, server.error_message or f"error {server.status}"
+                    )
                 if body.get("model") != server.model:
                     return self._error(404, f"model '{body.get('model')}' not found")
                 if body.get("stream"):
