@@ -121,7 +121,7 @@ def split_generated(text: str) -> list[GeneratedSentence]:
         clean = _CITE.sub(" ", piece)
         clean = re.sub(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+", "", clean)  # list bullets
         clean = re.sub(r"\s+([.,;:!?])", r"\1", " ".join(clean.split()))
-        if any(ch.isalnum() for ch in clean):
+        if any(ch.isalpha() for ch in clean):  # not a bare list number ("1.")
             out.append(GeneratedSentence(clean, cited))
     return out
 
@@ -164,7 +164,7 @@ def names_in(sentence: str, common: Callable[[str], bool]) -> list[str]:
     and titles a sentence asserts. The first word counts only when it is not an everyday
     word (`common`) that merely opens the sentence."""
     found = []
-    for i, m in enumerate(re.finditer(r"[^\W_][\w’'-]*", sentence)):
+    for i, m in enumerate(re.finditer(r"[^\W_][\w’']*", sentence)):  # Euro-Atlantic: 2
         w = re.sub(r"(['’]s|['’])$", "", m.group(0))
         if len(w) < 2 or not (w[0].isupper() or (w[0].isdigit() and not w.isdigit())):
             continue

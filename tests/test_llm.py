@@ -77,6 +77,8 @@ def other_passage_number(qa: QA, question: str, lacking: str) -> int:
          [("Sweden pledged.", (4,)), ("Norway too", (2,))]),
         ("<think>Passage 1 says 6.5.</think>Sweden pledged EUR 6.5 billion [1].",
          [("Sweden pledged EUR 6.5 billion.", (1,))]),
+        ("1. Sweden pledged [1].\n2. Norway too [2].",
+         [("Sweden pledged.", (1,)), ("Norway too.", (2,))]),
     ],
 )  # fmt: skip
 def test_generated_text_splits_into_sentences_with_the_passages_each_cites(text, expected):
@@ -112,6 +114,7 @@ PASSAGE = ("Sweden pledged a total amount of approximately EUR 6.5 billion over 
         ("Swedish aid to Ukraine runs for 10 years.", []),  # a form of the name; ten = 10
         ("It calls Ukraine “the biggest recipient of aid”.", ["“the biggest recipient of aid”"]),
         ("The pledge was signed in March 2025.", ["2025", "March"]),
+        ("Sweden's aid follows the Euro-Atlantic model.", ["Euro", "Atlantic"]),
     ],
 )
 def test_numbers_names_dates_and_quotes_must_occur_in_the_cited_passage(sentence, missing):
