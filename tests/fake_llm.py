@@ -20,6 +20,7 @@ class FakeLLMServer:
         self.status: int | None = None
         self.delay = 0.0
         self.error_message: str | None = None  # the text of an error reply
+        self.hang_up = False  # stop in the middle of the reply, as a crashing server does
         self.requests: list[dict] = []
         server = self
 
@@ -43,6 +44,13 @@ class FakeLLMServer:
                     return self._error(404, f"model '{body.get('model')}' not found")
                 if body.get("stream"):
                     return self._stream(server.reply)
+                if server.hang_up:
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self.wfile.write(b'{"id": "chatcmpl-fake", "choi')
+                    self.close_connection = True
+                    return
                 self._json(200, _completion(server.model, server.reply))
 
             def _json(self, status: int, data: dict) -> None:
@@ -59,6 +67,12 @@ class FakeLLMServer:
             def _stream(self, text: str) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
+                if server.hang_up:  # promise more than is sent, then close
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    self._event(_chunk(server.model, {"content": text[:20]}, None))
+                    self.close_connection = True
+                    return
                 self.end_headers()
                 pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
                 for piece in pieces:
