@@ -12,7 +12,7 @@ sentence, so nothing unchecked is ever shown.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from .documents import (
@@ -42,7 +42,9 @@ NOTHING_SURVIVED = "no sentence the language model wrote is supported by the pas
 
 
 class LLMAnswerer:
-    def __init__(self, client: LLMClient, make_checker) -> None:
+    def __init__(
+        self, client: LLMClient, make_checker: Callable[[list[Hit]], SentenceChecker]
+    ) -> None:
         """`make_checker(hits)`: a SentenceChecker for the passages given to the model."""
         self.client = client
         self.make_checker = make_checker
@@ -62,11 +64,12 @@ class LLMAnswerer:
         yield state.answer(Generation(model), final=False)
         text = ""
         try:
-            checker: SentenceChecker = self.make_checker(hits)
+            checker = self.make_checker(hits)
             messages = build_messages(extractive.question, hits, documents)
-            pieces = self.client.stream(messages) if stream else iter(
-                [self.client.complete(messages)]
-            )  # fmt: skip
+            if stream:
+                pieces = self.client.stream(messages)
+            else:
+                pieces = iter([self.client.complete(messages)])
             for piece in pieces:
                 text += piece
                 if state.take(finished_sentences(text, done=False), checker):
