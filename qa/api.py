@@ -3,12 +3,15 @@
 qa = QA(Settings.from_env())
 qa.ensure_index()                  # builds from corpus/ on first use
 answer = qa.ask("What did Sweden pledge?")
+for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as it writes
+    show(partial)                                          # the last one has final=True
 """
 
 from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from .config import Settings
 from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, DocumentError, IndexMissing
+from .errors import BadQuestion, DocumentError, IndexMissing, QAError
 from .filters import Filters
 from .index import Progress, UpdateReport
 from .ingest import fingerprint, read_document
@@ -74,6 +77,7 @@ class QA:
         self._index: Snapshot | None = None
         self._lock = threading.Lock()
         self.store: Store = open_store(self.settings, lambda: self.embedder.dimension)
+        self._min_similarity: dict[str, float] = {}  # per index version (llm answerer)
 
     @property
     def embedder(self) -> Embedder:
@@ -218,9 +222,22 @@ class QA:
 
     # --- questions ---
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        *,
+        answerer: str | None = None,
+    ) -> Answer:
         """Answer a question; a question that asks several things is answered part by part.
-        With `filters`, only passages of the documents they admit are searched."""
+        With `filters`, only passages of the documents they admit are searched.
+        `answerer`: "extractive" or "llm" (default: the setting)."""
+        if answerer not in (None, "extractive", "llm"):
+            raise QAError(f"answerer={answerer!r}: use extractive or llm.")
+        if (answerer or self.settings.answerer) == "llm":
+            *_, answer = self.ask_stream(question, k, filters, stream=False)
+            return answer
         question = self.check_question(question)
         k = k or self.settings.top_k
         if k < 1:
@@ -265,6 +282,41 @@ class QA:
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
+
+    def ask_stream(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        *,
+        stream: bool = True,
+    ) -> Iterator[Answer]:
+        """The llm answerer's answer as the model writes it: an Answer after each checked
+        sentence (`final` False), then the final one. Whatever goes wrong with the model
+        ends in the extractive answer with a `notice`; a refused question raises BadQuestion
+        before anything is yielded. See qa/llm_answer.py."""
+        from .llm import LLMClient
+        from .llm_answer import LLMAnswerer
+
+        extractive = self.ask(question, k, filters, answerer="extractive")
+        index = self.index
+        answerer = LLMAnswerer(LLMClient.from_settings(self.settings), self._checker_for(index))
+        yield from answerer.stream(extractive, index.documents, stream=stream)
+
+    def _checker_for(self, index: Snapshot):
+        from .verify import SentenceChecker, calibrate_similarity, make_judge
+
+        threshold = self.settings.llm_min_similarity
+        if threshold is None:
+            if index.version not in self._min_similarity:
+                self._min_similarity[index.version] = calibrate_similarity(
+                    index.sentence_vectors, [len(p.sentences) for p in index.passages]
+                )
+            threshold = self._min_similarity[index.version]
+        judge = make_judge(self.settings.llm_checker, threshold)
+        return lambda hits: SentenceChecker(
+            self.embedder, index.passage_sentence_vectors, judge, hits
+        )
 
     def check_question(self, question: str) -> str:
         question = " ".join((question or "").split())
