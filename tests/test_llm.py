@@ -378,3 +378,48 @@ def test_qa_ask_answerer_llm_on_the_command_line(corpus_qa, server, tmp_path):
     data = json.loads(out.stdout)
     assert out.returncode == 0 and data["answerer"] == "llm"
     assert "No language model server answers" in data["notice"] and data["citations"]
+
+
+def test_the_app_marks_generated_sentences_as_checked_and_shows_why_text_was_removed(
+    llm_qa, server
+):
+    from qa.app import answer_markdown, cards_html
+
+    n = passage_number(llm_qa, QUESTION, "Sweden pledged")
+    server.reply = f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]."
+    answer = llm_qa.ask(QUESTION)
+    text = answer_markdown(answer)
+    assert "generated, checked" in text and "**[1]**" in text
+    assert "Finland" not in text.split("\n\n")[0]  # the removed sentence is not shown as fact
+    assert answer.notice and md_unescape(answer.notice)[:20] in md_unescape(text)
+    assert "Sweden pledged a total amount" in cards_html(answer)  # the supporting quote
+    extractive = llm_qa.ask(QUESTION, answerer="extractive")
+    assert "generated" not in answer_markdown(extractive)
+
+
+def md_unescape(text: str) -> str:
+    import re
+
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def test_the_app_api_takes_the_answerer_switch(llm_qa, server):
+    from gradio_client import Client
+
+    from qa.app import build_app
+
+    from conftest import free_port
+
+    n = passage_number(llm_qa, QUESTION, "Sweden pledged")
+    server.reply = f"{SWEDEN} [{n}]."
+    app = build_app(llm_qa)
+    port = free_port()
+    app.launch(server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        generated = client.predict(QUESTION, 5, [], [], [], "", "", "llm", api_name="/ask")
+        assert [s["kind"] for s in generated["sentences"]] == ["checked"]
+        quoted = client.predict(QUESTION, 5, [], [], [], "", "", "extractive", api_name="/ask")
+        assert "sentences" not in quoted or not quoted["sentences"]
+    finally:
+        app.close()
