@@ -292,7 +292,8 @@ def test_the_api_key_is_sent_but_never_shown_in_messages_or_reprs(llm_qa, server
 def test_the_extractive_answer_json_is_unchanged_and_llm_answers_add_their_fields(llm_qa, server):
     extractive = llm_qa.ask(QUESTION, answerer="extractive").to_dict()
     assert set(extractive) == {"question", "answer", "abstained", "abstain_reason", "language",
-                               "margin", "index_version", "citations", "passages"}  # fmt: skip
+                               "margin", "index_version", "filters", "citations",
+                               "disagreements", "passages"}  # fmt: skip
     server.reply = f"{SWEDEN} [{passage_number(llm_qa, QUESTION, 'Sweden pledged')}]."
     data = llm_qa.ask(QUESTION).to_dict()
     assert set(data) - set(extractive) == {"answerer", "notice", "final", "sentences",
