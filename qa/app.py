@@ -18,8 +18,8 @@ import gradio as gr
 
 from .api import QA, DocumentInfo
 from .config import Settings
-from .documents import Answer, Document
-from .errors import QAError
+from .documents import CHECKED, Answer, Document
+from .errors import DatabaseError, QAError
 from .export import md_escape
 from .filters import Filters
 from .language import language_name
@@ -98,11 +98,20 @@ SCROLL_TO_CITED_JS = """
 
 
 def answer_markdown(answer: Answer) -> str:
+    """The chat message: each sentence with its [n]; a sentence a language model wrote says
+    it was generated and checked against the cited passage (quotes are verbatim)."""
     if answer.abstained:
         why = f" ({md_escape(answer.abstain_reason)})" if answer.abstain_reason else ""
         text = f"*{md_escape(answer.answer)}*{why} The closest passages are shown beside."
     else:
-        text = " ".join(f"{md_escape(c.quote)} **[{c.n}]**" for c in answer.citations)
+        parts = []
+        for sentence in answer.shown_sentences():
+            marks = " ".join(f"**[{n}]**" for n in sentence.citations)
+            badge = " <sub>*generated, checked*</sub>" if sentence.kind == CHECKED else ""
+            parts.append(f"{md_escape(sentence.text)} {marks}{badge}")
+        text = " ".join(parts)
+    if answer.notice:
+        text += f"\n\n*{md_escape(answer.notice)}*"
     for d in answer.disagreements:  # side by side, never one picked silently
         figures = "; ".join(
             f"**{md_escape(f.value)}** ({reference(f, text=md_escape)})" for f in d.figures
@@ -234,13 +243,15 @@ def build_app(qa: QA) -> gr.Blocks:
         languages: list[str] | None = None,
         date_from: str = "",
         date_to: str = "",
+        answerer: str = "",
     ) -> dict:
         """Answer a question; returns the structured answer (same JSON as `qa ask --json`).
         Optional filters restrict the search to documents (ids), publishers, languages
-        (ISO codes) and a date range (YYYY[-MM[-DD]])."""
+        (ISO codes) and a date range (YYYY[-MM[-DD]]); `answerer` is extractive or llm
+        (default: the server's setting)."""
         try:
             f = filters_from(documents, publishers, languages, date_from, date_to)
-            return qa.ask(question, int(k) if k else None, f).to_dict()
+            return qa.ask(question, int(k) if k else None, f, answerer=answerer or None).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from None
 
@@ -293,26 +304,38 @@ def build_app(qa: QA) -> gr.Blocks:
     # --- UI callbacks ---
 
     def chat(question, history, answers, k, documents, publishers, languages, d_from, d_to,
-             show_scores):  # fmt: skip
+             show_scores, answerer):  # fmt: skip
+        """Yields while a language model writes (each checked sentence as it is accepted),
+        once for the extractive answer."""
         history, answers = list(history or []), list(answers or [])
         if not (question or "").strip():
             gr.Warning("Type a question about the documents first.")
-            return history, gr.update(), question, answers, gr.update(), gr.update()
+            yield history, gr.update(), question, answers, gr.update(), gr.update()
+            return
+        history.append({"role": "user", "content": md_escape(question[:2000])})
         try:
             f = filters_from(documents, publishers, languages, d_from, d_to)
-            answer = qa.ask(question, int(k), f)
+            if answerer == "llm":
+                answer = None
+                for answer in qa.ask_stream(question, int(k), f):
+                    if not answer.final:
+                        partial = answer_markdown(answer) or "*Writing…*"
+                        shown = [*history, {"role": "assistant", "content": partial}]
+                        cards = cards_html(answer, show_scores=show_scores)
+                        yield shown, cards, "", answers, gr.update(), gr.update()
+            else:
+                answer = qa.ask(question, int(k), f, answerer="extractive")
         except QAError as exc:
-            history.append({"role": "user", "content": md_escape(question[:500])})
             history.append(
                 {"role": "assistant", "content": f"**Not answered:** {md_escape(str(exc))}"}
             )
-            return history, gr.update(), "", answers, gr.update(), gr.update()
+            yield history, gr.update(), "", answers, gr.update(), gr.update()
+            return
         answers.append(answer)
-        history.append({"role": "user", "content": md_escape(question)})
         history.append({"role": "assistant", "content": answer_markdown(answer)})
         md, docx = _export(answers)
-        return (history, cards_html(answer, show_scores=show_scores), "", answers,
-                gr.update(value=md, interactive=True), gr.update(value=docx, interactive=True))  # fmt: skip
+        yield (history, cards_html(answer, show_scores=show_scores), "", answers,
+               gr.update(value=md, interactive=True), gr.update(value=docx, interactive=True))  # fmt: skip
 
     def rerender(answers, show_scores):
         return cards_html(answers[-1], show_scores=show_scores) if answers else gr.update()
@@ -404,6 +427,11 @@ def build_app(qa: QA) -> gr.Blocks:
                                 k = gr.Slider(1, 20, value=qa.settings.top_k, step=1,
                                               label="Passages to retrieve")  # fmt: skip
                                 show_scores = gr.Checkbox(label="Show scores", value=False)
+                            answerer = gr.Radio(
+                                [("Quoted sentences", "extractive"),
+                                 ("Written by a language model, every sentence checked", "llm")],
+                                value=qa.settings.answerer, label="Answer", elem_id="answerer",
+                            )  # fmt: skip
                         with gr.Row():
                             dl_md = gr.DownloadButton("Export Markdown", interactive=False,
                                                       elem_id="export-md", size="sm")  # fmt: skip
@@ -442,7 +470,8 @@ def build_app(qa: QA) -> gr.Blocks:
                     to_remove = gr.Dropdown(label="Remove a document", scale=4)
                     remove_btn = gr.Button("Remove", variant="stop", scale=1)
 
-        inputs = [box, chatbot, answers, k, f_docs, f_pubs, f_langs, d_from, d_to, show_scores]
+        inputs = [box, chatbot, answers, k, f_docs, f_pubs, f_langs, d_from, d_to, show_scores,
+                  answerer]  # fmt: skip
         outputs = [chatbot, cards, box, answers, dl_md, dl_docx]
         send.click(chat, inputs, outputs, api_visibility="private")
         box.submit(chat, inputs, outputs, api_visibility="private")
@@ -511,7 +540,11 @@ def serve(
 
     qa = QA(settings or Settings.from_env())
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
-    report = qa.ensure_index(on_progress=_progress_bar())
+    try:
+        report = qa.ensure_index(on_progress=_progress_bar())
+    except DatabaseError as exc:  # start anyway: the app shows the message on every question
+        print(f"Error: {exc}\nThe app starts; it answers once this is fixed.", file=sys.stderr)
+        report = None
     if report is not None:
         why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
         print(
@@ -521,7 +554,10 @@ def serve(
         )
         for s in report.skipped:
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
-    qa.ask("warm up")  # load the index and model before the first visitor
+    try:
+        qa.ask("warm up")  # load the index and model before the first visitor
+    except DatabaseError:
+        pass
     auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
     warning = exposure_warning(host, share, auth)
     if warning:

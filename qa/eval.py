@@ -124,6 +124,13 @@ class ItemResult:
     precise_citations: int
     seconds: float
     abstain_score: float  # similarity margin over the calibrated threshold (<0: off-topic)
+    # llm answerer only: sentences the model wrote, how many the check accepted, and
+    # whether the extractive answer was shown instead (error, refusal, nothing accepted)
+    llm: bool = False
+    generated: int = 0
+    accepted: int = 0
+    fallback: str | None = None
+    llm_error: bool = False
 
     @property
     def failed(self) -> bool:
@@ -147,6 +154,16 @@ def score_item(item: GoldItem, answer: Answer, seconds: float) -> ItemResult:
             item.answers and answer_is_correct(text, item.answers)
         ):
             precise += 1
+    gen = answer.generation
+    llm = {}
+    if gen is not None:
+        llm = {
+            "llm": True,
+            "generated": gen.accepted + len(gen.removed),
+            "accepted": gen.accepted,
+            "fallback": gen.fallback,
+            "llm_error": gen.error is not None,
+        }
     return ItemResult(
         item=item,
         answer=answer.answer,
@@ -158,6 +175,7 @@ def score_item(item: GoldItem, answer: Answer, seconds: float) -> ItemResult:
         precise_citations=precise,
         seconds=seconds,
         abstain_score=answer.margin if answer.margin is not None else -1.0,
+        **llm,
     )
 
 
@@ -193,7 +211,30 @@ def summarize(results: list[ItemResult]) -> dict[str, float | int | None]:
     secs = [r.seconds for r in results]
     out["latency_p50"] = round(percentile(secs, 0.5), 4) if secs else None
     out["latency_p95"] = round(percentile(secs, 0.95), 4) if secs else None
+    if any(r.llm for r in results):
+        out |= faithfulness(results)
     return out
+
+
+def faithfulness(results: list[ItemResult]) -> dict[str, float | int | None]:
+    """The llm answerer's figures: of the sentences the model wrote, the share the check
+    accepted (shown as checked) and the share it removed; of the questions sent to the
+    model (not abstained), the share answered with the extractive answer instead, and the
+    share where the server failed."""
+    generated = sum(r.generated for r in results)
+    accepted = sum(r.accepted for r in results)
+    asked = [r for r in results if r.llm and not (r.abstained and r.fallback is None)]
+
+    def share(n: int, d: int) -> float | None:
+        return round(n / d, 4) if d else None
+
+    return {
+        "llm_sentences": generated,
+        "faithfulness": share(accepted, generated),
+        "removed": share(generated - accepted, generated),
+        "llm_fallback": share(sum(r.fallback is not None for r in asked), len(asked)),
+        "llm_errors": share(sum(r.llm_error for r in asked), len(asked)),
+    }
 
 
 def abstention_tradeoff(results: list[ItemResult], steps: int = 11) -> list[dict[str, float]]:
@@ -309,6 +350,20 @@ def format_report(report: Report) -> str:
     rows += [(f"type={k}", v) for k, v in report.by_type.items()]
     for name, figures in rows:
         lines.append(f"{name:<16}" + "".join(f"{fmt(figures.get(key)):>11}" for key, _ in COLUMNS))
+    if "faithfulness" in report.overall:
+        lines.append("")
+        lines.append(
+            "Language model answers (share of the sentences it wrote that the check accepted / "
+            "removed; questions answered extractively instead; server failures):"
+        )
+        lines.append(f"{'group':<16}{'sentences':>11}{'faithful':>11}{'removed':>11}"
+                     f"{'fallback':>11}{'errors':>11}")  # fmt: skip
+        for name, f in rows:
+            lines.append(
+                f"{name:<16}{fmt(f.get('llm_sentences')):>11}{fmt(f.get('faithfulness')):>11}"
+                f"{fmt(f.get('removed')):>11}{fmt(f.get('llm_fallback')):>11}"
+                f"{fmt(f.get('llm_errors')):>11}"
+            )
     lines.append("")
     lines.append(
         "Abstention trade-off: the calibrated similarity thresholds moved by a shift "

@@ -164,3 +164,35 @@ def served_corpus(tmp_path_factory, embedder):
     proc, url = start_server(root)
     yield url, root
     stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL 18 + pgvector server for the session (qa/db.py: as `nobody` when
+    root, Unix socket only, fsync off), in a throwaway folder."""
+    import tempfile
+
+    from qa import db
+
+    data_dir = Path(tempfile.mkdtemp(prefix="qa-test-pg-")) / "data"
+    data_dir.parent.chmod(0o755)
+    server = db.start_server(data_dir)
+    yield server
+    db.remove_server(data_dir)
+    shutil.rmtree(data_dir.parent, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A fresh, empty database on the session server; dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = pg_server.url.replace("/qa?", "/postgres?")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield pg_server.url.replace("/qa?", f"/{name}?")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE {name} WITH (FORCE)")

@@ -1,0 +1,193 @@
+"""The postgres backend on a real PostgreSQL 18 + pgvector 0.8 server (see conftest.pg_server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import psycopg
+import pytest
+
+from qa.errors import DatabaseError
+from qa.filters import Filters
+from qa.pgstore import SCHEMA_VERSION, PgStore, connect, migrate, vector_literal
+
+from conftest import make_qa
+
+DOCS = {
+    "alpha.txt": "The harbour of Aldermoor was rebuilt in 1987 with granite from Kessling. "
+    "Its lighthouse keeper was Mara Quill.",
+    "beta.txt": "Beta Fisheries reported a record herring catch of 4,200 tonnes in 2021. "
+    "The fleet is based in Norvik.",
+    "gamma.txt": "The Gamma observatory measured the comet's tail at 12 million kilometres. "
+    "Its director, Ilse Brand, announced it in March.",
+}
+
+
+def _one(url: str, sql: str, params=None):
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchone()
+
+
+def test_schema_is_created_at_the_current_version(pg_url):
+    with connect(pg_url) as conn:
+        assert migrate(conn, lambda: 8) == 0
+        assert migrate(conn, lambda: 8) == SCHEMA_VERSION  # a second start changes nothing
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 2
+    assert _one(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%hnsw%'")[0] == 2
+
+
+def test_migration_from_version_1_fills_the_lexical_tokens(pg_url, tmp_path):
+    with connect(pg_url) as conn:
+        migrate(conn, lambda: 4, target=1)
+        text = "Granite harbours of Aldermoor"
+        conn.execute(
+            "INSERT INTO documents (doc_id, source, sha256, meta, text, page_starts, page_labels,"
+            " chunking) VALUES ('a.txt', 'a.txt', 'x', %s, %s, '{0}', '{1}', '{}')",
+            [json.dumps({"title": "A"}), text],
+        )
+        conn.execute(
+            "INSERT INTO passages (passage_id, doc_id, start_offset, end_offset, page_start, "
+            "page_end, sentences, language, embedding) VALUES ('a.txt#0-29', 'a.txt', 0, %s, 1,"
+            " 1, '[[0, 29]]', 'en', '[1,0,0,0]')",
+            [len(text)],
+        )
+        conn.execute("UPDATE qa_meta SET value = '1' WHERE key = 'generation'")
+    store = PgStore(pg_url, tmp_path)
+    snapshot = store.load("any")  # migrates to the current version first
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 2
+    assert [row for row, _ in snapshot.lexical_search("harbour aldermoor", 5)] == [0]
+
+
+def test_a_newer_schema_is_refused_with_a_message(pg_url):
+    with connect(pg_url) as conn:
+        migrate(conn, lambda: 4)
+        conn.execute("UPDATE qa_meta SET value = '99' WHERE key = 'schema_version'")
+        with pytest.raises(DatabaseError, match="version 99, newer than this qa.*upgrade qa"):
+            migrate(conn, lambda: 4)
+
+
+def test_an_unreachable_database_says_what_to_check(tmp_path):
+    url = f"postgresql://qa@/qa?host={tmp_path}&port=5999"
+    with pytest.raises(DatabaseError, match="Cannot connect.*QA_DATABASE_URL.*qa db start"):
+        connect(url)
+
+
+def test_a_database_without_pgvector_says_to_install_it(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS plain")
+        conn.execute("CREATE ROLE plain LOGIN")
+        conn.execute("GRANT ALL ON SCHEMA public TO plain")
+    url = pg_url.replace("postgresql://qa@", "postgresql://plain@")
+    with connect(url) as conn, pytest.raises(DatabaseError, match="no pgvector.*CREATE EXTENSION"):
+        migrate(conn, lambda: 4)
+
+
+def test_an_hnsw_index_builds_and_finds_the_exact_neighbours(pg_url):
+    """The bundled pgvector builds HNSW on this CPU (other builds crash without AVX-512);
+    approximate top 10 against exact search on a connection without index scans."""
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(3000, 64)).astype(np.float32)
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    with connect(pg_url) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE TABLE v (id int PRIMARY KEY, e vector(64))")
+        with conn.cursor().copy("COPY v FROM STDIN") as copy:
+            for i, row in enumerate(data):
+                copy.write_row([i, vector_literal(row)])
+        conn.execute("CREATE INDEX ON v USING hnsw (e vector_ip_ops)")
+    queries = rng.normal(size=(20, 64)).astype(np.float32)
+    sql = "SELECT id FROM v ORDER BY e <#> %s::vector LIMIT 10"
+    with connect(pg_url) as ann, psycopg.connect(pg_url, autocommit=True) as exact:
+        exact.execute("SET enable_indexscan = off")
+        recall = []
+        for q in queries:
+            found = {r[0] for r in ann.execute(sql, [vector_literal(q)]).fetchall()}
+            truth = {r[0] for r in exact.execute(sql, [vector_literal(q)], prepare=False)}
+            recall.append(len(found & truth) / 10)
+    assert np.mean(recall) >= 0.9
+
+
+def test_postgres_backend_answers_with_filters_in_sql(tmp_path, embedder, pg_url):
+    qa = make_qa(tmp_path, embedder, docs=DOCS, database_url=pg_url)
+    report = qa.build()
+    assert sorted(report.added) == ["corpus/alpha.txt", "corpus/beta.txt", "corpus/gamma.txt"]
+    answer = qa.ask("Who was the lighthouse keeper of Aldermoor?")
+    assert "Mara Quill" in answer.answer
+    assert answer.citations[0].document == "corpus/alpha.txt"
+    only_beta = Filters.of(documents=["corpus/beta.txt"])
+    hits = qa.ask("Who was the lighthouse keeper?", filters=only_beta).hits
+    assert hits and {h.passage.doc_id for h in hits} == {"corpus/beta.txt"}
+    assert qa.build().unchanged  # same content: nothing is embedded again
+    assert _one(pg_url, "SELECT count(*) FROM documents")[0] == 3
+
+
+def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_url):
+    reader = make_qa(tmp_path / "a", embedder, docs=DOCS, database_url=pg_url)
+    reader.build()
+    assert "Mara Quill" in reader.ask("Who was the lighthouse keeper?").answer
+    writer = make_qa(tmp_path / "b", embedder, docs={"delta.txt": "The Delta ferry to "
+                     "Oskarholm was named Silver Wren."}, database_url=pg_url)  # fmt: skip
+    writer.build()
+    assert "Silver Wren" in reader.ask("What was the Delta ferry to Oskarholm named?").answer
+    writer.remove("corpus/delta.txt")
+    assert "corpus/delta.txt" not in reader.documents
+
+
+def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
+    """Three real `qa index --database` processes over the same files at once."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in DOCS.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "index")}
+    cmd = [sys.executable, "-m", "qa.cli", "index", "--database", pg_url, str(corpus)]
+    procs = [subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    outputs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    added = [line for out, _ in outputs for line in out.splitlines() if "added  " in line]
+    assert len(added) == 3  # each document added by exactly one process
+    assert _one(pg_url, "SELECT count(*), count(DISTINCT sha256) FROM documents") == (3, 3)
+    passages = _one(pg_url, "SELECT count(*), count(DISTINCT passage_id) FROM passages")
+    assert passages[0] == passages[1] >= 3
+
+
+def test_two_app_instances_share_one_database(tmp_path, embedder, pg_url):
+    """A document uploaded through one `qa serve` is answerable through the other."""
+    from gradio_client import Client, handle_file
+
+    from conftest import start_server, stop_server
+
+    make_qa(tmp_path / "a", embedder, docs=DOCS)
+    make_qa(tmp_path / "b", embedder, docs={})
+    env = {"QA_DATABASE_URL": pg_url}
+    first, url_a = start_server(tmp_path / "a", env=env)
+    try:
+        second, url_b = start_server(tmp_path / "b", env=env)
+        try:
+            note = tmp_path / "Orvel note.txt"
+            note.write_text("The Orvel bridge over the Tamsa river opened in 1911.")
+            Client(url_a, verbose=False).predict(handle_file(str(note)), api_name="/upload")
+            answer = Client(url_b, verbose=False).predict(
+                "When did the Orvel bridge open?", 3, api_name="/ask"
+            )
+            assert "1911" in answer["answer"]
+            assert answer["citations"][0]["document"] == "corpus/uploads/Orvel-note.txt"
+        finally:
+            stop_server(second)
+    finally:
+        stop_server(first)
+
+
+def test_the_app_starts_and_says_when_the_database_is_unreachable(tmp_path, embedder):
+    from conftest import start_server, stop_server
+
+    make_qa(tmp_path, embedder, docs=DOCS)
+    env = {"QA_DATABASE_URL": f"postgresql://qa@/qa?host={tmp_path}&port=5999"}
+    proc, _ = start_server(tmp_path, env=env)
+    stop_server(proc)
+    assert "Cannot connect to the database" in (tmp_path / "serve.log").read_text()
