@@ -197,7 +197,7 @@ def vector_literal(v: np.ndarray) -> str:
     return "[" + ",".join(f"{x:.7g}" for x in v) + "]"
 
 
-def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int):
+def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, mwm: str):
     import psycopg
 
     n = len(data)
@@ -214,7 +214,7 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int):
             copy.write(b"\xff\xff")
     conn.execute("VACUUM ANALYZE items")
     load = time.perf_counter() - t0
-    conn.execute("SET maintenance_work_mem = '2GB'")
+    conn.execute(f"SET maintenance_work_mem = '{mwm}'")  # the graph must fit, or it builds slowly
     conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
     t0 = time.perf_counter()
     conn.execute(
@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 1),
                    help="max_parallel_maintenance_workers for the HNSW build")  # fmt: skip
+    p.add_argument("--maintenance-work-mem", default="2GB", help="for the HNSW build (4GB at 1M)")
     p.add_argument("--url", help="an existing database (default: a throwaway embedded server)")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
     args = p.parse_args(argv)
@@ -297,7 +298,13 @@ def main(argv: list[str] | None = None) -> int:
             data, queries = make_data(n, args.queries, args)
             f_rows, exact, f_sweep, neighbours = bench_faiss(data, queries, workdir)
             p_rows, p_sweep = bench_pgvector(
-                data, queries, exact, url, args.exact_queries, args.workers
+                data,
+                queries,
+                exact,
+                url,
+                args.exact_queries,
+                args.workers,
+                args.maintenance_work_mem,
             )
             results["sizes"].append(
                 {
