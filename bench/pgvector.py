@@ -4,15 +4,16 @@
     python bench/pgvector.py --sizes 10000,100000,1000000 --json out.json
 
 The vectors are 384-d (the embedding model's dimension), clustered like embeddings of a
-real collection rather than independent noise: `--centres` random unit centres, each
-vector a centre plus a perturbation, normalised (inner product = cosine, as in the app).
-The queries are drawn the same way and are not in the collection.
+real collection rather than independent noise: `--topics` random unit directions,
+`--centres` around them, each vector a centre plus a perturbation, normalised (inner
+product = cosine, as in the app). The queries are drawn the same way and are not in the
+collection.
 
 For each size, the same vectors go into
 - FAISS IndexFlatIP (exact; the local backend's index) and IndexHNSWFlat (m=16,
   efConstruction=64, inner product), in this process;
-- a pgvector table on a throwaway embedded PostgreSQL (qa/db.py), bulk-loaded with binary
-  COPY, then an HNSW index built (vector_ip_ops, m=16, ef_construction=64, as
+- a pgvector table (qa_bench_vectors) on a throwaway embedded PostgreSQL (qa/db.py),
+  bulk-loaded with binary COPY, then an HNSW index built (vector_ip_ops, m=16, ef_construction=64, as
   qa/pgstore.py creates it) with maintenance_work_mem raised.
 Reported per index: build seconds, single-client query p50/p95 (one query at a time, top 10),
 recall@10 against the exact top 10 (FAISS flat; checked against pgvector's own exact scan,
@@ -40,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 DIM = 384
 K = 10
-EF_SWEEP = (10, 20, 40, 80, 200, 400)
+EF_SWEEP = (10, 20, 40, 80, 200, 400)  # --ef
 TARGET_RECALL = 0.95
 
 
@@ -203,31 +204,33 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
     n = len(data)
     conn = psycopg.connect(url, autocommit=True, prepare_threshold=None)
     conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-    conn.execute("DROP TABLE IF EXISTS items")
-    conn.execute(f"CREATE TABLE items (id int4 PRIMARY KEY, embedding vector({DIM}) NOT NULL)")
+    conn.execute("DROP TABLE IF EXISTS qa_bench_vectors")
+    conn.execute(
+        f"CREATE TABLE qa_bench_vectors (id int4 PRIMARY KEY, embedding vector({DIM}) NOT NULL)"
+    )
     t0 = time.perf_counter()
     with conn.cursor() as cur:
-        with cur.copy("COPY items (id, embedding) FROM STDIN (FORMAT BINARY)") as copy:
+        with cur.copy("COPY qa_bench_vectors (id, embedding) FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8)
             for start in range(0, n, 20_000):
                 copy.write(copy_binary(start, data[start : start + 20_000]))
             copy.write(b"\xff\xff")
-    conn.execute("VACUUM ANALYZE items")
+    conn.execute("VACUUM ANALYZE qa_bench_vectors")
     load = time.perf_counter() - t0
     conn.execute(f"SET maintenance_work_mem = '{mwm}'")  # the graph must fit, or it builds slowly
     conn.execute(f"SET max_parallel_maintenance_workers = {workers}")
     t0 = time.perf_counter()
     conn.execute(
-        "CREATE INDEX items_embedding ON items USING hnsw (embedding vector_ip_ops) "
+        "CREATE INDEX qa_bench_embedding ON qa_bench_vectors USING hnsw (embedding vector_ip_ops) "
         "WITH (m = 16, ef_construction = 64)"
     )
     build = time.perf_counter() - t0
     table, total, index = conn.execute(
-        "SELECT pg_relation_size('items'), pg_total_relation_size('items'), "
-        "pg_relation_size('items_embedding')"
+        "SELECT pg_relation_size('qa_bench_vectors'), pg_total_relation_size('qa_bench_vectors'), "
+        "pg_relation_size('qa_bench_embedding')"
     ).fetchone()
     literals = [vector_literal(q) for q in queries]
-    sql = f"SELECT id FROM items ORDER BY embedding <#> %s::vector LIMIT {K}"
+    sql = f"SELECT id FROM qa_bench_vectors ORDER BY embedding <#> %s::vector LIMIT {K}"
 
     def search(cur):
         return lambda i: [r[0] for r in cur.execute(sql, [literals[int(i)]]).fetchall()]
@@ -236,7 +239,7 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
     ex = psycopg.connect(url, autocommit=True, prepare_threshold=None)
     ex.execute("SET enable_indexscan = off")
     plan = "\n".join(r[0] for r in ex.execute("EXPLAIN " + sql, [literals[0]]).fetchall())
-    assert "items_embedding" not in plan, plan
+    assert "qa_bench_embedding" not in plan, plan
     sub = np.arange(min(exact_queries, len(queries)))
     pg_exact, ex_secs = timed_queries(search(ex.cursor()), sub)
     ex.close()
@@ -247,7 +250,7 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
     sweep = []
     cur = conn.cursor()
     plan = "\n".join(r[0] for r in cur.execute("EXPLAIN " + sql, [literals[0]]).fetchall())
-    assert "items_embedding" in plan, plan
+    assert "qa_bench_embedding" in plan, plan
     for ef in EF_SWEEP:
         conn.execute(f"SET hnsw.ef_search = {max(ef, K)}")
         ids, secs = timed_queries(search(cur), np.arange(len(queries)))
@@ -255,7 +258,7 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
                          total, total, ef_search=ef, load_s=round(load, 2),
                          table_mb=round(table / 2**20, 1), index_mb=round(index / 2**20, 1)))  # fmt: skip
     rows.append(headline(sweep))
-    conn.execute("DROP TABLE items")
+    conn.execute("DROP TABLE qa_bench_vectors")
     conn.close()
     return rows, sweep
 
@@ -265,6 +268,7 @@ def dir_bytes(path: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global EF_SWEEP
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="100000", help="comma-separated vector counts")
     p.add_argument("--queries", type=int, default=200)
@@ -275,13 +279,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--centres", type=int, default=2000, help="clusters in the data")
     p.add_argument("--spread", type=float, default=1.0, help="perturbation norm per vector")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ef", default=",".join(map(str, EF_SWEEP)),
+                   help="ef_search values to sweep (pgvector allows up to 1000)")  # fmt: skip
     p.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 1),
                    help="max_parallel_maintenance_workers for the HNSW build")  # fmt: skip
     p.add_argument("--maintenance-work-mem", default="2GB", help="for the HNSW build (4GB at 1M)")
-    p.add_argument("--url", help="an existing database (default: a throwaway embedded server)")
+    p.add_argument(
+        "--url",
+        help="an existing database (default: a throwaway embedded server); "
+        "its table qa_bench_vectors is created and dropped",
+    )
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
     args = p.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
+    EF_SWEEP = tuple(int(e) for e in args.ef.split(","))
 
     from qa import db
 
