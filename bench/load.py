@@ -2,6 +2,13 @@
 
     python bench/load.py                       # starts `qa serve` on a copy of the corpus
     python bench/load.py --url http://127.0.0.1:7860/ --clients 20 --seconds 60 --json out.json
+    python bench/load.py --postgres --instances 2   # two `qa serve` on one embedded database
+    python bench/load.py --url http://127.0.0.1:7860/ --url http://127.0.0.1:7861/
+
+Clients are spread round-robin over the URLs (several `--url`, or the `--instances`
+started here); with `--postgres` the corpus is indexed into a throwaway embedded
+PostgreSQL + pgvector (qa/db.py) with `qa index --database URL` and every instance is
+started with `--database URL`, so they share one database.
 
 Every client is a separate `gradio_client.Client` calling `/ask` in a loop; after a few
 seconds one more client uploads a generated document through `/upload`, so the index
@@ -51,23 +58,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
-    """`qa serve` on a copy of the corpus (and of the built index, when there is one)."""
-    shutil.copytree(ROOT / "corpus", workdir / "corpus")
-    if (ROOT / "index" / "CURRENT").exists():
-        shutil.copytree(ROOT / "index", workdir / "index", ignore=shutil.ignore_patterns(".lock"))
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (workdir / "serve.log").open("w")
+        return s.getsockname()[1]
+
+
+def start_server(workdir: Path, database: str | None = None, name: str = "serve") -> tuple:
+    """`qa serve` in `workdir` (a copy of the corpus, and of the built index when there is
+    one; or on `database`)."""
+    if not (workdir / "corpus").exists():
+        shutil.copytree(ROOT / "corpus", workdir / "corpus")
+    if database is None and (ROOT / "index" / "CURRENT").exists():
+        shutil.copytree(ROOT / "index", workdir / "index", ignore=shutil.ignore_patterns(".lock"))
+    port = free_port()
+    log_path = workdir / f"{name}.log"
+    command = [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)]
+    if database:
+        command += ["--database", database]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        command, cwd=workdir, stdout=log_path.open("w"), stderr=subprocess.STDOUT
+    )
     deadline = time.time() + 600
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise SystemExit("qa serve exited:\n" + (workdir / "serve.log").read_text())
+            raise SystemExit("qa serve exited:\n" + log_path.read_text())
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return proc, f"http://127.0.0.1:{port}/"
@@ -77,11 +92,30 @@ def start_server(workdir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("qa serve did not start")
 
 
-def run(url: str, clients: int, seconds: float, upload_after: float) -> dict:
+def start_database(workdir: Path) -> str:
+    """A throwaway embedded PostgreSQL + pgvector with the corpus indexed into it."""
+    sys.path.insert(0, str(ROOT))
+    from qa import db
+
+    workdir.chmod(0o755)  # as root the server runs as `nobody`
+    url = db.start_server(workdir / "pgdata").url
+    shutil.copytree(ROOT / "corpus", workdir / "corpus")
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "qa.cli", "index", "--database", url],
+                          cwd=workdir, capture_output=True, text=True)  # fmt: skip
+    if done.returncode:
+        raise SystemExit("qa index --database failed:\n" + done.stdout + done.stderr)
+    print(f"indexed corpus/ into the database in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return url
+
+
+def run(urls: list[str], clients: int, seconds: float, upload_after: float) -> dict:
     from gradio_client import Client, handle_file
 
-    if not url.startswith(("http://127.0.0.1", "http://localhost")):
-        raise SystemExit("The load test only runs against 127.0.0.1.")
+    for url in urls:
+        if not url.startswith(("http://127.0.0.1", "http://localhost")):
+            raise SystemExit("The load test only runs against 127.0.0.1.")
+    url = urls[0]  # the upload and the checks go through the first
     results: list[dict] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -89,7 +123,7 @@ def run(url: str, clients: int, seconds: float, upload_after: float) -> dict:
     upload: dict = {}
 
     def client_loop(i: int) -> None:
-        client = Client(url, verbose=False)
+        client = Client(urls[i % len(urls)], verbose=False)
         start_barrier.wait()
         n = i
         while time.perf_counter() < deadline:
@@ -98,7 +132,8 @@ def run(url: str, clients: int, seconds: float, upload_after: float) -> dict:
             t0 = time.perf_counter()
             try:
                 answer = client.predict(q, 5, api_name="/ask")
-                row = {"question": q, "seconds": time.perf_counter() - t0, "answer": answer}
+                row = {"question": q, "seconds": time.perf_counter() - t0, "answer": answer,
+                       "url": urls[i % len(urls)]}  # fmt: skip
                 with lock:
                     results.append(row)
             except Exception as exc:  # every failure is counted and shown
@@ -148,7 +183,10 @@ def run(url: str, clients: int, seconds: float, upload_after: float) -> dict:
     inconsistent = sum(1 for answers in by_key.values() if len(answers) > 1)
     versions = sorted({r["answer"]["index_version"] for r in results})
     latencies = [r["seconds"] for r in results]
+    per_url = {u: sum(1 for r in results if r["url"] == u) for u in urls}
     return {
+        "instances": len(urls),
+        "requests_per_instance": list(per_url.values()),
         "clients": clients,
         "seconds": round(elapsed, 1),
         "requests": len(results),
@@ -166,22 +204,37 @@ def run(url: str, clients: int, seconds: float, upload_after: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--url", help="a running app on 127.0.0.1 (default: start one)")
+    p.add_argument("--url", action="append",
+                   help="a running app on 127.0.0.1; repeat for several (default: start them)")  # fmt: skip
+    p.add_argument("--instances", type=int, default=1, help="apps to start when no --url")
+    p.add_argument("--postgres", action="store_true",
+                   help="start the apps on one throwaway embedded PostgreSQL + pgvector")  # fmt: skip
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--upload-after", type=float, default=5, help="seconds before the upload")
     p.add_argument("--json", type=Path, metavar="OUT", help="also write the figures as JSON")
     args = p.parse_args(argv)
-    proc = None
-    url = args.url
-    if not url:
-        proc, url = start_server(Path(tempfile.mkdtemp(prefix="qa-load-server-")))
+    procs, urls, workdir, database = [], list(args.url or []), None, None
     try:
-        figures = run(url, args.clients, args.seconds, args.upload_after)
+        if not urls:
+            workdir = Path(tempfile.mkdtemp(prefix="qa-load-server-"))
+            if args.postgres:
+                database = start_database(workdir)
+            for i in range(args.instances):
+                proc, url = start_server(workdir, database, name=f"serve-{i}")
+                procs.append(proc)
+                urls.append(url)
+        figures = run(urls, args.clients, args.seconds, args.upload_after)
+        figures["backend"] = "postgres" if database else ("given" if args.url else "local")
     finally:
-        if proc:
+        for proc in procs:
             proc.terminate()
+        for proc in procs:
             proc.wait(timeout=30)
+        if database:
+            from qa import db
+
+            db.remove_server(workdir / "pgdata")
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
