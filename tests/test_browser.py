@@ -41,6 +41,7 @@ def page(browser, served_corpus):
     url, _ = served_corpus
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+    context.set_default_timeout(90_000)  # a loaded CI machine can take a while per step
     page = context.new_page()
     page.on("dialog", lambda d: d.accept())
     page.goto(url)
@@ -170,6 +171,7 @@ def test_a_document_with_a_script_shows_it_as_text_and_runs_nothing(page, tmp_pa
 def test_the_layout_fits_a_phone_width_window(browser, served_corpus):
     url, _ = served_corpus
     context = browser.new_context(viewport={"width": 390, "height": 844}, color_scheme="dark")
+    context.set_default_timeout(90_000)
     page = context.new_page()
     page.goto(url)
     page.wait_for_selector("#question textarea")
