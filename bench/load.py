@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             from qa import db
 
             db.remove_server(workdir / "pgdata")
+        if workdir is not None:  # the copied corpus and index, the servers' logs
+            shutil.rmtree(workdir, ignore_errors=True)
     width = max(map(len, figures))
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
