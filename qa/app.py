@@ -204,13 +204,11 @@ def source_html(doc: Document, start: int, end: int, p_start: int, p_end: int) -
         if p_start <= a and b <= p_end:
             piece = f'<span class="passage">{piece}</span>'
         out.append(piece)
-    if not cited_done:  # a passage without a quote: scroll to its start
-        out.insert(0, "")
     m = doc.meta
     pages = f"{len(doc.page_labels)} pages" if len(doc.page_labels) > 1 else "1 page"
     head = ", ".join(html.escape(x) for x in (m.title, m.publisher, m.date) if x)
     body = "".join(out)
-    if not cited_done:
+    if not cited_done:  # a passage without a quote (abstained answer): scroll to its start
         body = body.replace('<span class="passage">', '<span class="passage" id="cited">', 1)
     return (
         f'<div class="head"><b>{head}</b> · {pages} · <code>{html.escape(doc.doc_id)}</code>'
