@@ -97,22 +97,7 @@ class ExtractiveAnswerer:
         for n, s in enumerate(chosen, start=1):
             doc = documents[s.hit.passage.doc_id]
             citations.append(
-                Citation(
-                    n=n,
-                    document=doc.doc_id,
-                    title=doc.meta.title,
-                    publisher=doc.meta.publisher,
-                    date=doc.meta.date,
-                    url=doc.meta.url,
-                    page=doc.page_at(s.start),
-                    page_end=doc.page_at(s.end - 1),
-                    quote=s.text,
-                    start=s.start,
-                    end=s.end,
-                    score=round(s.score, 4),
-                    passage_id=s.hit.passage.passage_id,
-                    language=s.hit.passage.language,
-                )
+                Citation.of_span(n, doc, s.start, s.end, round(s.score, 4), s.hit.passage)
             )
             parts.append(f"{s.text} [{n}]")
         return Answer(question, " ".join(parts), False, tuple(citations), tuple(hits), metas)

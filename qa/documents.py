@@ -89,6 +89,28 @@ class Citation:
     passage_id: str
     language: str = "und"  # of the quoted passage; shown when it differs from the question's
 
+    @classmethod
+    def of_span(
+        cls, n: int, doc: Document, start: int, end: int, score: float, passage: Passage
+    ) -> Citation:
+        """The citation of `doc.text[start:end]`, quoted from `passage`."""
+        return cls(
+            n=n,
+            document=doc.doc_id,
+            title=doc.meta.title,
+            publisher=doc.meta.publisher,
+            date=doc.meta.date,
+            url=doc.meta.url,
+            page=doc.page_at(start),
+            page_end=doc.page_at(end - 1),
+            quote=doc.text[start:end],
+            start=start,
+            end=end,
+            score=score,
+            passage_id=passage.passage_id,
+            language=passage.language,
+        )
+
 
 VERBATIM = "verbatim"  # copied from the document: true to its source by construction
 CHECKED = "checked"  # written by the language model and accepted by the check

@@ -161,22 +161,7 @@ class _Draft:
             n = len(self.citations) + 1
             self._by_span[key] = n
             self.citations.append(
-                Citation(
-                    n=n,
-                    document=doc.doc_id,
-                    title=doc.meta.title,
-                    publisher=doc.meta.publisher,
-                    date=doc.meta.date,
-                    url=doc.meta.url,
-                    page=doc.page_at(start),
-                    page_end=doc.page_at(end - 1),
-                    quote=doc.text[start:end],
-                    start=start,
-                    end=end,
-                    score=_round(verdict.similarity) or 0.0,
-                    passage_id=p.passage_id,
-                    language=p.language,
-                )
+                Citation.of_span(n, doc, start, end, _round(verdict.similarity) or 0.0, p)
             )
         return self._by_span[key]
 

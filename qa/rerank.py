@@ -47,7 +47,7 @@ class SentenceReranker:
 
 class CrossEncoderReranker:
     def __init__(self, name: str) -> None:
-        self.model = _load_cross_encoder(name)
+        self.model = load_cross_encoder(name)
 
     def __call__(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
         if not hits:
@@ -58,8 +58,10 @@ class CrossEncoderReranker:
         return _reorder(hits, [float(s) for s in np.asarray(scores).reshape(len(hits), -1)[:, 0]])
 
 
-@lru_cache(maxsize=2)
-def _load_cross_encoder(name: str):
+@lru_cache(maxsize=4)
+def load_cross_encoder(name: str, setting: str = "QA_RERANKER", fallback: str = "sentences"):
+    """A sentence-transformers CrossEncoder, loaded once per name; a failure names the
+    setting that chose it and the value that needs no model."""
     from sentence_transformers import CrossEncoder
 
     try:
@@ -67,8 +69,8 @@ def _load_cross_encoder(name: str):
     except Exception as exc:  # OSError, ValueError, HTTP errors...
         raise ModelError(
             f"Could not load the cross-encoder {name!r} ({type(exc).__name__}: "
-            f"{str(exc)[:300]}). Give a local folder or a cached model name in QA_RERANKER, "
-            "or set QA_RERANKER=sentences."
+            f"{str(exc)[:300]}). Give a local folder or a cached model name in {setting}, "
+            f"or set {setting}={fallback}."
         ) from exc
 
 

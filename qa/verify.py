@@ -21,14 +21,13 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
 from .documents import Hit, Passage
 from .embedding import Embedder
-from .errors import ModelError
+from .rerank import load_cross_encoder
 from .sentences import split_sentences
 from .text import STOPWORDS, figures
 
@@ -236,7 +235,7 @@ class EntailmentJudge:
     entail the sentence (hypothesis) with probability at least `min_probability`."""
 
     def __init__(self, name: str, min_probability: float = 0.5) -> None:
-        self.model = _load_nli(name)
+        self.model = load_cross_encoder(name, "QA_LLM_CHECKER", "embedding")
         self.min_probability = min_probability
         labels = {
             int(i): str(label).casefold()
@@ -259,20 +258,6 @@ class EntailmentJudge:
         if best >= self.min_probability:
             return True, None
         return False, f"the cited passage does not entail it (entailment {best:.2f})"
-
-
-@lru_cache(maxsize=2)
-def _load_nli(name: str):
-    from sentence_transformers import CrossEncoder
-
-    try:
-        return CrossEncoder(name, device="cpu")
-    except Exception as exc:  # OSError, ValueError, HTTP errors...
-        raise ModelError(
-            f"Could not load the NLI cross-encoder {name!r} ({type(exc).__name__}: "
-            f"{str(exc)[:300]}). Give a local folder or a cached model name in QA_LLM_CHECKER, "
-            "or set QA_LLM_CHECKER=embedding."
-        ) from exc
 
 
 def make_judge(setting: str, threshold: float) -> Judge:
