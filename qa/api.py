@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import ExtractiveAnswerer, combine
-from .calibration import threshold_for
+from .calibration import similarity_offsets, threshold_for
 from .config import Settings
 from .disagreement import find_disagreements
 from .documents import Answer, Document, Hit
@@ -28,6 +28,7 @@ from .index import Progress, UpdateReport
 from .ingest import fingerprint, read_document
 from .language import detect_language
 from .metadata import sidecar_path
+from .places import places_in
 from .rerank import CANDIDATES as RERANK_CANDIDATES
 from .rerank import make_reranker
 from .retrieval import retrieve
@@ -261,10 +262,25 @@ class QA:
 
     def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
         query = self.embedder.embed_queries([question])[0]
-        scorer = SentenceScorer(self.embedder, index.term_idf, index.passage_sentence_vectors)
+        language = detect_language(question)
+        calibration = index.manifest.get("calibration", {})
+        offsets = similarity_offsets(calibration, language)
+        scorer = SentenceScorer(
+            self.embedder, index.term_idf, index.passage_sentence_vectors, offsets
+        )
         reranker = make_reranker(self.settings.reranker, scorer)
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        candidates = retrieve(index, query, question, n, self.settings.dense_unit, allowed)
+        places = places_in(question, language, scorer.languages)
+        candidates = retrieve(
+            index,
+            query,
+            question,
+            n,
+            self.settings.dense_unit,
+            allowed,
+            offsets,
+            [name for place in places for name in place.elsewhere],
+        )
         if reranker:
             candidates = reranker(question, query, candidates)
         if self.settings.min_score is not None:
@@ -272,8 +288,8 @@ class QA:
             min_score = lambda passage_language: fixed  # noqa: E731
         else:
             min_score = threshold_for(
-                index.manifest.get("calibration", {}),
-                detect_language(question),
+                calibration,
+                language,
                 FALLBACK_MIN_SCORE,
             )
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)

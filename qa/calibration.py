@@ -9,6 +9,12 @@ Cosine scales differ between models (e5 sits in 0.7-0.9, MiniLM in 0-0.8), betwe
 collections and between languages (a model that does not know Vietnamese finds every
 Vietnamese text similar to every other), which is why no fixed constant is used. `qa eval`
 shows the abstention / false-abstention trade-off around the chosen values.
+
+The same probes measure how much lower a multilingual model's cosines run between
+languages: the mean similarity of a language's probes to each passage language (probe ·
+that language's centroid) gives the offset that puts a passage in another language on the
+scale of the question's own (`similarity_offsets`). Without it, a Vietnamese question ranks
+every Vietnamese passage above the English one that answers it.
 """
 
 from __future__ import annotations
@@ -85,6 +91,36 @@ def calibrate_min_score(best_scores: list[float], quantile: float = QUANTILE) ->
 
 
 _PROBE_VECTORS: dict[str, np.ndarray] = {}  # model name -> probe embeddings
+VERSION = 2  # 2: language offsets; an index calibrated before is recalibrated when updated
+
+
+def probe_vectors(embed_queries, model: str | None = None) -> np.ndarray:
+    """The probes' embeddings; the same for every build with a model, so embedded once per
+    process (adding or removing one document does not pay for 56 queries again)."""
+    probes = _PROBE_VECTORS.get(model) if model else None
+    if probes is None:
+        probes = embed_queries(OFF_TOPIC_PROBES)
+        if model:
+            _PROBE_VECTORS[model] = probes
+    return probes
+
+
+def language_offsets(centroids: dict[str, np.ndarray], probes: np.ndarray) -> dict:
+    """Per question language and passage language, how much lower the probes' mean
+    similarity to that passage language runs than to their own language's passages (or,
+    when the collection has none, to the closest language); never below 0, as the offset
+    only makes up for the language gap. `centroids`: mean vector per passage language, so
+    probe · centroid is a probe's mean cosine over those passages."""
+    from .language import detect_language
+
+    probe_langs = np.array([detect_language(q) for q in OFF_TOPIC_PROBES])
+    table: dict[str, dict[str, float]] = {}
+    for q_lang in sorted(set(probe_langs)):
+        own = probes[probe_langs == q_lang]
+        means = {lp: float(np.mean(own @ c)) for lp, c in centroids.items()}
+        reference = means.get(q_lang, max(means.values()))
+        table[q_lang] = {lp: round(max(0.0, reference - m), 4) for lp, m in means.items()}
+    return table
 
 
 def calibrate(
@@ -99,13 +135,7 @@ def calibrate(
     groups = {lang: v for lang, v in vectors_by_language.items() if len(v)}
     if not groups:
         return {}
-    # the probes are the same for every build with a model: embed them once per process,
-    # so that adding or removing one document does not pay for 56 queries again
-    probes = _PROBE_VECTORS.get(model) if model else None
-    if probes is None:
-        probes = embed_queries(OFF_TOPIC_PROBES)
-        if model:
-            _PROBE_VECTORS[model] = probes
+    probes = probe_vectors(embed_queries, model)
     probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
     table: dict[str, dict[str, float]] = {}
     for passage_lang, vectors in groups.items():
@@ -113,10 +143,18 @@ def calibrate(
         for q_lang in sorted(set(probe_langs)):
             scores = [float(b) for b, lg in zip(best, probe_langs, strict=True) if lg == q_lang]
             table.setdefault(q_lang, {})[passage_lang] = round(calibrate_min_score(scores), 4)
+    centroids = {lang: np.asarray(v, dtype=np.float32).mean(axis=0) for lang, v in groups.items()}
+    return described(table, language_offsets(centroids, probes), probe_langs)
+
+
+def described(min_score: dict, offsets: dict, probe_langs: list[str]) -> dict:
+    """The calibration record kept with the index (both stores write the same one)."""
     return {
+        "version": VERSION,
         "method": f"quantile {QUANTILE} of the best similarity of off-topic probes, per "
         "question language and passage language",
-        "min_score": table,
+        "min_score": min_score,
+        "offset": offsets,
         "probes": {lg: probe_langs.count(lg) for lg in sorted(set(probe_langs))},
     }
 
@@ -130,3 +168,11 @@ def threshold_for(calibration: dict, question_language: str, fallback: float):
     row = table.get(question_language) or {}
     strictest = max((t for r in table.values() for t in r.values()), default=fallback)
     return lambda passage_language: row.get(passage_language, strictest)
+
+
+def similarity_offsets(calibration: dict, question_language: str) -> dict[str, float]:
+    """Passage language -> what to add to its cosines with a question in this language, so
+    that passages of every language compete on one scale. Empty when there is nothing to
+    add: one passage language, or a question language without probes."""
+    row = ((calibration or {}).get("offset") or {}).get(question_language) or {}
+    return {lang: float(v) for lang, v in row.items()} if any(row.values()) else {}

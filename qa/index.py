@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import ann
+from .calibration import VERSION as CALIBRATION_VERSION
 from .calibration import calibrate
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
@@ -102,6 +103,12 @@ class LocalIndex:
     def version(self) -> str:
         return self.path.name
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether the calibration is of the current kind; else the next update redoes it
+        (from the stored vectors, nothing is embedded again)."""
+        return self.manifest.get("calibration", {}).get("version") == CALIBRATION_VERSION
+
     def rows_admitted(self, filters: Filters | None) -> np.ndarray | None:
         """Boolean mask of the passages whose document the filters admit (None: all)."""
         if filters is None or not filters.active:
@@ -115,10 +122,14 @@ class LocalIndex:
         k: int,
         unit: str = "passage",
         allowed: np.ndarray | None = None,
+        language: str | None = None,
     ) -> list[tuple[int, float]]:
         """(row, cosine) of the k nearest passages, best first: by the passage vector, or
         (unit="sentence") by the passage's best-matching sentence. With `allowed` (a mask
-        over rows), only those passages are searched."""
+        over rows), only those passages are searched; with `language`, only its passages."""
+        if language is not None:
+            in_language = self._passage_languages == language
+            allowed = in_language if allowed is None else allowed & in_language
         n = len(self.passages) if allowed is None else int(allowed.sum())
         if not n:
             return []
@@ -156,6 +167,10 @@ class LocalIndex:
             params = ann.search_params(self.vectors, faiss.IDSelectorBatch(np.flatnonzero(allowed)))
         scores, ids = self.vectors.search(query, min(k, len(self.passages)), params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    @cached_property
+    def _passage_languages(self) -> np.ndarray:
+        return np.array([p.language for p in self.passages], dtype=object)
 
     @cached_property
     def _sentence_matrix(self) -> np.ndarray:
@@ -450,7 +465,7 @@ def update_index(
         sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
         report = _finish(report, len(new_passages), len(passages), started)
         same_kind = old and ann.kind_of(old.vectors) == ann.choose(vector_index, len(passages))
-        if old and not report.changed and not rebuilt_because and same_kind:
+        if old and not report.changed and not rebuilt_because and same_kind and old.calibrated:
             return replace(report, version=old.version)
         version = _write_version(
             index_dir,

@@ -29,7 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from .calibration import _PROBE_VECTORS, OFF_TOPIC_PROBES, QUANTILE, calibrate_min_score
+from .calibration import (
+    OFF_TOPIC_PROBES,
+    calibrate_min_score,
+    described,
+    language_offsets,
+    probe_vectors,
+)
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
 from .embedding import Embedder
@@ -480,9 +486,7 @@ class PgStore:
         vectors never leave the database."""
         from .language import detect_language
 
-        probes = _PROBE_VECTORS.get(embedder.name)
-        if probes is None:
-            probes = _PROBE_VECTORS[embedder.name] = embedder.embed_queries(OFF_TOPIC_PROBES)
+        probes = probe_vectors(embedder.embed_queries, embedder.name)
         probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
         languages = [r[0] for r in self._query("SELECT DISTINCT language FROM passages")]
         table: dict[str, dict[str, float]] = {}
@@ -502,12 +506,15 @@ class PgStore:
             for q_lang in sorted(set(probe_langs)):
                 scores = [b for b, lg in zip(best, probe_langs, strict=True) if lg == q_lang]
                 table.setdefault(q_lang, {})[passage_lang] = round(calibrate_min_score(scores), 4)
-        calibration = {
-            "method": f"quantile {QUANTILE} of the best similarity of off-topic probes, per "
-            "question language and passage language",
-            "min_score": table,
-            "probes": {lg: probe_langs.count(lg) for lg in sorted(set(probe_langs))},
+        centroids = {
+            lang: parse_vector(v)
+            for lang, v in self._query(
+                "SELECT language, avg(embedding)::text FROM (SELECT language, embedding "
+                "FROM passages UNION ALL SELECT language, embedding FROM sentences) v "
+                "GROUP BY language"
+            )
         }
+        calibration = described(table, language_offsets(centroids, probes), probe_langs)
         self._query(
             "INSERT INTO qa_meta VALUES ('calibration', %s) ON CONFLICT (key) DO UPDATE "
             "SET value = excluded.value RETURNING 1",
@@ -572,10 +579,18 @@ class PgSnapshot:
         return sorted(out, key=lambda rs: -rs[1])
 
     def dense_search(
-        self, query_vector: np.ndarray, k: int, unit: str = "passage", allowed: Any = None
+        self,
+        query_vector: np.ndarray,
+        k: int,
+        unit: str = "passage",
+        allowed: Any = None,
+        language: str | None = None,
     ) -> list[tuple[int, float]]:
         where, params = filter_sql(allowed)
         params.update(q=vector_literal(query_vector), k=k)
+        if language is not None:
+            where += f" AND {'s' if unit == 'sentence' else 'p'}.language = %(language)s"
+            params["language"] = language
         if unit == "sentence":  # a passage ranks by its best sentence
             sql = f"""
                 SELECT passage, max(cos) FROM (

@@ -4,12 +4,17 @@ Reciprocal rank fusion needs no score calibration between the two retrievers (co
 BM25 scores live on different scales), which is why it is used here rather than a convex
 combination of scores. Every hit keeps its cosine similarity as `score`, the scale that
 abstention is calibrated on.
+
+In a collection of several languages the dense ranking is made per passage language and
+merged on one scale (cosine plus the calibrated language offset, see qa/calibration.py):
+a multilingual model's cosines run lower across languages, so a plain ranking would put
+every passage in the question's language first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +34,7 @@ class PassageStore(Protocol):
         k: int,
         unit: str = "passage",
         allowed: np.ndarray | None = None,
+        language: str | None = None,
     ) -> list[tuple[int, float]]: ...
 
     def lexical_search(
@@ -48,18 +54,46 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores, key=lambda i: -scores[i])
 
 
+def dense_ranking(
+    store: PassageStore,
+    query: np.ndarray,
+    n: int,
+    unit: str = "passage",
+    allowed: Any = None,
+    offsets: Mapping[str, float] | None = None,
+) -> list[int]:
+    """The n nearest rows; with language `offsets` (passage language -> what to add to its
+    cosines), the n nearest of each language, merged by offset cosine."""
+    nearest = store.dense_search(query, n, unit, allowed)
+    if not offsets:
+        return [row for row, _ in nearest]
+    scores: dict[int, float] = {}
+    for language, offset in offsets.items():
+        for row, cosine in store.dense_search(query, n, unit, allowed, language):
+            scores[row] = cosine + offset
+    for row, cosine in nearest:  # passages of a language the offsets do not know
+        scores.setdefault(row, cosine)
+    return sorted(scores, key=lambda row: -scores[row])[:n]
+
+
 def retrieve(
     store: PassageStore,
     query: np.ndarray,
     question: str,
     k: int,
     unit: str = "passage",
-    allowed: np.ndarray | None = None,
+    allowed: Any = None,
+    offsets: Mapping[str, float] | None = None,
+    names_elsewhere: Sequence[str] = (),
 ) -> list[Hit]:
     """The k best passages for the question (and its embedding `query`), best first, each
-    scored by cosine; with `allowed` (a mask over the store's rows), only among those."""
+    scored by cosine; with `allowed` (what the store's `rows_admitted` gave), only among
+    those; with language `offsets`, dense candidates of every language compete fairly.
+    `names_elsewhere`: what the places the question names are called in the collection's
+    other languages (qa/places.py), searched for lexically as well."""
     n = max(CANDIDATES, 2 * k)
-    dense = [row for row, _ in store.dense_search(query, n, unit, allowed)]
-    lexical = [row for row, _ in store.lexical_search(question, n, allowed)]
+    dense = dense_ranking(store, query, n, unit, allowed, offsets)
+    words = " ".join([question, *names_elsewhere])
+    lexical = [row for row, _ in store.lexical_search(words, n, allowed)]
     fused = reciprocal_rank_fusion([dense, lexical])[:k]
     return store.hits(query, fused)

@@ -11,7 +11,7 @@ was asked over one that is merely on topic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -19,8 +19,10 @@ import numpy as np
 from .documents import Hit, Passage
 from .embedding import Embedder
 from .language import detect_language
+from .places import places_in
 from .sentences import split_sentences
 from .text import (
+    capitalized_terms,
     content_terms,
     coordinated_names,
     expected_answer_kind,
@@ -65,6 +67,24 @@ class QuestionTerms:
     weights: dict[str, float]
     groups: list[set[str]]
     names: set[str]
+    # a place the question names (its terms) and its names in other languages (their terms)
+    aliases: tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...] = ()
+
+    def found_in(self, text: str) -> frozenset[str]:
+        """The question's terms that a text contains: a name only where the text writes it
+        with its capital too (Vietnamese "Pháp" is France, "pháp" law; "US" is not "us"),
+        and a place also where the text names it in another language."""
+        terms = content_terms(text)
+        capitalized = capitalized_terms(text)
+        found = {
+            t
+            for t in terms & set(self.weights)
+            if t not in self.names or t in capitalized or any(ch.isdigit() for ch in t)
+        }
+        for own, elsewhere in self.aliases:
+            if any(alias <= terms for alias in elsewhere):
+                found |= own & set(self.weights)
+        return frozenset(found)
 
     def coverage(self, terms: set[str] | frozenset[str]) -> float:
         """Share of the question's term weight that `terms` covers, in [0, 1]."""
@@ -83,22 +103,39 @@ class SentenceScorer:
         embedder: Embedder,
         idf: dict[str, dict[str, float]] | None = None,
         sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
+        offsets: Mapping[str, float] | None = None,
     ) -> None:
         """`idf` maps a language (and "*" for all passages) to term weights (see
         `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
-        passage's sentences; without it sentences are embedded at question time (slower)."""
+        passage's sentences; without it sentences are embedded at question time (slower).
+        `offsets`: passage language -> what to add to its cosines with the question (see
+        `calibration.similarity_offsets`), so that a sentence in another language than the
+        question's is not outranked for its language alone."""
         self.embedder = embedder
         self.idf = idf or {}
         self.sentence_vectors = sentence_vectors
+        self.offsets = offsets or {}
+
+    @property
+    def languages(self) -> list[str]:
+        """The collection's passage languages."""
+        return [lang for lang in self.idf if lang != "*"]
 
     def vocabulary(self, language: str) -> dict[str, float]:
         """The terms used by the passages of a language (with their IDF)."""
         return self.idf.get(language, self.idf.get("*", {}))
 
     def question_terms(self, question: str) -> QuestionTerms:
-        names = named_terms(question)
+        language = detect_language(question)
+        places = places_in(question, language, self.languages)
+        aliases = tuple(
+            (frozenset(content_terms(place.written)), tuple(map(content_terms, place.elsewhere)))
+            for place in places
+        )
+        # a one-word place is a name even where it opens the question ("Pháp ...")
+        names = named_terms(question).union(*(own for own, _ in aliases if len(own) == 1))
         overall = self.idf.get("*", {})
-        own = self.idf.get(detect_language(question), {})
+        own = self.idf.get(language, {})
         # a term the collection never uses weighs as much as its rarest one
         unseen = max(overall.values(), default=1.0)
         weights = {
@@ -106,7 +143,7 @@ class SentenceScorer:
             for t in content_terms(question)
         }
         groups = [g & set(weights) for g in coordinated_names(question)]
-        return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names)
+        return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names, aliases)
 
     def candidates(self, hits: list[Hit], *, dedupe: bool = True) -> list[Sentence]:
         """Sentences of the passages in passage order, with vectors. With `dedupe`, one copy
@@ -143,11 +180,12 @@ class SentenceScorer:
         known = figures(question)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
-            terms = frozenset(content_terms(s.text) & set(q_terms.weights))
+            terms = q_terms.found_in(s.text)
+            offset = self.offsets.get(s.hit.passage.language, 0.0)
             score = (
-                W_COSINE * float(cos)
+                W_COSINE * (float(cos) + offset)
                 + W_OVERLAP * q_terms.coverage(terms)
-                + W_PASSAGE * s.hit.score
+                + W_PASSAGE * (s.hit.score + offset)
             )
             if has_answer_kind(s.text, kind, known):
                 score += W_KIND

@@ -49,7 +49,12 @@ class Snapshot(Protocol):
     def rows_admitted(self, filters: Filters | None) -> Any: ...
 
     def dense_search(
-        self, query_vector: np.ndarray, k: int, unit: str = "passage", allowed: Any = None
+        self,
+        query_vector: np.ndarray,
+        k: int,
+        unit: str = "passage",
+        allowed: Any = None,
+        language: str | None = None,
     ) -> list[tuple[int, float]]: ...
 
     def lexical_search(
@@ -106,8 +111,7 @@ class LocalStore:
         if not index_exists(self.index_dir):
             return False
         try:
-            load_index(self.index_dir, expected_model=expected_model)
-            return True
+            return load_index(self.index_dir, expected_model=expected_model).calibrated
         except IndexError_:
             return False
 

@@ -54,6 +54,13 @@ def named_terms(text: str) -> set[str]:
     return found
 
 
+def capitalized_terms(text: str) -> set[str]:
+    """Stemmed terms of the words a text writes with a capital letter, wherever they are."""
+    return {
+        stem(normalize(w.rstrip(".,"))) for w in re.findall(r"\w[\w.,-]*", text) if w[:1].isupper()
+    }
+
+
 def content_terms(text: str) -> set[str]:
     """Stemmed words that carry meaning (numbers included), for overlap between texts."""
     return {stem(w) for w in words(text) if w not in STOPWORDS}

@@ -3,6 +3,9 @@ one, with the default (multilingual) model on a small corpus written here."""
 
 import pytest
 
+from qa.calibration import similarity_offsets
+from qa.retrieval import dense_ranking
+
 from conftest import make_qa
 
 DOCS = {
@@ -10,6 +13,10 @@ DOCS = {
         "Norway is providing approximately EUR 6.4 billion for the five-year period "
         "2023-2027. The Norwegian parliament approved the programme after a long debate. "
         "Officials said deliveries of air defence systems would start soon."
+    ),
+    "pilots.txt": (
+        "French instructors will train Ukrainian pilots, and the first aircraft are to be "
+        "delivered next spring, the defence ministry in Paris said."
     ),
     "fishing.txt": (
         "The fishing fleet of the northern coast landed a record catch of cod this winter. "
@@ -19,6 +26,10 @@ DOCS = {
         "Thủ tướng Luxembourg Luc Frieden đã ký thỏa thuận an ninh với Tổng thống Ukraine "
         "hôm 10/7 tại Washington. Hai nhà lãnh đạo đang tham dự hội nghị thượng đỉnh NATO. "
         "Luxembourg sẽ hỗ trợ huấn luyện quân đội Ukraine."
+    ),
+    "cai-cach.txt": (
+        "Chính phủ cam kết tăng cường pháp quyền và cải cách tư pháp trong năm nay. "
+        "Các biện pháp mới sẽ được Quốc hội thảo luận vào tháng tới."
     ),
     "thoi-tiet.txt": (
         "Thời tiết ở Hà Nội tuần này nắng nóng, nhiệt độ cao nhất lên tới 38 độ. "
@@ -36,8 +47,8 @@ def qa(tmp_path_factory, embedder):
 
 def test_documents_and_passages_carry_their_detected_language(qa):
     langs = {d.doc_id.split("/")[-1]: d.meta.language for d in qa.documents.values()}
-    assert langs == {"budget.txt": "en", "fishing.txt": "en", "ky-ket.txt": "vi",
-                     "thoi-tiet.txt": "vi"}  # fmt: skip
+    assert langs == {"budget.txt": "en", "pilots.txt": "en", "fishing.txt": "en",
+                     "ky-ket.txt": "vi", "cai-cach.txt": "vi", "thoi-tiet.txt": "vi"}  # fmt: skip
     assert {p.language for p in qa.index.passages} == {"en", "vi"}
 
 
@@ -53,3 +64,32 @@ def test_an_english_question_is_answered_from_a_vietnamese_passage(qa):
     assert answer.language == "en" and not answer.abstained
     assert "10/7" in answer.citations[0].quote and answer.citations[0].language == "vi"
     assert answer.hits[0].passage.doc_id == "corpus/ky-ket.txt"
+
+
+def test_cosines_across_languages_are_lifted_by_a_calibrated_offset(qa):
+    table = qa.index.manifest["calibration"]["offset"]
+    assert table["en"]["en"] == table["vi"]["vi"] == 0.0  # a language is its own reference
+    assert all(v >= 0.0 for row in table.values() for v in row.values())  # only lifts
+    assert 0.0 < similarity_offsets(qa.index.manifest["calibration"], "vi")["en"] < 0.2
+
+
+def test_dense_candidates_of_both_languages_are_merged_on_the_offset_scale(qa, embedder):
+    index = qa.index
+    question = "Na Uy cam kết hỗ trợ khoảng bao nhiêu tiền?"
+    offsets = similarity_offsets(index.manifest["calibration"], "vi")
+    query = embedder.embed_queries([question])[0]
+    rows = dense_ranking(index, query, 4, "sentence", None, offsets)
+    cosine = dict(index.dense_search(query, len(index.passages), "sentence"))
+    lifted = [cosine[r] + offsets[index.passages[r].language] for r in rows]
+    assert lifted == sorted(lifted, reverse=True)
+    assert {index.passages[r].language for r in rows} == {"en", "vi"}
+    assert index.passages[rows[0]].doc_id == "corpus/budget.txt"
+
+
+def test_a_vietnamese_country_name_finds_the_english_passage_that_names_its_people(qa):
+    # "Pháp" is France; the English passage says "French" and never "France", and a
+    # Vietnamese passage has the "pháp" of "pháp quyền" (rule of law), which is not it
+    answer = qa.ask("Pháp sẽ giúp gì cho Ukraine?")
+    assert not answer.abstained
+    assert answer.hits[0].passage.doc_id == "corpus/pilots.txt"
+    assert "French instructors" in answer.citations[0].quote
