@@ -24,7 +24,6 @@ from qa.api import QA
 from qa.config import Settings
 from qa.eval import first_match_rank, load_gold
 from qa.rerank import CANDIDATES as RERANK_CANDIDATES
-from qa.retrieval import retrieve
 
 from _common import CORPUS, DEV, MINILM, as_in_a_new_process, emit, parser, percentile, table
 from synth import write_copies
@@ -70,7 +69,7 @@ def main() -> None:
 
         def qa_retrieve(q: str) -> list[str]:
             query = qa.embedder.embed_queries([q])[0]
-            return [h.passage.text for h in retrieve(qa.index, query, q, n, qa.settings.dense_unit)]
+            return [h.passage.text for h in qa.candidates(qa.index, q, query, n)]
 
         systems = {
             "qa retrieval": qa_retrieve,

@@ -18,7 +18,6 @@ from pathlib import Path
 from qa.api import QA
 from qa.config import Settings
 from qa.rerank import CANDIDATES as RERANK_CANDIDATES
-from qa.retrieval import retrieve
 
 from _common import ROOT, emit, load_dev, parse_env, parser, percentile, run_json, table
 
@@ -30,7 +29,7 @@ def stage_times(qa: QA, question: str) -> dict[str, float]:
     query = qa.embedder.embed_queries([question])[0]
     t1 = time.perf_counter()
     n = max(s.top_k, RERANK_CANDIDATES, s.answer_passages)
-    retrieve(index, query, question, n, s.dense_unit)
+    qa.candidates(index, question, query, n)
     t2 = time.perf_counter()
     qa.ask(question)
     t3 = time.perf_counter()

@@ -260,38 +260,45 @@ class QA:
         )
         return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
 
-    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
-        query = self.embedder.embed_queries([question])[0]
+    def candidates(
+        self, index: Snapshot, question: str, query: Any, n: int, allowed: Any = None
+    ) -> list[Hit]:
+        """The n best passages by fused dense and BM25 ranking, before reranking: cosines
+        lifted by the calibrated language offsets, and the places the question names also
+        searched under their other languages' names (see README, "Across languages")."""
         language = detect_language(question)
-        calibration = index.manifest.get("calibration", {})
-        offsets = similarity_offsets(calibration, language)
-        scorer = SentenceScorer(
-            self.embedder, index.term_idf, index.passage_sentence_vectors, offsets
-        )
-        reranker = make_reranker(self.settings.reranker, scorer)
-        n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        places = places_in(question, language, scorer.languages)
-        candidates = retrieve(
+        places = places_in(question, language, [lang for lang in index.term_idf if lang != "*"])
+        return retrieve(
             index,
             query,
             question,
             n,
             self.settings.dense_unit,
             allowed,
-            offsets,
+            similarity_offsets(index.manifest.get("calibration", {}), language),
             [name for place in places for name in place.elsewhere],
         )
+
+    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
+        query = self.embedder.embed_queries([question])[0]
+        language = detect_language(question)
+        calibration = index.manifest.get("calibration", {})
+        scorer = SentenceScorer(
+            self.embedder,
+            index.term_idf,
+            index.passage_sentence_vectors,
+            similarity_offsets(calibration, language),
+        )
+        reranker = make_reranker(self.settings.reranker, scorer)
+        n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
+        candidates = self.candidates(index, question, query, n, allowed)
         if reranker:
             candidates = reranker(question, query, candidates)
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
             min_score = lambda passage_language: fixed  # noqa: E731
         else:
-            min_score = threshold_for(
-                calibration,
-                language,
-                FALLBACK_MIN_SCORE,
-            )
+            min_score = threshold_for(calibration, language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         passages = answer_passages(candidates, self.settings.answer_passages)
         answer = answerer(question, passages, index.documents, query)
