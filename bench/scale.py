@@ -24,6 +24,7 @@ import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -102,11 +103,14 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
     """What `qa` itself does at this size: the index kind (`auto` and the others asked for),
     sentence vectors (5 per passage, near their passage's vector, as on the corpus) loaded
     as `load_index` does (memory-mapped for an approximate index), and dense retrieval by
-    best sentence (`LocalIndex.dense_search`, the default unit) returning 50 passages."""
+    best sentence (`LocalIndex.dense_search`, the default unit) returning 50 passages; and
+    the same for a collection of two languages (every tenth passage Vietnamese), where
+    `dense_ranking` searches each language and merges them by offset cosine."""
     import faiss
 
     from qa.documents import Passage
     from qa.index import LocalIndex
+    from qa.retrieval import dense_ranking
 
     n = len(data)
     rng = np.random.default_rng(1)
@@ -123,6 +127,8 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
         del sentences
         spans = tuple((i, i + 1) for i in range(5))
         template = Passage("p", "d", 0, 5, 1, 1, "x" * 5, spans, "en")
+        mixed = [replace(template, language="vi") if i % 10 == 0 else template for i in range(n)]
+        offsets = {"en": 0.0, "vi": 0.06}
         rows = []
         for kind in dict.fromkeys([ann.choose("auto", n), *kinds]):
             if kind == "flat" and n > 200_000:
@@ -138,28 +144,40 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
             vectors = faiss.read_index(os.path.join(tmp, "vectors.faiss"))
             ann.configure(vectors)
             mmap = "r" if kind != "flat" else None  # as load_index does
-            index = LocalIndex(Path(tmp), {}, {}, [template] * n, vectors, None,
-                               np.load(path, mmap_mode=mmap))  # fmt: skip
-            for q in queries[:5]:
-                index.dense_search(q, 50, "sentence")
-            times = []
-            for q in queries:
-                t0 = time.perf_counter()
-                index.dense_search(q, 50, "sentence")
-                times.append(time.perf_counter() - t0)
             auto = " = auto" if kind == ann.choose("auto", n) else ""
-            rows.append({
-                "vectors": n,
-                "index": f"qa dense_search by sentence, {kind}{auto}",
-                "p50 ms": 1000 * percentile(times, 50),
-                "p95 ms": 1000 * percentile(times, 95),
-                "build s": build_s,
-                "RSS MiB": rss_mib() - before,
-                "of which anonymous MiB": rss_mib("RssAnon") - anon,
-                "of which mapped files MiB": rss_mib("RssFile") - mapped,
-            })  # fmt: skip
-            print(rows[-1], file=sys.stderr, flush=True)
-            del index, vectors
+            searches = {
+                f"qa dense_search by sentence, {kind}{auto}": (
+                    [template] * n,
+                    lambda index, q: index.dense_search(q, 50, "sentence"),
+                ),
+                f"qa dense_ranking by sentence, two languages, {kind}{auto}": (
+                    mixed,
+                    lambda index, q: dense_ranking(index, q, 50, "sentence", None, offsets),
+                ),
+            }
+            for label, (passages, search) in searches.items():
+                index = LocalIndex(Path(tmp), {}, {}, passages, vectors, None,
+                                   np.load(path, mmap_mode=mmap))  # fmt: skip
+                for q in queries[:5]:
+                    search(index, q)
+                times = []
+                for q in queries:
+                    t0 = time.perf_counter()
+                    search(index, q)
+                    times.append(time.perf_counter() - t0)
+                rows.append({
+                    "vectors": n,
+                    "index": label,
+                    "p50 ms": 1000 * percentile(times, 50),
+                    "p95 ms": 1000 * percentile(times, 95),
+                    "build s": build_s,
+                    "RSS MiB": rss_mib() - before,
+                    "of which anonymous MiB": rss_mib("RssAnon") - anon,
+                    "of which mapped files MiB": rss_mib("RssFile") - mapped,
+                })  # fmt: skip
+                print(rows[-1], file=sys.stderr, flush=True)
+                del index
+            del vectors
     return rows
 
 

@@ -172,7 +172,8 @@ def threshold_for(calibration: dict, question_language: str, fallback: float):
 
 def similarity_offsets(calibration: dict, question_language: str) -> dict[str, float]:
     """Passage language -> what to add to its cosines with a question in this language, so
-    that passages of every language compete on one scale. Empty when there is nothing to
+    that passages of every language compete on one scale; every passage language of the
+    index is named (calibration is redone at every write). Empty when there is nothing to
     add: one passage language, or a question language without probes."""
     row = ((calibration or {}).get("offset") or {}).get(question_language) or {}
     return {lang: float(v) for lang, v in row.items()} if any(row.values()) else {}

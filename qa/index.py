@@ -90,6 +90,7 @@ class LocalIndex:
         counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
         self.sentence_start = np.concatenate([[0], np.cumsum(counts)])
         self.row_of = {p.passage_id: i for i, p in enumerate(passages)}
+        self._last_best: tuple[bytes, np.ndarray] | None = None
 
     @cached_property
     def term_idf(self) -> dict[str, dict[str, float]]:
@@ -143,7 +144,7 @@ class LocalIndex:
             order = np.argsort(-best, kind="stable")[:k]
             return [(rows[i], float(best[i])) for i in order]
         if unit == "sentence":
-            best = self._best_sentence_cosines(query_vector)
+            best = self._all_best_sentence_cosines(query_vector)
             if allowed is not None:
                 best = np.where(allowed, best, -np.inf)
             top = np.argpartition(-best, k - 1)[:k]
@@ -175,6 +176,17 @@ class LocalIndex:
     @cached_property
     def _sentence_matrix(self) -> np.ndarray:
         return np.ascontiguousarray(self.sentence_vectors, dtype=np.float32)
+
+    def _all_best_sentence_cosines(self, query_vector: np.ndarray) -> np.ndarray:
+        """`_best_sentence_cosines` of every passage, kept for the last query: a question
+        in a collection of several languages searches each language in turn."""
+        key = query_vector.tobytes()
+        last = self._last_best
+        if last is not None and last[0] == key:
+            return last[1]
+        best = self._best_sentence_cosines(query_vector)
+        self._last_best = (key, best)
+        return best
 
     def _best_sentence_cosines(
         self, query_vector: np.ndarray, rows: list[int] | None = None

@@ -62,18 +62,17 @@ def dense_ranking(
     allowed: Any = None,
     offsets: Mapping[str, float] | None = None,
 ) -> list[int]:
-    """The n nearest rows; with language `offsets` (passage language -> what to add to its
-    cosines), the n nearest of each language, merged by offset cosine."""
-    nearest = store.dense_search(query, n, unit, allowed)
+    """The n nearest rows; with language `offsets` (every passage language of the store ->
+    what to add to its cosines), the n nearest of each language, merged by offset cosine."""
     if not offsets:
-        return [row for row, _ in nearest]
-    scores: dict[int, float] = {}
-    for language, offset in offsets.items():
-        for row, cosine in store.dense_search(query, n, unit, allowed, language):
-            scores[row] = cosine + offset
-    for row, cosine in nearest:  # passages of a language the offsets do not know
-        scores.setdefault(row, cosine)
-    return sorted(scores, key=lambda row: -scores[row])[:n]
+        return [row for row, _ in store.dense_search(query, n, unit, allowed)]
+    scored = [
+        (cosine + offset, row)
+        for language, offset in offsets.items()
+        for row, cosine in store.dense_search(query, n, unit, allowed, language)
+    ]
+    scored.sort(key=lambda sr: -sr[0])
+    return [row for _, row in scored[:n]]
 
 
 def retrieve(
