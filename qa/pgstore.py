@@ -36,6 +36,7 @@ from .calibration import (
     language_offsets,
     probe_vectors,
 )
+from .calibration import VERSION as CALIBRATION_VERSION
 from .chunking import chunk_document
 from .documents import Document, Hit, Metadata, Passage
 from .embedding import Embedder
@@ -365,7 +366,8 @@ class PgStore:
             else:
                 {"added": report.added, "updated": report.updated,
                  "unchanged": report.unchanged}[outcome].append(doc.doc_id)  # fmt: skip
-        if report.added or report.updated:
+        calibration = self._meta("calibration") or {}
+        if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
             self.recalibrate(embedder)
         count = int(self._query("SELECT count(*) FROM passages")[0][0])
         report = _finish(report, done, count, started)

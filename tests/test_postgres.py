@@ -191,3 +191,18 @@ def test_the_app_starts_and_says_when_the_database_is_unreachable(tmp_path, embe
     proc, _ = start_server(tmp_path, env=env)
     stop_server(proc)
     assert "Cannot connect to the database" in (tmp_path / "serve.log").read_text()
+
+
+def test_postgres_backend_ranks_across_languages_like_the_local_index(tmp_path, embedder, pg_url):
+    from test_crosslingual import DOCS as MIXED
+
+    qa = make_qa(tmp_path, embedder, docs=MIXED, database_url=pg_url)
+    qa.build()
+    index = qa.index
+    assert index.manifest["calibration"]["offset"]["vi"]["en"] > 0
+    query = embedder.embed_queries(["Na Uy cam kết hỗ trợ khoảng bao nhiêu tiền?"])[0]
+    for unit in ("passage", "sentence"):
+        rows = [r for r, _ in index.dense_search(query, 10, unit, None, "en")]
+        assert rows and {index.passages[r].language for r in rows} == {"en"}
+    answer = qa.ask("Pháp sẽ giúp gì cho Ukraine?")
+    assert "French instructors" in answer.citations[0].quote
