@@ -34,7 +34,7 @@ from .rerank import make_reranker
 from .retrieval import retrieve
 from .scoring import SentenceScorer
 from .store import Snapshot, Store, open_store
-from .text import split_question
+from .text import languages_of, split_question
 from .uploads import publish, stage_upload
 
 # Used only for an index built before calibration existed; see qa/calibration.py.
@@ -267,7 +267,7 @@ class QA:
         lifted by the calibrated language offsets, and the places the question names also
         searched under their other languages' names (see README, "Across languages")."""
         language = detect_language(question)
-        places = places_in(question, language, [lang for lang in index.term_idf if lang != "*"])
+        places = places_in(question, language, languages_of(index.term_idf))
         return retrieve(
             index,
             query,

@@ -28,6 +28,7 @@ from .text import (
     expected_answer_kind,
     figures,
     has_answer_kind,
+    languages_of,
     named_terms,
 )
 
@@ -116,18 +117,13 @@ class SentenceScorer:
         self.sentence_vectors = sentence_vectors
         self.offsets = offsets or {}
 
-    @property
-    def languages(self) -> list[str]:
-        """The collection's passage languages."""
-        return [lang for lang in self.idf if lang != "*"]
-
     def vocabulary(self, language: str) -> dict[str, float]:
         """The terms used by the passages of a language (with their IDF)."""
         return self.idf.get(language, self.idf.get("*", {}))
 
     def question_terms(self, question: str) -> QuestionTerms:
         language = detect_language(question)
-        places = places_in(question, language, self.languages)
+        places = places_in(question, language, languages_of(self.idf))
         aliases = tuple(
             (frozenset(content_terms(place.written)), tuple(map(content_terms, place.elsewhere)))
             for place in places

@@ -75,7 +75,9 @@ class Store(Protocol):
     def load(self, expected_model: str) -> Snapshot: ...
 
     def usable(self, expected_model: str) -> bool:
-        """Whether a snapshot can be loaded as things are (False: ensure_index builds)."""
+        """Whether a snapshot can be loaded and used as things are (False: ensure_index
+        builds, which reuses what it can: an outdated calibration is redone from the stored
+        vectors)."""
 
     def update(
         self,

@@ -92,6 +92,11 @@ def idf_by_language(texts: list[str], languages: list[str]) -> dict[str, dict[st
     return out
 
 
+def languages_of(idf: dict[str, dict[str, float]]) -> list[str]:
+    """The passage languages of an `idf_by_language` table: the collection's languages."""
+    return [lang for lang in idf if lang != "*"]
+
+
 _QUANTITY_QUESTION = re.compile(
     r"\b(how (much|many|large|big|long|high|often)|what (share|percentage|proportion|amount|"
     r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
