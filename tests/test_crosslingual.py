@@ -1,8 +1,11 @@
 """A Vietnamese question finds an English-only fact, and an English question a Vietnamese-only
 one, with the default (multilingual) model on a small corpus written here."""
 
+import json
+
 import pytest
 
+from qa.api import QA
 from qa.calibration import similarity_offsets
 from qa.retrieval import dense_ranking
 
@@ -93,3 +96,21 @@ def test_a_vietnamese_country_name_finds_the_english_passage_that_names_its_peop
     assert not answer.abstained
     assert answer.hits[0].passage.doc_id == "corpus/pilots.txt"
     assert "French instructors" in answer.citations[0].quote
+
+
+def test_an_index_calibrated_before_language_offsets_is_recalibrated_without_embedding(
+    tmp_path, embedder
+):
+    qa = make_qa(tmp_path, embedder, DOCS)
+    qa.build()
+    manifest = qa.settings.index_dir / qa.index.version / "manifest.json"
+    old = json.loads(manifest.read_text())
+    for key in ("version", "offset"):  # as an index written before them has it
+        del old["calibration"][key]
+    manifest.write_text(json.dumps(old))
+    again = QA(qa.settings, embedder=embedder)
+    assert similarity_offsets(again.index.manifest["calibration"], "vi") == {}
+    report = again.ensure_index()
+    assert report is not None and report.embedded_passages == 0
+    assert similarity_offsets(again.index.manifest["calibration"], "vi")["en"] > 0
+    assert again.ensure_index() is None  # now usable as it is
