@@ -42,12 +42,18 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
+_NAME_WORD = re.compile(r"\w[\w.,-]*")  # a word as names are written: "U.S.", "G7", "6.5"
+
+
+def _name_words(text: str) -> list[str]:
+    return [m.group(0).rstrip(".,") for m in _NAME_WORD.finditer(text)]
+
+
 def named_terms(text: str) -> set[str]:
     """Stemmed terms written with a capital letter or digits, not at the start of the text:
     the names and figures that a multi-part question asks about."""
     found = set()
-    for i, m in enumerate(re.finditer(r"\w[\w.,-]*", text)):
-        w = m.group(0).rstrip(".,")
+    for i, w in enumerate(_name_words(text)):
         if (i > 0 and w[:1].isupper()) or any(ch.isdigit() for ch in w):
             if w.casefold() not in STOPWORDS:
                 found.add(stem(normalize(w)))
@@ -56,9 +62,7 @@ def named_terms(text: str) -> set[str]:
 
 def capitalized_terms(text: str) -> set[str]:
     """Stemmed terms of the words a text writes with a capital letter, wherever they are."""
-    return {
-        stem(normalize(w.rstrip(".,"))) for w in re.findall(r"\w[\w.,-]*", text) if w[:1].isupper()
-    }
+    return {stem(normalize(w)) for w in _name_words(text) if w[:1].isupper()}
 
 
 def content_terms(text: str) -> set[str]:
