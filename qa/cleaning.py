@@ -125,6 +125,13 @@ def _find_running_lines(
                 numbers[p] = number
             elif repeat and exact[_key(text, digits=True)] >= repeat and len(text.strip()) < 120:
                 drop.add((p, i))
+            elif (
+                repeat
+                and counts[_key(text)] >= repeat
+                and len(text.strip()) < 120
+                and text.rstrip()[-1:] not in ".!?"
+            ):
+                drop.add((p, i))  # the same line with another number on each page: a footer
     return drop, numbers
 
 
@@ -137,10 +144,15 @@ def _page_labels(n_pages: int, numbers: dict[int, int]) -> list[int]:
     return [p + delta for p in range(n_pages)]
 
 
+# A line of nothing but rule characters ("-----", "=====", "* * *"): a visual separator,
+# read as a paragraph break so that it never joins the heading or sentence beside it.
+_SEPARATOR = re.compile(r"^\s*([-=_*~#+.·•─━]\s*){3,}$")
+
+
 def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
     paras: list[list[_Line]] = [[]]
     for ln in lines:
-        if ln.text.strip():
+        if ln.text.strip() and not _SEPARATOR.match(ln.text):
             paras[-1].append(ln)
         elif paras[-1]:
             paras.append([])
@@ -187,16 +199,32 @@ def _make_hyphen_fixer(text: str):
     return fix
 
 
-def _unwrap(m: re.Match[str]) -> str:
+def _make_unwrapper(text: str):
     """A single newline inside a paragraph is a line wrap unless the line ended a sentence
-    and the next one looks like a new item."""
-    prev = m.group(1)
-    rest = m.string[m.end() : m.end() + 3]
-    if _LIST_ITEM.match(rest):
-        return prev + "\n"
-    if prev in _TERMINAL and not rest[:1].islower():
-        return prev + "\n"
-    return prev + " "
+    and the next one looks like a new item, or the line is a heading: much shorter than
+    the document's wrapped lines, unpunctuated, and followed by a capitalised line
+    ("1 Introduction" / "This document describes..." stays two lines)."""
+    lengths = sorted(len(line) for line in text.split("\n") if line.strip())
+    width = lengths[int(0.9 * (len(lengths) - 1))] if len(lengths) >= 20 else max(lengths, default=0)
+
+    def unwrap(m: re.Match[str]) -> str:
+        prev = m.group(1)
+        rest = m.string[m.end() : m.end() + 3]
+        if _LIST_ITEM.match(rest):
+            return prev + "\n"
+        if prev in _TERMINAL and not rest[:1].islower():
+            return prev + "\n"
+        line = m.string[m.string.rfind("\n", 0, m.start(1)) + 1 : m.end(1)]
+        if (
+            (rest[:1].isupper() or rest[:1].isdigit())
+            and prev not in ",;-–(&/"
+            and len(line.split()) <= 10
+            and len(line) <= 0.6 * width
+        ):
+            return prev + "\n"
+        return prev + " "
+
+    return unwrap
 
 
 def clean(raw: str, title: str | None = None) -> CleanText:
@@ -263,7 +291,7 @@ def clean(raw: str, title: str | None = None) -> CleanText:
     s = s.sub(_SPACES, " ")
     s = s.sub(_EDGE_SPACES, "\n")
     s = s.sub(_HYPHEN_BREAK, _make_hyphen_fixer(s.text))
-    s = s.sub(_SOFT_BREAK, _unwrap)
+    s = s.sub(_SOFT_BREAK, _make_unwrapper(s.text))
     s = s.sub(_BLANKS, "\n\n")
     text, offsets = _strip(s)
     raw_page_starts = [lines[0].start for lines in pages]

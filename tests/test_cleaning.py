@@ -130,3 +130,31 @@ def test_a_sentence_longer_than_the_budget_is_cut_at_word_boundaries():
     passages = chunk_document(doc, max_tokens=50, overlap=0)
     assert len(passages) > 5
     assert " ".join(p.text for p in passages) == text
+
+
+def test_a_pdf_heading_stays_apart_from_the_paragraph_it_opens():
+    body = "The aim of this module is to make dealing with binary data in Python as easy as\n"
+    raw = f"CHAPTER\nONE\n1.1 A Brief Introduction\n{body}possible. It is short."
+    text = clean(raw).text
+    assert "1.1 A Brief Introduction\nThe aim of this module" in text
+    assert "as easy as possible. It is short." in text
+
+
+def test_a_separator_line_is_a_break_not_part_of_the_heading_before_it():
+    raw = "Exhibit A - Source Code Form Notice\n----------\nThis form is subject to the terms."
+    text = clean(raw).text
+    assert "-----" not in text
+    assert "Exhibit A - Source Code Form Notice\n\nThis form is subject to the terms." in text
+
+
+def test_a_footer_with_the_page_number_in_brackets_is_removed_and_the_sentence_rejoined():
+    words = ["alpha", "beta", "gamma"]
+    pages = [
+        f"RFC 1951 Deflate May 1996\n\nPage {w} opens here.\nThe {w} bytes are grouped in blocks,"
+        f"\neach of {w}\n\nDeutsch Informational [Page {n}]"
+        for n, w in enumerate(words, start=1)
+    ]
+    pages = [p.replace("Page ", "page ", 1) if i else p for i, p in enumerate(pages)]
+    text = clean("\f".join(pages)).text
+    assert "Informational" not in text and "RFC 1951" not in text
+    assert "each of alpha page beta opens here." in text  # the sentence runs over the break
