@@ -205,7 +205,9 @@ def _make_unwrapper(text: str):
     the document's wrapped lines, unpunctuated, and followed by a capitalised line
     ("1 Introduction" / "This document describes..." stays two lines)."""
     lengths = sorted(len(line) for line in text.split("\n") if line.strip())
-    width = lengths[int(0.9 * (len(lengths) - 1))] if len(lengths) >= 20 else max(lengths, default=0)
+    width = max(lengths, default=0)
+    if len(lengths) >= 20:
+        width = lengths[int(0.9 * (len(lengths) - 1))]
 
     def unwrap(m: re.Match[str]) -> str:
         prev = m.group(1)
