@@ -1,0 +1,175 @@
+"""Train the answer-sentence ranker (qa/answer/ranker.json) on the tuning halves only.
+
+For every tuning question of every development collection, the pipeline's own candidate
+sentences and their features (`QA.sentence_candidates`); a sentence is a positive when it
+would count as a correct citation under the shared scoring rules (it holds 60% of an
+evidence quote, or every answer group). Then:
+
+1. leave-one-collection-out: a logistic regression fitted on the other collections ranks
+   each collection's candidates, so the figures printed are on collections the model has
+   not seen;
+2. the abstention threshold and the runner-up share are chosen on those held-out
+   predictions (a utility: +1 a correct answer or abstention, -PENALTY a wrong answer);
+3. the final model is fitted on every tuning half and written as JSON.
+
+  .venv/bin/python eval/train_ranker.py            # rebuilds features, trains, writes the model
+  .venv/bin/python eval/train_ranker.py --dry-run  # the leave-one-out table only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker  # noqa: E402
+from qa.eval import answer_is_correct, passage_matches  # noqa: E402
+
+COLLECTIONS = ROOT / "eval" / "collections"
+CACHE = ROOT / ".cache" / "eval"
+PENALTY = 0.25  # a wrong answer costs a quarter of what a right one gains
+C = 1.0  # inverse L2 strength of the logistic regression
+
+
+def collect(name: str) -> list[dict]:
+    """Per tuning question: feature rows, labels, the sentences' texts and spans."""
+    from qa.api import QA
+    from qa.config import Settings
+
+    docs = COLLECTIONS / name / "docs"
+    settings = replace(
+        Settings.from_env(),
+        corpus_dir=docs,
+        index_dir=CACHE / name / "index",
+        uploads=CACHE / name / "uploads",
+    )
+    qa = QA(settings)
+    qa.build([docs])
+    out = []
+    for line in (COLLECTIONS / name / "tune.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        sentences, x = qa.sentence_candidates(item["question"])
+        quotes = [e["quote"] for e in item.get("evidence", [])]
+        labels = [
+            bool(quotes)
+            and (
+                any(passage_matches(s.text, q) for q in quotes)
+                or answer_is_correct(s.text, item["answers"])
+            )
+            for s in sentences
+        ]
+        out.append(
+            {
+                "id": item["id"],
+                "answerable": item["answerable"],
+                "answers": item.get("answers", []),
+                "x": x.tolist(),
+                "y": labels,
+                "texts": [s.text for s in sentences],
+                "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
+            }
+        )
+    print(f"{name}: {len(out)} questions, {sum(len(o['y']) for o in out)} candidate sentences")
+    return out
+
+
+def fit(questions: list[dict]) -> Ranker:
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([np.asarray(q["x"]) for q in questions if q["x"]])
+    y = np.concatenate([q["y"] for q in questions if q["x"]])
+    mean, scale = x.mean(0), x.std(0) + 1e-6
+    model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
+    return Ranker(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0, 1.0)
+
+
+def choose(questions: list[dict], p: list[np.ndarray], threshold: float, runner_up: float):
+    """The indexes of the sentences an answer would quote (None: it abstains)."""
+    from qa.answer.ranker import select
+
+    out = []
+    for q, probs in zip(questions, p, strict=True):
+        spans = [tuple(s) for s in q["spans"]]
+        out.append(select(probs, spans, threshold, runner_up, limit=3))
+    return out
+
+
+def figures(questions: list[dict], chosen: list) -> dict:
+    answerable = [(q, c) for q, c in zip(questions, chosen, strict=True) if q["answerable"]]
+    unanswerable = [c for q, c in zip(questions, chosen, strict=True) if not q["answerable"]]
+    correct = sum(
+        c is not None and answer_is_correct(" ".join(q["texts"][i] for i in c), q["answers"])
+        for q, c in answerable
+    )
+    cited = [(q, i) for q, c in answerable if c is not None for i in c]
+    return {
+        "answer": round(correct / max(len(answerable), 1), 3),
+        "cite.prec": round(sum(q["y"][i] for q, i in cited) / max(len(cited), 1), 3),
+        "abst.rec": round(sum(c is None for c in unanswerable) / max(len(unanswerable), 1), 3),
+        "false.abst": round(sum(c is None for _, c in answerable) / max(len(answerable), 1), 3),
+    }
+
+
+def utility(questions: list[dict], chosen: list) -> float:
+    total = 0.0
+    for q, c in zip(questions, chosen, strict=True):
+        if c is None:
+            total += 0.0 if q["answerable"] else 1.0
+        elif not q["answerable"]:
+            total -= PENALTY
+        else:
+            ok = answer_is_correct(" ".join(q["texts"][i] for i in c), q["answers"])
+            total += 1.0 if ok else -PENALTY
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--dry-run", action="store_true", help="print the table, write no model")
+    ap.add_argument("--collections", nargs="*", help="names (default: every collection)")
+    args = ap.parse_args()
+    names = args.collections or sorted(
+        p.name for p in COLLECTIONS.iterdir() if (p / "tune.jsonl").exists()
+    )
+    data = {n: collect(n) for n in names}
+    held_out = {}
+    for n in names:
+        model = fit([q for m in names if m != n for q in data[m]])
+        held_out[n] = [
+            model.probabilities(np.asarray(q["x"]).reshape(-1, len(FEATURES))) for q in data[n]
+        ]
+    everything = [q for n in names for q in data[n]]
+    predictions = [p for n in names for p in held_out[n]]
+    grid = [(t, r) for t in np.arange(0.0, 0.61, 0.05) for r in (1.0, 0.8, 0.6, 0.5)]
+    threshold, runner_up = max(
+        grid, key=lambda tr: utility(everything, choose(everything, predictions, *tr))
+    )
+    print(
+        f"\nchosen on held-out predictions: threshold {threshold:.2f}, runner-up share {runner_up}"
+    )
+    print("\nleave-one-collection-out, tuning halves (model fitted on the other collections):")
+    print("| collection | answer | cite.prec | abst.rec | false.abst |\n|---|---|---|---|---|")
+    for n in names:
+        f = figures(data[n], choose(data[n], held_out[n], threshold, runner_up))
+        print(f"| {n} | {f['answer']} | {f['cite.prec']} | {f['abst.rec']} | {f['false.abst']} |")
+    final = replace(fit(everything), threshold=float(threshold), runner_up=float(runner_up))
+    print("\nweights (standardised features):")
+    for name, w in sorted(zip(FEATURES, final.weights, strict=True), key=lambda fw: -abs(fw[1])):
+        print(f"  {name:<28}{w:+.3f}")
+    if not args.dry_run:
+        MODEL_PATH.write_text(json.dumps(final.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print(f"\nwritten: {MODEL_PATH.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

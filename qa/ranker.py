@@ -1,0 +1,234 @@
+"""A learned answer-sentence ranker: the probability that a sentence answers the question.
+
+Hand weights fitted on one collection do not carry to the next (on the legal collection
+they chose an answering sentence for half of the questions that had one among the
+candidates). This model is a logistic regression over features that mean the same in every
+collection -- cosines relative to the best candidate, IDF-weighted coverage of the
+question's terms, whether the sentence gives the kind of thing the question asks for (a
+person or name for "who", a figure for "how many", a date for "when"), how much of it is
+new beside the question, and whether it reads as prose -- trained on the tuning halves of
+the development collections and validated leave-one-collection-out
+(`eval/train_ranker.py`, which writes `ranker.json` beside this file).
+
+Its probability is the answer's confidence: the best sentence's probability decides
+between answering and abstaining, and is reported as `confidence`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).with_name("ranker.json")
+
+# What a question asks for, by its question words (English and Vietnamese). Language
+# vocabulary, not a collection's: the model learns what each type wants of a sentence.
+ANSWER_TYPES = {
+    "who": r"^(who|whom|whose)\b|\b(ai|người nào)\b",
+    "when": r"^when\b|\bwhat (year|date|day|month)\b|\b(khi nào|bao giờ|năm nào|ngày nào|lúc nào)\b",
+    "where": r"^where\b|\b(ở đâu|nơi nào)\b",
+    "quantity": r"\bhow (many|much|long|often|large|big|old|far)\b|\b(bao nhiêu|mấy)\b",
+    "why": r"^why\b|\b(tại sao|vì sao)\b",
+    "yesno": r"^(is|are|does|do|did|can|could|was|were|has|have|will|should|must)\b|^(có phải)",
+}
+_TYPES = {name: re.compile(pattern, re.I) for name, pattern in ANSWER_TYPES.items()}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LEADER = re.compile(r"(?:\.\s?){4,}|(?:_\s?){4,}")  # dot leaders of a contents line or a form
+
+
+def answer_types(question: str) -> frozenset[str]:
+    q = question.strip()
+    return frozenset(name for name, pattern in _TYPES.items() if pattern.search(q))
+
+
+def is_prose(text: str) -> bool:
+    """A sentence a reader can quote as an answer: mostly letters, no dot leaders (a table
+    of contents, a form's blanks), not a run of symbols or code."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars or _LEADER.search(text):
+        return False
+    return sum(c.isalpha() for c in chars) >= 0.5 * len(chars)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What the ranker reads of one candidate sentence (see `features`)."""
+
+    text: str
+    cosine: float  # with the question, plus the calibrated language offset
+    passage_cosine: float  # of its passage (plus offset)
+    rank: int  # its passage's rank in the fused retrieval (1 = best)
+    coverage: float  # IDF-weighted share of the question's terms it contains
+    context_coverage: float  # the same over it and its neighbours in the passage
+    name_coverage: float  # share of the question's names it contains (1 when none)
+    gives_kind: bool  # gives the figure or date a how-much / when question asks for
+    new_names: int  # capitalised words that the question does not have
+    new_figures: int  # numbers that the question does not have
+    novelty: float  # share of its content terms that are not the question's
+    other_language: bool  # its passage is in another language than the question
+
+
+FEATURES = (
+    "cosine_gap",
+    "passage_cosine_gap",
+    "coverage_gap",
+    "cosine",
+    "passage_cosine",
+    "reciprocal_rank",
+    "coverage",
+    "context_coverage",
+    "name_coverage",
+    "asks_kind",
+    "gives_kind",
+    "log_words",
+    "prose",
+    "ends_sentence",
+    "digit_share",
+    "novelty",
+    "log_new_names",
+    "log_new_figures",
+    "who_x_names",
+    "where_x_names",
+    "quantity_x_figures",
+    "when_x_figures",
+    "why",
+    "yesno",
+    "other_language",
+    "other_language_x_cosine_gap",
+    "other_language_x_coverage",
+    "margin",
+)
+
+
+def features(
+    candidates: Sequence[Candidate], types: frozenset[str], asks_kind: bool, margin: float
+) -> np.ndarray:
+    """One row per candidate, columns in FEATURES order. Gaps to the best candidate make
+    the figures comparable across collections and encoders."""
+    if not candidates:
+        return np.zeros((0, len(FEATURES)))
+    best_cos = max(c.cosine for c in candidates)
+    best_passage = max(c.passage_cosine for c in candidates)
+    best_cov = max(c.coverage for c in candidates)
+    rows = []
+    for c in candidates:
+        chars = [ch for ch in c.text if not ch.isspace()] or [" "]
+        names, figures = math.log1p(c.new_names), math.log1p(c.new_figures)
+        cos_gap = c.cosine - best_cos
+        rows.append(
+            [
+                cos_gap,
+                c.passage_cosine - best_passage,
+                c.coverage - best_cov,
+                c.cosine,
+                c.passage_cosine,
+                1.0 / c.rank,
+                c.coverage,
+                c.context_coverage,
+                c.name_coverage,
+                float(asks_kind),
+                float(asks_kind and c.gives_kind),
+                math.log1p(len(c.text.split())),
+                float(is_prose(c.text)),
+                float(c.text.rstrip()[-1:] in '.!?"”’)»…'),
+                sum(ch.isdigit() for ch in chars) / len(chars),
+                c.novelty,
+                names,
+                figures,
+                ("who" in types) * names,
+                ("where" in types) * names,
+                ("quantity" in types) * figures,
+                ("when" in types) * figures,
+                float("why" in types),
+                float("yesno" in types),
+                float(c.other_language),
+                c.other_language * cos_gap,
+                c.other_language * c.coverage,
+                margin,
+            ]
+        )
+    return np.asarray(rows, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """Standardise, then a logistic regression; `threshold` is the confidence below which
+    the answer abstains, `runner_up` how close (as a share of the best probability) a
+    further sentence must come to join the answer. All four are fitted on tuning data."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+    threshold: float
+    runner_up: float
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        if len(x) == 0:
+            return np.zeros(0)
+        z = ((x - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(FEATURES),
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "weights": self.weights.tolist(),
+            "bias": self.bias,
+            "threshold": self.threshold,
+            "runner_up": self.runner_up,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Ranker:
+        if list(d["features"]) != list(FEATURES):
+            raise ValueError("the ranker was trained on other features; run eval/train_ranker.py")
+        return cls(
+            np.asarray(d["mean"]),
+            np.asarray(d["scale"]),
+            np.asarray(d["weights"]),
+            float(d["bias"]),
+            float(d["threshold"]),
+            float(d["runner_up"]),
+        )
+
+
+@lru_cache(maxsize=1)
+def load_ranker(path: Path = MODEL_PATH) -> Ranker:
+    return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def select(
+    probabilities: np.ndarray,
+    spans: Sequence[tuple[str, int, int]],
+    threshold: float,
+    runner_up: float,
+    limit: int = 3,
+) -> list[int] | None:
+    """Indexes of the sentences an answer quotes, best first: the most probable one, then
+    those within `runner_up` of it (a list, or a question with two parts) that do not
+    overlap a chosen one. None when even the best is below `threshold`: abstain.
+    `spans`: (document, start, end) of each sentence."""
+    if len(probabilities) == 0:
+        return None
+    order = np.argsort(-probabilities, kind="stable")
+    best = float(probabilities[order[0]])
+    if best < threshold:
+        return None
+    chosen = [int(order[0])]
+    for i in order[1:]:
+        if len(chosen) >= limit or probabilities[i] < max(threshold, runner_up * best):
+            break
+        doc, start, end = spans[i]
+        if any(d == doc and s < end and start < e for d, s, e in (spans[c] for c in chosen)):
+            continue
+        chosen.append(int(i))
+    return chosen
