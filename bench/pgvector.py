@@ -12,9 +12,9 @@ collection.
 For each size, the same vectors go into
 - FAISS IndexFlatIP (exact; the local backend's index) and IndexHNSWFlat (m=16,
   efConstruction=64, inner product), in this process;
-- a pgvector table (qa_bench_vectors) on a throwaway embedded PostgreSQL (qa/db.py),
+- a pgvector table (qa_bench_vectors) on a throwaway embedded PostgreSQL (qa/store/db.py),
   bulk-loaded with binary COPY, then an HNSW index built (vector_ip_ops, m=16, ef_construction=64, as
-  qa/pgstore.py creates it) with maintenance_work_mem raised.
+  qa/store/postgres.py creates it) with maintenance_work_mem raised.
 Reported per index: build seconds, single-client query p50/p95 (one query at a time, top 10),
 recall@10 against the exact top 10 (FAISS flat; checked against pgvector's own exact scan,
 enable_indexscan=off, on a subset), and size (RSS growth and file size for FAISS; table and
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     EF_SWEEP = tuple(int(e) for e in args.ef.split(","))
 
-    from qa import db
+    from qa.store import db
 
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-pgvector-"))
     workdir.chmod(0o755)

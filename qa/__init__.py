@@ -1,6 +1,6 @@
 """Sources-first question answering over a document collection: every claim cites its passage."""
 
-from .threads import set_thread_defaults
+from qa.threads import set_thread_defaults
 
 set_thread_defaults()  # before numpy, faiss or a model library loads; see qa/threads.py
 

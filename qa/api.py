@@ -16,28 +16,28 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .answer import ExtractiveAnswerer, combine
-from .calibration import similarity_offsets, threshold_for
-from .config import Settings
-from .disagreement import find_disagreements
-from .documents import Answer, Document, Hit
-from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, DocumentError, IndexMissing, QAError
-from .filters import Filters
-from .index import Progress, UpdateReport
-from .ingest import fingerprint, read_document
-from .language import detect_language
-from .metadata import sidecar_path
-from .places import places_in
-from .rerank import CANDIDATES as RERANK_CANDIDATES
-from .rerank import make_reranker
-from .retrieval import retrieve
-from .scoring import SentenceScorer
-from .store import Snapshot, Store, open_store
-from .text import languages_of, split_question
-from .uploads import publish, stage_upload
+from qa.answer.disagreement import find_disagreements
+from qa.answer.extractive import ExtractiveAnswerer, combine
+from qa.answer.places import places_in
+from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
+from qa.answer.rerank import make_reranker
+from qa.answer.retrieval import retrieve
+from qa.answer.scoring import SentenceScorer
+from qa.app.uploads import publish, stage_upload
+from qa.config import Settings
+from qa.documents import Answer, Document, Hit
+from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
+from qa.filters import Filters
+from qa.ingest.language import detect_language
+from qa.ingest.metadata import sidecar_path
+from qa.ingest.pipeline import fingerprint, read_document
+from qa.store.calibration import similarity_offsets, threshold_for
+from qa.store.embedding import Embedder, get_embedder
+from qa.store.local import Progress, UpdateReport
+from qa.store.stores import Snapshot, Store, open_store
+from qa.text import languages_of, split_question
 
-# Used only for an index built before calibration existed; see qa/calibration.py.
+# Used only for an index built before calibration existed; see qa/store/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
 
 
@@ -129,7 +129,7 @@ class QA:
     def where(self) -> str:
         """The store, for messages: the index folder or the database."""
         if self.settings.database_url:
-            from .pgstore import redact
+            from qa.store.postgres import redact
 
             return f"the database {redact(self.settings.database_url)}"
         return f"{self.settings.index_dir}/"
@@ -317,9 +317,9 @@ class QA:
         """The llm answerer's answer as the model writes it: an Answer after each checked
         sentence (`final` False), then the final one. Whatever goes wrong with the model
         ends in the extractive answer with a `notice`; a refused question raises BadQuestion
-        before anything is yielded. See qa/llm_answer.py."""
-        from .llm import LLMClient
-        from .llm_answer import LLMAnswerer
+        before anything is yielded. See qa/answer/llm_answer.py."""
+        from qa.answer.llm import LLMClient
+        from qa.answer.llm_answer import LLMAnswerer
 
         extractive = self.ask(question, k, filters, answerer="extractive")
         index = self.index
@@ -327,7 +327,7 @@ class QA:
         yield from answerer.stream(extractive, index.documents, stream=stream)
 
     def _checker_for(self, index: Snapshot):
-        from .verify import SentenceChecker, calibrate_similarity, make_judge
+        from qa.answer.verify import SentenceChecker, calibrate_similarity, make_judge
 
         threshold = self.settings.llm_min_similarity
         if threshold is None:

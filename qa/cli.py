@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from .config import Settings
-from .errors import BadQuestion, QAError
-from .references import reference
+from qa.config import Settings
+from qa.errors import BadQuestion, QAError
+from qa.references import reference
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +125,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     example:  qa index                 # corpus/
               qa index ~/reports/x.pdf
     """
-    from .api import QA
+    from qa.api import QA
 
     qa = QA(_settings(args))
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
@@ -175,7 +175,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     example:  qa ask "What did Sweden pledge?" --json
     """
-    from .api import QA
+    from qa.api import QA
 
     qa = QA(_settings(args))
     if args.question is not None:
@@ -204,7 +204,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer) -> str:
-    from .language import language_name
+    from qa.ingest.language import language_name
 
     lines = [answer.answer, ""]
     generation = getattr(answer, "generation", None)
@@ -245,8 +245,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     example:  qa eval ../shared/eval/dev.jsonl --json eval.json
               qa eval ../shared/eval/dev.jsonl --answerer llm
     """
-    from .api import QA
-    from .eval import evaluate, format_report, load_gold
+    from qa.api import QA
+    from qa.eval import evaluate, format_report, load_gold
 
     items = load_gold(args.gold)
     qa = QA(_settings(args))
@@ -265,7 +265,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (builds the index first if there is none)."""
-    from .app import serve
+    from qa.app.app import serve
 
     serve(_settings(args), host=args.host, port=args.port, share=args.share)
     return 0
@@ -281,7 +281,7 @@ def cmd_db(args: argparse.Namespace) -> int:
               qa index && qa serve
               qa db stop
     """
-    from . import db
+    from qa.store import db
 
     if args.action == "start":
         server = db.start_server(args.data_dir)

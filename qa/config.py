@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import QAError
+from qa.errors import QAError
 
 
 def _setting(default: Any, help: str) -> Any:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .disagreement import Disagreement
+    from qa.answer.disagreement import Disagreement
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ class Answer:
     margin: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
     filters: Any = None  # qa.filters.Filters the search was restricted to, if any
-    # figures the cited passages give differently for the question's thing (qa/disagreement.py)
+    # figures the cited passages give differently for the question's thing (qa/answer/disagreement.py)
     disagreements: tuple[Disagreement, ...] = ()
     # Set by the llm answerer only (the extractive answer's JSON has none of these):
     sentences: tuple[AnswerSentence, ...] = ()  # the shown sentences with their kind

@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from .documents import Answer
-from .errors import QAError
-from .text import normalize
+from qa.documents import Answer
+from qa.errors import QAError
+from qa.text import normalize
 
 MATCH_SHARE = 0.6
 KS = (1, 5, 10)

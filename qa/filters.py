@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .documents import Document
-from .errors import BadQuestion
-from .language import language_name
+from qa.documents import Document
+from qa.errors import BadQuestion
+from qa.ingest.language import language_name
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 

@@ -10,7 +10,7 @@ import pytest
 
 from qa.api import QA
 from qa.config import Settings
-from qa.embedding import get_embedder
+from qa.store.embedding import get_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -168,11 +168,11 @@ def served_corpus(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A real PostgreSQL 18 + pgvector server for the session (qa/db.py: as `nobody` when
+    """A real PostgreSQL 18 + pgvector server for the session (qa/store/db.py: as `nobody` when
     root, Unix socket only, fsync off), in a throwaway folder."""
     import tempfile
 
-    from qa import db
+    from qa.store import db
 
     data_dir = Path(tempfile.mkdtemp(prefix="qa-test-pg-")) / "data"
     data_dir.parent.chmod(0o755)

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from qa.answer.retrieval import dense_ranking
 from qa.api import QA
-from qa.calibration import similarity_offsets
-from qa.retrieval import dense_ranking
+from qa.store.calibration import similarity_offsets
 
 from conftest import make_qa
 

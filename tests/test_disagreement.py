@@ -2,8 +2,7 @@
 
 import pytest
 
-from qa.cli import format_answer
-from qa.disagreement import (
+from qa.answer.disagreement import (
     DateMention,
     canonical_unit,
     dates,
@@ -11,8 +10,9 @@ from qa.disagreement import (
     parse_number,
     quantities,
 )
+from qa.cli import format_answer
 from qa.documents import Answer, Citation, Hit, Metadata, Passage
-from qa.sentences import split_sentences
+from qa.ingest.sentences import split_sentences
 
 from conftest import make_qa
 
@@ -336,7 +336,7 @@ def test_an_answer_citing_two_documents_with_the_same_count_shows_none(projects)
 
 def test_pledges_of_two_countries_in_a_real_answer_are_no_disagreement(projects):
     # "How much ..." abstains on two one-sentence documents: the answerer wants both names
-    # near one figure (see qa/answer.py supporting_sentences)
+    # near one figure (see qa/answer/extractive.py supporting_sentences)
     answer = projects["pledges"].ask("What did Sweden and Norway pledge to Ukraine?")
     assert len({c.document for c in answer.citations}) == 2
     assert answer.disagreements == ()

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 import docx
 import pytest
 
+from qa.app.export import conversation_docx, conversation_markdown, md_escape, read_docx_footnotes
 from qa.documents import Answer, Citation
-from qa.export import conversation_docx, conversation_markdown, md_escape, read_docx_footnotes
 
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
 MARKUP = "Sweden pledged *EUR* 6.5 [billion] `x` <script>alert(1)</script> & _more_."
@@ -137,7 +137,7 @@ def test_real_answers_export_with_a_footnote_per_citation(corpus_qa, tmp_path):
 def test_sources_disagree_figures_point_to_footnotes_reusing_the_cited_ones(tmp_path):
     from dataclasses import replace
 
-    from qa.disagreement import Disagreement, Figure
+    from qa.answer.disagreement import Disagreement, Figure
 
     def figure(value, quote, n):
         return Figure(value, value, "corpus/r.txt", "Report", None, None, None, 2, 2, quote,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa.language import detect_language
-from qa.lexical import tokenize
+from qa.ingest.language import detect_language
+from qa.store.lexical import tokenize
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_vietnamese_is_tokenised_by_syllable_with_and_without_diacritics():
 
 
 def test_a_vietnamese_question_typed_without_diacritics_still_matches_lexically():
-    from qa.lexical import LexicalIndex
+    from qa.store.lexical import LexicalIndex
 
     index = LexicalIndex.build(["Thủ tướng Luxembourg đã ký thỏa thuận an ninh.", "Trời nắng."])
     assert index.search("ky thoa thuan an ninh", 2)[0][0] == 0

@@ -16,18 +16,18 @@ import numpy as np
 import pytest
 from fake_llm import FakeLLMServer
 
-from qa.api import QA
-from qa.config import Settings
-from qa.documents import CHECKED, UNSUPPORTED, VERBATIM
-from qa.errors import QAError
-from qa.llm import LLMClient, build_messages
-from qa.verify import (
+from qa.answer.llm import LLMClient, build_messages
+from qa.answer.verify import (
     calibrate_similarity,
     finished_sentences,
     is_refusal,
     missing_facts,
     split_generated,
 )
+from qa.api import QA
+from qa.config import Settings
+from qa.documents import CHECKED, UNSUPPORTED, VERBATIM
+from qa.errors import QAError
 
 QUESTION = "How much did Sweden and Norway pledge to Ukraine?"
 SWEDEN = "Sweden pledged approximately EUR 6.5 billion over 2024–2026"
@@ -319,8 +319,8 @@ def test_a_configured_nli_cross_encoder_judges_entailment(llm_qa, server, tmp_pa
     from sentence_transformers import CrossEncoder
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from qa.embedding import resolve_model_path
-    from qa.verify import EntailmentJudge
+    from qa.answer.verify import EntailmentJudge
+    from qa.store.embedding import resolve_model_path
 
     tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
     torch.manual_seed(0)
@@ -384,7 +384,7 @@ def test_qa_ask_answerer_llm_on_the_command_line(corpus_qa, server, tmp_path):
 def test_the_app_marks_generated_sentences_as_checked_and_shows_why_text_was_removed(
     llm_qa, server
 ):
-    from qa.app import answer_markdown, cards_html
+    from qa.app.app import answer_markdown, cards_html
 
     n = passage_number(llm_qa, QUESTION, "Sweden pledged")
     server.reply = f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]."
@@ -407,7 +407,7 @@ def md_unescape(text: str) -> str:
 def test_the_app_api_takes_the_answerer_switch(llm_qa, server):
     from gradio_client import Client
 
-    from qa.app import build_app
+    from qa.app.app import build_app
 
     from conftest import free_port
 

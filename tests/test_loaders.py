@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
-from qa.ingest import discover, read_document
-from qa.loaders import load
+from qa.ingest.loaders import load
+from qa.ingest.pipeline import discover, read_document
 
 from conftest import write_pdf
 

@@ -13,7 +13,7 @@ import pytest
 
 from qa.errors import DatabaseError
 from qa.filters import Filters
-from qa.pgstore import SCHEMA_VERSION, PgStore, connect, migrate, vector_literal
+from qa.store.postgres import SCHEMA_VERSION, PgStore, connect, migrate, vector_literal
 
 from conftest import make_qa
 

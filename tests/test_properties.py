@@ -3,10 +3,10 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_document
-from qa.cleaning import clean
 from qa.documents import Document, Metadata
-from qa.sentences import split_sentences
+from qa.ingest.chunking import chunk_document
+from qa.ingest.cleaning import clean
+from qa.ingest.sentences import split_sentences
 
 # Text with the characters extraction produces: letters of several scripts, digits,
 # punctuation, spaces, newlines, form feeds, tabs, control characters, combining marks.
@@ -74,7 +74,7 @@ LOADABLE = ["x.txt", "x.md", "x.html", "x.pdf"]
 ))  # fmt: skip
 def test_loading_arbitrary_bytes_gives_text_or_a_document_error_never_a_crash(tmp_path, name, data):
     from qa.errors import DocumentError
-    from qa.ingest import read_document
+    from qa.ingest.pipeline import read_document
 
     path = tmp_path / name
     path.write_bytes(data)

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from qa.answer.rerank import make_reranker
 from qa.errors import QAError
-from qa.rerank import make_reranker
 
 from conftest import make_qa
 
@@ -24,7 +24,7 @@ def tiny_cross_encoder(tmp_path_factory) -> str:
     from sentence_transformers import CrossEncoder
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from qa.embedding import resolve_model_path
+    from qa.store.embedding import resolve_model_path
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
     tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))

@@ -6,12 +6,12 @@ import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .cleaning import clean
-from .documents import Document
-from .errors import DocumentError, EmptyDocument, UnsupportedFile
-from .language import detect_language
-from .loaders import SUPPORTED_SUFFIXES, is_supported, load
-from .metadata import is_sidecar, read_metadata, sidecar_path
+from qa.documents import Document
+from qa.errors import DocumentError, EmptyDocument, UnsupportedFile
+from qa.ingest.cleaning import clean
+from qa.ingest.language import detect_language
+from qa.ingest.loaders import SUPPORTED_SUFFIXES, is_supported, load
+from qa.ingest.metadata import is_sidecar, read_metadata, sidecar_path
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ combination of scores. Every hit keeps its cosine similarity as `score`, the sca
 abstention is calibrated on.
 
 In a collection of several languages the dense ranking is made per passage language and
-merged on one scale (cosine plus the calibrated language offset, see qa/calibration.py):
+merged on one scale (cosine plus the calibrated language offset, see qa/store/calibration.py):
 a multilingual model's cosines run lower across languages, so a plain ranking would put
 every passage in the question's language first.
 """
@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .documents import Hit
+from qa.documents import Hit
 
 RRF_K = 60  # the constant of Cormack et al. (2009); dampens the weight of top ranks
 CANDIDATES = 50  # per retriever, before fusion
@@ -89,7 +89,7 @@ def retrieve(
     scored by cosine; with `allowed` (what the store's `rows_admitted` gave), only among
     those; with language `offsets`, dense candidates of every language compete fairly.
     `names_elsewhere`: what the places the question names are called in the collection's
-    other languages (qa/places.py), searched for lexically as well."""
+    other languages (qa/answer/places.py), searched for lexically as well."""
     n = max(CANDIDATES, 2 * k)
     dense = dense_ranking(store, query, n, unit, allowed, offsets)
     words = " ".join([question, *names_elsewhere])

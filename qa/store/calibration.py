@@ -111,7 +111,7 @@ def language_offsets(centroids: dict[str, np.ndarray], probes: np.ndarray) -> di
     when the collection has none, to the closest language); never below 0, as the offset
     only makes up for the language gap. `centroids`: mean vector per passage language, so
     probe · centroid is a probe's mean cosine over those passages."""
-    from .language import detect_language
+    from qa.ingest.language import detect_language
 
     probe_langs = np.array([detect_language(q) for q in OFF_TOPIC_PROBES])
     table: dict[str, dict[str, float]] = {}
@@ -130,7 +130,7 @@ def calibrate(
     language reach on the passages of another. Cross-lingual similarities run lower than
     same-language ones (e5 finds any two Vietnamese texts a little alike), so one threshold
     per question language would shut out the cross-lingual answers."""
-    from .language import detect_language
+    from qa.ingest.language import detect_language
 
     groups = {lang: v for lang, v in vectors_by_language.items() if len(v)}
     if not groups:

@@ -18,9 +18,9 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from .documents import Answer, Document, Passage
-from .sentences import split_sentences
-from .text import (
+from qa.documents import Answer, Document, Passage
+from qa.ingest.sentences import split_sentences
+from qa.text import (
     STOPWORDS,
     content_terms,
     coordinated_names,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .documents import Document, Passage
-from .language import detect_language
-from .sentences import split_sentences
+from qa.documents import Document, Passage
+from qa.ingest.language import detect_language
+from qa.ingest.sentences import split_sentences
 
 TokenCounter = Callable[[str], int]
 

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .config import Settings
-from .documents import Document, Hit, Passage
-from .embedding import Embedder
-from .errors import IndexMissing
-from .filters import Filters
-from .index import (
+from qa.config import Settings
+from qa.documents import Document, Hit, Passage
+from qa.errors import IndexMissing
+from qa.filters import Filters
+from qa.store.embedding import Embedder
+from qa.store.local import (
     Progress,
     UpdateReport,
     current_version,
@@ -93,11 +93,11 @@ class Store(Protocol):
 
 
 class LocalStore:
-    """The FAISS + BM25 folder of qa/index.py; nothing to install, fastest on one machine."""
+    """The FAISS + BM25 folder of qa/store/local.py; nothing to install, fastest on one machine."""
 
     def __init__(self, index_dir: Path, vector_index: str = "auto") -> None:
         self.index_dir = index_dir
-        self.vector_index = vector_index  # FAISS index kind, qa/ann.py
+        self.vector_index = vector_index  # FAISS index kind, qa/store/ann.py
 
     def live_version(self) -> str | None:
         return current_version(self.index_dir)
@@ -108,7 +108,7 @@ class LocalStore:
         return load_index(self.index_dir, expected_model=expected_model)
 
     def usable(self, expected_model: str) -> bool:
-        from .errors import IndexError_
+        from qa.errors import IndexError_
 
         if not index_exists(self.index_dir):
             return False
@@ -139,7 +139,7 @@ def open_store(settings: Settings, dimension_of=None) -> Store:
     """The backend that the settings select. `dimension_of` gives the embedding size (the
     database creates its vector columns with it) without loading the model needlessly."""
     if settings.database_url:
-        from .pgstore import PgStore
+        from qa.store.postgres import PgStore
 
         return PgStore(settings.database_url, settings.index_dir.resolve().parent, dimension_of)
     return LocalStore(settings.index_dir, settings.vector_index)

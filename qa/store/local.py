@@ -10,7 +10,7 @@ killed build leaves the previous index untouched):
         documents.jsonl       cleaned text and metadata per document
         passages.jsonl        one passage per line, row i = FAISS id i
         vectors.faiss         inner product over normalised vectors = cosine; exact, or
-                              approximate for large indexes (qa/ann.py)
+                              approximate for large indexes (qa/store/ann.py)
         sentences.npy         a vector per sentence of each passage, in passage order (float16)
         lexical/              BM25 over the same passages (bm25s files)
         manifest.json         written last: format, model, chunking, files and sizes
@@ -30,17 +30,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ann
-from .calibration import VERSION as CALIBRATION_VERSION
-from .calibration import calibrate
-from .chunking import chunk_document
-from .documents import Document, Hit, Metadata, Passage
-from .embedding import Embedder, embed_with_sentences
-from .errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
-from .filters import Filters
-from .ingest import Skipped, discover, fingerprint, read_document
-from .lexical import LexicalIndex
-from .text import idf_by_language
+from qa.documents import Document, Hit, Metadata, Passage
+from qa.errors import DocumentError, IndexBusy, IndexIncompatible, IndexMissing, QAError
+from qa.filters import Filters
+from qa.ingest.chunking import chunk_document
+from qa.ingest.pipeline import Skipped, discover, fingerprint, read_document
+from qa.store import ann
+from qa.store.calibration import VERSION as CALIBRATION_VERSION
+from qa.store.calibration import calibrate
+from qa.store.embedding import Embedder, embed_with_sentences
+from qa.store.lexical import LexicalIndex
+from qa.text import idf_by_language
 
 FORMAT_VERSION = 4
 CLEANING_VERSION = 3  # bump when cleaning or chunking output changes: forces re-embedding
@@ -404,7 +404,7 @@ def update_index(
 ) -> UpdateReport:
     """Bring the index in line with the files under `paths`: embed only new or changed
     documents, drop documents whose source file is gone, keep everything else.
-    `vector_index` is the FAISS index kind (`qa/ann.py`; auto: by size)."""
+    `vector_index` is the FAISS index kind (`qa/store/ann.py`; auto: by size)."""
     started = time.perf_counter()
     root = index_dir.resolve().parent
     chunking = _chunking_settings(embedder, chunk_tokens, chunk_overlap)

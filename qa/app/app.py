@@ -16,15 +16,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from .api import QA, DocumentInfo
-from .config import Settings
-from .documents import CHECKED, Answer, Document
-from .errors import DatabaseError, QAError
-from .export import md_escape
-from .filters import Filters
-from .language import language_name
-from .loaders import SUPPORTED_SUFFIXES
-from .references import pages, reference
+from qa.api import QA, DocumentInfo
+from qa.app.export import md_escape
+from qa.config import Settings
+from qa.documents import CHECKED, Answer, Document
+from qa.errors import DatabaseError, QAError
+from qa.filters import Filters
+from qa.ingest.language import language_name
+from qa.ingest.loaders import SUPPORTED_SUFFIXES
+from qa.references import pages, reference
 
 EXAMPLES = [
     "How much did Sweden and Norway pledge to Ukraine?",
@@ -500,7 +500,7 @@ def build_app(qa: QA) -> gr.Blocks:
 
 def _export(answers: list[Answer]) -> tuple[str, str]:
     """The conversation as Markdown and Word files, written afresh after every answer."""
-    from .export import conversation_docx, conversation_markdown
+    from qa.app.export import conversation_docx, conversation_markdown
 
     folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
     md = folder / "cited-answers.md"
@@ -534,7 +534,7 @@ def serve(
     settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False
 ) -> None:
     """Build the index if missing (with a progress bar), warm the model, then serve."""
-    from .cli import _progress_bar
+    from qa.cli import _progress_bar
 
     qa = QA(settings or Settings.from_env())
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .documents import Answer
-from .language import language_name
-from .references import Cited, reference
+from qa.documents import Answer
+from qa.ingest.language import language_name
+from qa.references import Cited, reference
 
 TITLE = "Questions and answers from the documents"
 

@@ -9,7 +9,7 @@ Selected by QA_DATABASE_URL. Many app instances and indexers share one database:
   reload, so an app sees documents that another process added without restarting;
 - dense search runs on HNSW indexes (inner product over normalised vectors = cosine) of
   passage and sentence vectors, with the filters in the same SQL statement; the lexical
-  leg is BM25 computed in SQL over the same tokens as the local index (qa/lexical.py), so
+  leg is BM25 computed in SQL over the same tokens as the local index (qa/store/lexical.py), so
   both backends rank alike.
 
 Documents and passage texts are loaded into each app instance (answers quote them and
@@ -29,23 +29,23 @@ from typing import Any
 
 import numpy as np
 
-from .calibration import (
+from qa.documents import Document, Hit, Metadata, Passage
+from qa.errors import DatabaseError, DocumentError, IndexIncompatible, QAError
+from qa.filters import _DATE, Filters, _bounds
+from qa.ingest.chunking import chunk_document
+from qa.ingest.pipeline import Skipped, discover, fingerprint, read_document
+from qa.store.calibration import (
     OFF_TOPIC_PROBES,
     calibrate_min_score,
     described,
     language_offsets,
     probe_vectors,
 )
-from .calibration import VERSION as CALIBRATION_VERSION
-from .chunking import chunk_document
-from .documents import Document, Hit, Metadata, Passage
-from .embedding import Embedder
-from .errors import DatabaseError, DocumentError, IndexIncompatible, QAError
-from .filters import _DATE, Filters, _bounds
-from .index import Progress, UpdateReport, _chunking_settings, _embed, _finish, doc_id_for
-from .ingest import Skipped, discover, fingerprint, read_document
-from .lexical import tokenize
-from .text import idf_by_language
+from qa.store.calibration import VERSION as CALIBRATION_VERSION
+from qa.store.embedding import Embedder
+from qa.store.lexical import tokenize
+from qa.store.local import Progress, UpdateReport, _chunking_settings, _embed, _finish, doc_id_for
+from qa.text import idf_by_language
 
 SCHEMA_VERSION = 2
 SCHEMA_LOCK = 7_466_201  # advisory lock id held while the schema is created or migrated
@@ -484,9 +484,9 @@ class PgStore:
         return replace(report, version=self.live_version())
 
     def recalibrate(self, embedder: Embedder) -> None:
-        """Abstention thresholds (qa/calibration.py) from nearest-neighbour queries, so the
+        """Abstention thresholds (qa/store/calibration.py) from nearest-neighbour queries, so the
         vectors never leave the database."""
-        from .language import detect_language
+        from qa.ingest.language import detect_language
 
         probes = probe_vectors(embedder.embed_queries, embedder.name)
         probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
@@ -551,7 +551,7 @@ def filter_sql(filters: Filters | None) -> tuple[str, dict]:
 
 
 class PgSnapshot:
-    """One generation of the database as the QA API reads it (see qa/store.py Snapshot)."""
+    """One generation of the database as the QA API reads it (see qa/store/stores.py Snapshot)."""
 
     def __init__(self, store: PgStore, version: str, manifest: dict,
                  documents: dict[str, Document], passages: list[Passage], ids: list[int]):  # fmt: skip
@@ -610,7 +610,7 @@ class PgSnapshot:
 
     def lexical_search(self, question: str, k: int, allowed: Any = None) -> list[tuple[int, float]]:
         """BM25 (k1=1.2, b=0.75, Lucene idf) over the passages that share a token with the
-        question; statistics over the whole collection, as in qa/lexical.py."""
+        question; statistics over the whole collection, as in qa/store/lexical.py."""
         tokens = tokenize(question)
         if not tokens:
             return []

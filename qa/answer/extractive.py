@@ -15,10 +15,10 @@ from typing import Protocol
 
 import numpy as np
 
-from .documents import Answer, Citation, Document, Hit
-from .language import detect_language
-from .scoring import Sentence, SentenceScorer
-from .text import expected_answer_kind, figures, has_answer_kind
+from qa.answer.scoring import Sentence, SentenceScorer
+from qa.documents import Answer, Citation, Document, Hit
+from qa.ingest.language import detect_language
+from qa.text import expected_answer_kind, figures, has_answer_kind
 
 ABSTAIN_MESSAGE = "The documents do not answer this."
 
@@ -51,7 +51,7 @@ class ExtractiveAnswerer:
         max_sentences: int = 3,
     ) -> None:
         """`min_score(passage_language)`: the similarity a passage in that language must
-        reach for the question to count as on topic (see qa/calibration.py)."""
+        reach for the question to count as on topic (see qa/store/calibration.py)."""
         self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences

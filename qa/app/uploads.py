@@ -15,8 +15,8 @@ import unicodedata
 import uuid
 from pathlib import Path
 
-from .errors import DocumentError, UnsupportedFile
-from .loaders import SUPPORTED_SUFFIXES
+from qa.errors import DocumentError, UnsupportedFile
+from qa.ingest.loaders import SUPPORTED_SUFFIXES
 
 MAX_NAME_CHARS = 100
 

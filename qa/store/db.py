@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import QAError
+from qa.errors import QAError
 
 USER = "qa"  # the database superuser that initdb creates
 DATABASE = "qa"

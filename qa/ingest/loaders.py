@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .errors import EmptyDocument, UnreadableFile, UnsupportedFile
+from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 

@@ -15,8 +15,8 @@ import re
 from dataclasses import fields
 from pathlib import Path
 
-from .documents import Metadata
-from .errors import DocumentError
+from qa.documents import Metadata
+from qa.errors import DocumentError
 
 SIDECAR_SUFFIX = ".meta.json"
 _FIELDS = {f.name for f in fields(Metadata)}

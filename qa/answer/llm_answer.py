@@ -15,7 +15,15 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
-from .documents import (
+from qa.answer.llm import LLMClient, build_messages
+from qa.answer.verify import (
+    GeneratedSentence,
+    SentenceChecker,
+    Verdict,
+    finished_sentences,
+    is_refusal,
+)
+from qa.documents import (
     CHECKED,
     UNSUPPORTED,
     Answer,
@@ -25,15 +33,7 @@ from .documents import (
     Generation,
     Hit,
 )
-from .errors import LLMError
-from .llm import LLMClient, build_messages
-from .verify import (
-    GeneratedSentence,
-    SentenceChecker,
-    Verdict,
-    finished_sentences,
-    is_refusal,
-)
+from qa.errors import LLMError
 
 EXTRACTIVE_INSTEAD = "The extractive answer (sentences quoted from the documents) is shown instead."
 FAILED = "the language model could not answer"

@@ -4,7 +4,7 @@ failures are messages that say what to do.
 Any server that speaks the protocol works: Ollama, vLLM, llama.cpp's server, hosted APIs.
 The prompt numbers the retrieved passages and asks for short sentences, each ending with the
 [n] of the passage that supports it, or a plain refusal. What comes back is not trusted:
-qa/verify.py checks every sentence before anyone sees it. The API key is read from the
+qa/answer/verify.py checks every sentence before anyone sees it. The API key is read from the
 environment variable that a setting names; it never appears in a message or a repr.
 """
 
@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .config import Settings
-from .documents import Document, Hit
-from .errors import (
+from qa.config import Settings
+from qa.documents import Document, Hit
+from qa.errors import (
     LLMAuthFailed,
     LLMBadReply,
     LLMError,

@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .documents import Hit, Passage
-from .embedding import Embedder
-from .language import detect_language
-from .places import places_in
-from .sentences import split_sentences
-from .text import (
+from qa.answer.places import places_in
+from qa.documents import Hit, Passage
+from qa.ingest.language import detect_language
+from qa.ingest.sentences import split_sentences
+from qa.store.embedding import Embedder
+from qa.text import (
     capitalized_terms,
     content_terms,
     coordinated_names,

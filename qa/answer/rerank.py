@@ -15,9 +15,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .documents import Hit
-from .errors import ModelError, QAError
-from .scoring import SentenceScorer
+from qa.answer.scoring import SentenceScorer
+from qa.documents import Hit
+from qa.errors import ModelError, QAError
 
 CANDIDATES = 20  # fused candidates reordered before the top k are kept
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import STOPWORDS, stem, words
+from qa.text import STOPWORDS, stem, words
 
 
 def fold_diacritics(word: str) -> str:

@@ -25,11 +25,11 @@ from typing import Protocol
 
 import numpy as np
 
-from .documents import Hit, Passage
-from .embedding import Embedder
-from .rerank import load_cross_encoder
-from .sentences import split_sentences
-from .text import STOPWORDS, figures
+from qa.answer.rerank import load_cross_encoder
+from qa.documents import Hit, Passage
+from qa.ingest.sentences import split_sentences
+from qa.store.embedding import Embedder
+from qa.text import STOPWORDS, figures
 
 # [1], [1, 2], [1][2], [Passage 1], [1-2]
 _CITE = re.compile(

@@ -16,7 +16,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
-from .loaders import PAGE_BREAK
+from qa.ingest.loaders import PAGE_BREAK
 
 
 @dataclass(frozen=True)

