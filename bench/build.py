@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.store.build import update_index
 from qa.store.embedding import get_embedder
-from qa.store.local import load_index, update_index
+from qa.store.local import load_index
 
 from _common import CORPUS, as_in_a_new_process, emit, parser, table
 from synth import write_copies

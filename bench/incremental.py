@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.store.build import update_index
 from qa.store.embedding import get_embedder
-from qa.store.local import load_index, update_index
+from qa.store.local import load_index
 
 from _common import MINILM, as_in_a_new_process, emit, parser, table
 from build import TimedEmbedder

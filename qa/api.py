@@ -23,17 +23,16 @@ from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
 from qa.answer.scoring import SentenceScorer
-from qa.app.uploads import publish, stage_upload
 from qa.config import Settings
 from qa.documents import Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
 from qa.ingest.language import detect_language
 from qa.ingest.metadata import sidecar_path
-from qa.ingest.pipeline import fingerprint, read_document
+from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
+from qa.library import publish, stage_upload
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
-from qa.store.local import Progress, UpdateReport
 from qa.store.stores import Snapshot, Store, open_store
 from qa.text import languages_of, split_question
 

@@ -10,9 +10,11 @@ from pathlib import Path
 from qa.config import Settings
 from qa.errors import BadQuestion, QAError
 from qa.references import reference
+from qa.threads import set_thread_defaults
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_thread_defaults()  # before numpy, faiss or a model library loads; see qa/threads.py
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -129,7 +131,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     qa = QA(_settings(args))
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
-    report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=_progress_bar())
+    report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=progress_bar())
     if report.rebuilt_because:
         print(f"Rebuilt from scratch: {report.rebuilt_because}.")
     for label, items in (("added", report.added), ("updated", report.updated),
@@ -149,7 +151,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar():
+def progress_bar():
+    """A tqdm bar on stderr for `on_progress(done, total)` callbacks (index, serve)."""
     from tqdm import tqdm
 
     bar = None
@@ -265,10 +268,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (builds the index first if there is none)."""
-    from qa.app.app import serve
-
     serve(_settings(args), host=args.host, port=args.port, share=args.share)
     return 0
+
+
+def serve(
+    settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False
+) -> None:
+    """Build the index if missing (with a progress bar), warm the model, then serve."""
+    from qa.api import QA
+    from qa.app.app import exposure_warning, launch, login
+    from qa.errors import DatabaseError
+
+    qa = QA(settings or Settings.from_env())
+    print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
+    try:
+        report = qa.ensure_index(on_progress=progress_bar())
+    except DatabaseError as exc:  # start anyway: the app shows the message on every question
+        print(f"Error: {exc}\nThe app starts; it answers once this is fixed.", file=sys.stderr)
+        report = None
+    if report is not None:
+        why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
+        print(
+            f"Built the index: {len(report.added)} documents, {report.total_passages} passages "
+            f"({report.seconds:.1f} s){why}.",
+            file=sys.stderr,
+        )
+        for s in report.skipped:
+            print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
+    try:
+        qa.ask("warm up")  # load the index and model before the first visitor
+    except DatabaseError:
+        pass
+    warning = exposure_warning(host, share, login(qa.settings))
+    if warning:
+        print(warning, file=sys.stderr)
+    launch(qa, host=host, port=port, share=share)
 
 
 def cmd_db(args: argparse.Namespace) -> int:

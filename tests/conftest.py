@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from qa.threads import set_thread_defaults
+
+set_thread_defaults()  # the test process is an entry point like `qa`: before numpy loads
+
 import shutil
 from pathlib import Path
 

@@ -137,7 +137,7 @@ def test_real_answers_export_with_a_footnote_per_citation(corpus_qa, tmp_path):
 def test_sources_disagree_figures_point_to_footnotes_reusing_the_cited_ones(tmp_path):
     from dataclasses import replace
 
-    from qa.answer.disagreement import Disagreement, Figure
+    from qa.documents import Disagreement, Figure
 
     def figure(value, quote, n):
         return Figure(value, value, "corpus/r.txt", "Report", None, None, None, 2, 2, quote,

@@ -10,7 +10,8 @@ import time
 import pytest
 
 from qa.errors import IndexBusy, IndexIncompatible, IndexMissing
-from qa.store.local import _Lock, load_index
+from qa.store.build import IndexLock
+from qa.store.local import load_index
 
 from conftest import CountingEmbedder, make_qa
 
@@ -96,7 +97,7 @@ def test_asking_without_an_index_says_how_to_build_it(tmp_path, embedder):
 
 def test_a_second_builder_is_refused_while_one_holds_the_lock(tmp_path, embedder):
     qa = make_qa(tmp_path, embedder, DOCS)
-    with _Lock(qa.settings.index_dir):
+    with IndexLock(qa.settings.index_dir):
         with pytest.raises(IndexBusy, match="Another process"):
             qa.build()
 

@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from qa.api import QA
-from qa.app.uploads import safe_name
 from qa.errors import BadQuestion, DocumentError, QAError, UnsupportedFile
 from qa.filters import Filters
+from qa.library import safe_name
 
 from conftest import make_qa, write_pdf
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from qa.documents import Answer, Document, Passage
+from qa.documents import Answer, Disagreement, Document, Figure, Passage
 from qa.ingest.sentences import split_sentences
 from qa.text import (
     STOPWORDS,
@@ -29,32 +29,6 @@ from qa.text import (
     normalize,
     stem,
 )
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One document's value for the disputed thing, with where it is written."""
-
-    value: str  # as written, with its qualifier: "more than 20", "EUR 6.5 billion", "10/7"
-    normalized: str  # what is compared: "20", "EUR 6500000000", "2024-07-10", "--07-10"
-    document: str
-    title: str
-    publisher: str | None
-    date: str | None
-    url: str | None
-    page: int
-    page_end: int
-    quote: str  # the sentence that gives the value
-    start: int  # offsets of the sentence in the document text
-    end: int
-    n: int | None = None  # the answer's citation of this sentence, if it is cited
-    language: str = "und"
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    subject: str  # "the number of agreements", "the amount in EUR (Sweden)", "the date"
-    figures: tuple[Figure, ...]
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Protocol
 
 import numpy as np
 
 from qa.answer.scoring import Sentence, SentenceScorer
-from qa.documents import Answer, Citation, Document, Hit
+from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
 from qa.ingest.language import detect_language
 from qa.text import expected_answer_kind, figures, has_answer_kind
-
-ABSTAIN_MESSAGE = "The documents do not answer this."
 
 # A further sentence joins the answer only when it scores close to the best one and adds
 # question terms that the sentences already chosen do not cover (multi-part questions); a
@@ -29,18 +26,6 @@ CLOSE_TO_BEST = 0.8
 CLOSE_TO_BEST_FOR_NAMES = 0.6
 # ...and what it adds must be at least this share of the question's term weight.
 MIN_NEW_WEIGHT = 0.2
-
-
-class Answerer(Protocol):
-    """Turns hits into an Answer; the extractive answerer is the default implementation."""
-
-    def __call__(
-        self,
-        question: str,
-        hits: list[Hit],
-        documents: dict[str, Document],
-        query_vector: np.ndarray | None = None,
-    ) -> Answer: ...
 
 
 class ExtractiveAnswerer:

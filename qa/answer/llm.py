@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from qa.config import Settings
-from qa.documents import Document, Hit
+from qa.documents import ABSTAIN_MESSAGE, Document, Hit
 from qa.errors import (
     LLMAuthFailed,
     LLMBadReply,
@@ -27,7 +27,7 @@ from qa.errors import (
     LLMUnavailable,
 )
 
-REFUSAL = "The documents do not answer this."
+REFUSAL = ABSTAIN_MESSAGE
 
 SYSTEM_PROMPT = f"""You answer a question using only the numbered passages that the user gives.
 Rules:

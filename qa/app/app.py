@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import json
-import sys
 import tempfile
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from qa.api import QA, DocumentInfo
 from qa.app.export import md_escape
 from qa.config import Settings
 from qa.documents import CHECKED, Answer, Document
-from qa.errors import DatabaseError, QAError
+from qa.errors import QAError
 from qa.filters import Filters
 from qa.ingest.language import language_name
 from qa.ingest.loaders import SUPPORTED_SUFFIXES
@@ -530,36 +529,8 @@ def exposure_warning(host: str, share: bool, auth: tuple[str, str] | None) -> st
     return None
 
 
-def serve(
-    settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False
-) -> None:
-    """Build the index if missing (with a progress bar), warm the model, then serve."""
-    from qa.cli import _progress_bar
-
-    qa = QA(settings or Settings.from_env())
-    print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
-    try:
-        report = qa.ensure_index(on_progress=_progress_bar())
-    except DatabaseError as exc:  # start anyway: the app shows the message on every question
-        print(f"Error: {exc}\nThe app starts; it answers once this is fixed.", file=sys.stderr)
-        report = None
-    if report is not None:
-        why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
-        print(
-            f"Built the index: {len(report.added)} documents, {report.total_passages} passages "
-            f"({report.seconds:.1f} s){why}.",
-            file=sys.stderr,
-        )
-        for s in report.skipped:
-            print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
-    try:
-        qa.ask("warm up")  # load the index and model before the first visitor
-    except DatabaseError:
-        pass
-    auth = tuple(qa.settings.auth.split(":", 1)) if qa.settings.auth else None
-    warning = exposure_warning(host, share, auth)
-    if warning:
-        print(warning, file=sys.stderr)
+def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Serve the app for `qa` (whose index is built and model warm: see `qa serve`)."""
     app = build_app(qa)
     app.queue(default_concurrency_limit=4)
     app.launch(
@@ -567,7 +538,12 @@ def serve(
         server_port=port,
         css=CSS,
         show_error=True,
-        auth=auth,
+        auth=login(qa.settings),
         max_file_size=int(qa.settings.max_file_mb * 1e6),
         share=share,
     )
+
+
+def login(settings: Settings) -> tuple[str, str] | None:
+    """The user and password that QA_AUTH sets ("user:password"), if any."""
+    return tuple(settings.auth.split(":", 1)) if settings.auth else None  # type: ignore[return-value]

@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from qa.documents import Document
+from qa.documents import Document, Passage
 from qa.errors import DocumentError, EmptyDocument, UnsupportedFile
+from qa.ingest.chunking import chunk_document
 from qa.ingest.cleaning import clean
 from qa.ingest.language import detect_language
 from qa.ingest.loaders import SUPPORTED_SUFFIXES, is_supported, load
 from qa.ingest.metadata import is_sidecar, read_metadata, sidecar_path
+
+CLEANING_VERSION = 3  # bump when cleaning or chunking output changes: forces re-embedding
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
 class Skipped:
     path: str
     reason: str
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    embedded_passages: int = 0
+    total_passages: int = 0
+    rebuilt_because: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. encodings that were detected
+    seconds: float = 0.0
+    version: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
 
 
 def discover(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
@@ -100,4 +125,89 @@ def read_document(
         page_starts=cleaned.page_starts,
         page_labels=cleaned.page_labels,
         encoding=raw.encoding,
+    )
+
+
+def doc_id_for(path: Path, root: Path) -> str:
+    """Stable id: the path relative to the project root (absolute outside it)."""
+    path = path.resolve()
+    try:
+        return path.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def chunking_settings(model_max_tokens: int, chunk_tokens: int, overlap: int) -> dict:
+    """What the chunks depend on; an index made with other settings is rebuilt."""
+    return {
+        "max_tokens": min(chunk_tokens, model_max_tokens),
+        "overlap": overlap,
+        "cleaning_version": CLEANING_VERSION,
+    }
+
+
+def finish_report(report: UpdateReport, embedded: int, total: int, started: float) -> UpdateReport:
+    """The report with its counts and the time since `started`."""
+    seconds = time.perf_counter() - started
+    return replace(report, embedded_passages=embedded, total_passages=total, seconds=seconds)
+
+
+@dataclass(frozen=True)
+class ReadFile:
+    """One file as the pipeline found it: `unchanged` (its fingerprint is known), read into
+    `document` and `passages`, or not readable, with the `reason` to report."""
+
+    path: Path
+    doc_id: str
+    document: Document | None = None
+    passages: list[Passage] = field(default_factory=list)
+    unchanged: bool = False
+    reason: str | None = None
+
+
+def read_files(
+    files: Iterable[Path],
+    root: Path,
+    chunking: dict,
+    count_tokens: Callable[[str], int],
+    *,
+    is_unchanged: Callable[[str, str], bool],
+    max_file_mb: float = 50.0,
+    max_pdf_pages: int = 2000,
+) -> Iterator[ReadFile]:
+    """Fingerprint, read, clean and chunk each file once (by doc id): the loop that both
+    stores run. `is_unchanged(doc_id, sha256)` says whether the store already has this
+    content. One bad file never stops the batch: it comes back with its reason."""
+    seen: set[str] = set()
+    for path in files:
+        doc_id = doc_id_for(path, root)
+        if doc_id in seen:
+            continue
+        seen.add(doc_id)
+        try:
+            digest = fingerprint(path)
+            if is_unchanged(doc_id, digest):
+                yield ReadFile(path, doc_id, unchanged=True)
+                continue
+            doc = read_document(
+                path, doc_id, digest, max_file_mb=max_file_mb, max_pdf_pages=max_pdf_pages
+            )
+        except Exception as exc:
+            yield ReadFile(path, doc_id, reason=skip_reason(path, exc))
+            continue
+        passages = chunk_document(
+            doc, chunking["max_tokens"], chunking["overlap"], count_tokens
+        )
+        yield ReadFile(path, doc_id, doc, passages)
+
+
+def skip_reason(path: Path, exc: Exception) -> str:
+    """What to report for a file that could not be read."""
+    if isinstance(exc, DocumentError):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{path.name}: {exc}"
+    return (
+        f"{path.name}: unexpected {type(exc).__name__} while reading it "
+        f"({str(exc)[:200]}); please report this with the file"
     )

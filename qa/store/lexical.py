@@ -10,11 +10,13 @@ only, and it lets a question typed without them match.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from qa.text import STOPWORDS, stem, words
+from qa.documents import Passage
+from qa.text import STOPWORDS, idf_by_language, stem, words
 
 
 def fold_diacritics(word: str) -> str:
@@ -87,3 +89,9 @@ class LexicalIndex:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def term_idf(passages: Sequence[Passage]) -> dict[str, dict[str, float]]:
+    """IDF of the passages' terms by passage language ("*": all), what scoring weighs
+    question terms with; the same for every store."""
+    return idf_by_language([p.text for p in passages], [p.language for p in passages])

@@ -30,10 +30,17 @@ from typing import Any
 import numpy as np
 
 from qa.documents import Document, Hit, Metadata, Passage
-from qa.errors import DatabaseError, DocumentError, IndexIncompatible, QAError
-from qa.filters import _DATE, Filters, _bounds
-from qa.ingest.chunking import chunk_document
-from qa.ingest.pipeline import Skipped, discover, fingerprint, read_document
+from qa.errors import DatabaseError, IndexIncompatible, QAError
+from qa.filters import Filters, date_bounds, document_date_bounds
+from qa.ingest.pipeline import (
+    Progress,
+    Skipped,
+    UpdateReport,
+    chunking_settings,
+    discover,
+    finish_report,
+    read_files,
+)
 from qa.store.calibration import (
     OFF_TOPIC_PROBES,
     calibrate_min_score,
@@ -42,10 +49,8 @@ from qa.store.calibration import (
     probe_vectors,
 )
 from qa.store.calibration import VERSION as CALIBRATION_VERSION
-from qa.store.embedding import Embedder
-from qa.store.lexical import tokenize
-from qa.store.local import Progress, UpdateReport, _chunking_settings, _embed, _finish, doc_id_for
-from qa.text import idf_by_language
+from qa.store.embedding import Embedder, embed_in_batches
+from qa.store.lexical import term_idf, tokenize
 
 SCHEMA_VERSION = 2
 SCHEMA_LOCK = 7_466_201  # advisory lock id held while the schema is created or migrated
@@ -324,7 +329,7 @@ class PgStore:
         started = time.perf_counter()
         self._dimension_of = self._dimension_of or (lambda: embedder.dimension)
         self._claim_model(embedder)
-        chunking = _chunking_settings(embedder, settings.chunk_tokens, settings.chunk_overlap)
+        chunking = chunking_settings(embedder.max_tokens, settings.chunk_tokens, settings.chunk_overlap)
         files, skipped = discover(paths)
         report = UpdateReport(skipped=skipped)
         known = {
@@ -332,33 +337,29 @@ class PgStore:
             for d, sha, c in self._query("SELECT doc_id, sha256, chunking FROM documents")
         }
         todo: list[tuple[Document, list[Passage]]] = []
-        seen: set[str] = set()
-        for path in files:
-            doc_id = doc_id_for(path, self.root)
-            if doc_id in seen:
-                continue
-            seen.add(doc_id)
-            try:
-                digest = fingerprint(path)
-                if not rebuild and known.get(doc_id) == (digest, chunking):
-                    report.unchanged.append(doc_id)
-                    continue
-                doc = read_document(path, doc_id, digest, max_file_mb=settings.max_file_mb,
-                                    max_pdf_pages=settings.max_pdf_pages)  # fmt: skip
-            except (DocumentError, OSError) as exc:
-                report.skipped.append(Skipped(str(path), str(exc)))
-                continue
-            passages = chunk_document(
-                doc, chunking["max_tokens"], chunking["overlap"], embedder.count_tokens
-            )
-            todo.append((doc, passages))
+        reads = read_files(
+            files,
+            self.root,
+            chunking,
+            embedder.count_tokens,
+            is_unchanged=lambda doc_id, digest: not rebuild and known.get(doc_id) == (digest, chunking),
+            max_file_mb=settings.max_file_mb,
+            max_pdf_pages=settings.max_pdf_pages,
+        )
+        for read in reads:
+            if read.unchanged:
+                report.unchanged.append(read.doc_id)
+            elif read.document is None:
+                report.skipped.append(Skipped(str(read.path), read.reason or ""))
+            else:
+                todo.append((read.document, read.passages))
         total = sum(len(ps) for _, ps in todo)
         done = 0
         for doc, passages in todo:
             progress = None
             if on_progress:
                 progress = lambda n, _t, base=done: on_progress(base + n, total)  # noqa: E731
-            vectors, sentence_vectors = _embed(embedder, passages, progress)
+            vectors, sentence_vectors = embed_in_batches(embedder, passages, progress)
             done += len(passages)
             outcome = self._write(doc, passages, vectors, sentence_vectors, chunking, rebuild)
             if outcome.startswith("same content"):
@@ -370,7 +371,7 @@ class PgStore:
         if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
             self.recalibrate(embedder)
         count = int(self._query("SELECT count(*) FROM passages")[0][0])
-        report = _finish(report, done, count, started)
+        report = finish_report(report, done, count, started)
         return replace(report, version=self.live_version())
 
     def _claim_model(self, embedder: Embedder) -> None:
@@ -417,8 +418,8 @@ class PgStore:
             if previous:
                 conn.execute("DELETE FROM documents WHERE doc_id = %s", [doc.doc_id])
             first, last = (None, None)
-            if doc.meta.date and _DATE.match(doc.meta.date):
-                first, last = _bounds(doc.meta.date)
+            if doc.meta.date:
+                first, last = document_date_bounds(doc.meta.date) or (None, None)
             conn.execute(
                 "INSERT INTO documents (doc_id, source, sha256, meta, publisher, language, "
                 "date_first, date_last, text, page_starts, page_labels, encoding, chunking) "
@@ -480,7 +481,7 @@ class PgStore:
             self._bump(conn)
         self.recalibrate(embedder)
         count = int(self._query("SELECT count(*) FROM passages")[0][0])
-        report = _finish(UpdateReport(removed=list(doc_ids)), 0, count, started)
+        report = finish_report(UpdateReport(removed=list(doc_ids)), 0, count, started)
         return replace(report, version=self.live_version())
 
     def recalibrate(self, embedder: Embedder) -> None:
@@ -543,10 +544,10 @@ def filter_sql(filters: Filters | None) -> tuple[str, dict]:
         parts.append("d.date_first IS NOT NULL")
     if filters.date_from:
         parts.append("d.date_last >= %(f_from)s")
-        params["f_from"] = _bounds(filters.date_from)[0]
+        params["f_from"] = date_bounds(filters.date_from)[0]
     if filters.date_to:
         parts.append("d.date_first <= %(f_to)s")
-        params["f_to"] = _bounds(filters.date_to)[1]
+        params["f_to"] = date_bounds(filters.date_to)[1]
     return " AND ".join(parts), params
 
 
@@ -570,7 +571,7 @@ class PgSnapshot:
 
     @cached_property
     def term_idf(self) -> dict[str, dict[str, float]]:
-        return idf_by_language([p.text for p in self.passages], [p.language for p in self.passages])
+        return term_idf(self.passages)
 
     def rows_admitted(self, filters: Filters | None) -> Filters | None:
         return filters if filters is not None and filters.active else None

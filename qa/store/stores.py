@@ -19,16 +19,10 @@ from qa.config import Settings
 from qa.documents import Document, Hit, Passage
 from qa.errors import IndexMissing
 from qa.filters import Filters
+from qa.ingest.pipeline import Progress, UpdateReport
+from qa.store.build import remove_documents, update_index
 from qa.store.embedding import Embedder
-from qa.store.local import (
-    Progress,
-    UpdateReport,
-    current_version,
-    index_exists,
-    load_index,
-    remove_documents,
-    update_index,
-)
+from qa.store.local import current_version, index_exists, load_index
 
 
 class Snapshot(Protocol):
