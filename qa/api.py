@@ -18,7 +18,7 @@ from typing import Any
 
 from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
-from qa.answer.places import places_in
+from qa.answer.question import Question, analyse, as_question
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
@@ -27,14 +27,13 @@ from qa.config import Settings
 from qa.documents import Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
-from qa.ingest.language import detect_language
 from qa.ingest.metadata import sidecar_path
 from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
 from qa.library import publish, stage_upload
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
 from qa.store.stores import Snapshot, Store, open_store
-from qa.text import languages_of, split_question
+from qa.text import languages_of
 
 # Used only for an index built before calibration existed; see qa/store/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
@@ -246,41 +245,42 @@ class QA:
         if filters is not None and filters.active:
             filters.check(index.documents)
         allowed = index.rows_admitted(filters)
-        parts = split_question(question)
-        if len(parts) > 1:
+        languages = languages_of(index.term_idf)
+        q = analyse(question, languages)  # once: every stage reads this record
+        if len(q.parts) > 1:
+            parts = [analyse(part, languages) for part in q.parts]
             answer = combine(question, [self._ask_one(index, p, k, allowed) for p in parts], k)
         else:
-            answer = self._ask_one(index, question, k, allowed)
+            answer = self._ask_one(index, q, k, allowed)
         answer = replace(
             answer,
-            language=detect_language(question),
+            language=q.language,
             index_version=index.version,
             filters=filters if filters is not None and filters.active else None,
         )
-        return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
+        return replace(answer, disagreements=find_disagreements(q, answer, index.documents))
 
     def candidates(
-        self, index: Snapshot, question: str, query: Any, n: int, allowed: Any = None
+        self, index: Snapshot, question: Question | str, query: Any, n: int, allowed: Any = None
     ) -> list[Hit]:
         """The n best passages by fused dense and BM25 ranking, before reranking: cosines
         lifted by the calibrated language offsets, and the places the question names also
         searched under their other languages' names (see README, "Across languages")."""
-        language = detect_language(question)
-        places = places_in(question, language, languages_of(index.term_idf))
+        q = as_question(question, languages_of(index.term_idf))
         return retrieve(
             index,
             query,
-            question,
+            q.text,
             n,
-            self.settings.dense_unit,
-            allowed,
-            similarity_offsets(index.manifest.get("calibration", {}), language),
-            [name for place in places for name in place.elsewhere],
+            unit=self.settings.dense_unit,
+            allowed=allowed,
+            offsets=similarity_offsets(index.manifest.get("calibration", {}), q.language),
+            names_elsewhere=[name for place in q.places for name in place.elsewhere],
         )
 
-    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
-        query = self.embedder.embed_queries([question])[0]
-        language = detect_language(question)
+    def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Any = None) -> Answer:
+        query = self.embedder.embed_queries([q.text])[0]
+        language = q.language
         calibration = index.manifest.get("calibration", {})
         scorer = SentenceScorer(
             self.embedder,
@@ -290,9 +290,9 @@ class QA:
         )
         reranker = make_reranker(self.settings.reranker, scorer)
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        candidates = self.candidates(index, question, query, n, allowed)
+        candidates = self.candidates(index, q, query, n, allowed)
         if reranker:
-            candidates = reranker(question, query, candidates)
+            candidates = reranker(q, query, candidates)
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
             min_score = lambda passage_language: fixed  # noqa: E731
@@ -300,7 +300,7 @@ class QA:
             min_score = threshold_for(calibration, language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         passages = answer_passages(candidates, self.settings.answer_passages)
-        answer = answerer(question, passages, index.documents, query)
+        answer = answerer(q, passages, index.documents, query)
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))

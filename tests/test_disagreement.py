@@ -2,14 +2,8 @@
 
 import pytest
 
-from qa.answer.disagreement import (
-    DateMention,
-    canonical_unit,
-    dates,
-    find_disagreements,
-    parse_number,
-    quantities,
-)
+from qa.answer.disagreement import find_disagreements
+from qa.answer.figures import DateMention, canonical_unit, dates, parse_number, quantities
 from qa.cli import format_answer
 from qa.documents import Answer, Citation, Hit, Metadata, Passage
 from qa.ingest.sentences import split_sentences

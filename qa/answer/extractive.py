@@ -14,10 +14,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from qa.answer.figures import has_answer_kind
+from qa.answer.question import Question, as_question
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
-from qa.ingest.language import detect_language
-from qa.text import expected_answer_kind, figures, has_answer_kind
+from qa.text import languages_of
 
 # A further sentence joins the answer only when it scores close to the best one and adds
 # question terms that the sentences already chosen do not cover (multi-part questions); a
@@ -43,32 +44,32 @@ class ExtractiveAnswerer:
 
     def __call__(
         self,
-        question: str,
+        question: Question | str,
         hits: list[Hit],
         documents: dict[str, Document],
         query_vector: np.ndarray | None = None,
     ) -> Answer:
+        question = as_question(question, languages_of(self.scorer.idf))
         metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
         margin = max((h.score - self.min_score(h.passage.language) for h in hits), default=-1.0)
         answer = self._answer(question, hits, documents, query_vector, margin, metas)
         return replace(answer, margin=margin)
 
-    def _answer(self, question, hits, documents, query_vector, margin, metas) -> Answer:
+    def _answer(self, q: Question, hits, documents, query_vector, margin, metas) -> Answer:
+        question = q.text
         if margin < 0:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         if query_vector is None:
             query_vector = self.scorer.embedder.embed_queries([question])[0]
-        sentences = self.scorer.score(question, query_vector, self.scorer.candidates(hits))
-        q_terms = self.scorer.question_terms(question)
+        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
+        q_terms = self.scorer.question_terms(q)
         key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
-        language = detect_language(question)
+        language = q.language
         if language == "und" and not any(s.terms for s in sentences):
             reason = "the question is in a script or language that no document shares"
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
-        support = supporting_sentences(
-            question, sentences, key_names, self.scorer.vocabulary, language
-        )
-        reason = unsupported_reason(question, hits, support, key_names)
+        support = supporting_sentences(q, sentences, key_names, self.scorer.vocabulary, language)
+        reason = unsupported_reason(q, hits, support, key_names)
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         chosen = _select(
@@ -89,7 +90,7 @@ class ExtractiveAnswerer:
 
 
 def unsupported_reason(
-    question: str,
+    question: Question,
     hits: list[Hit],
     support: list[Sentence] | None,
     key_names: set[str],
@@ -97,7 +98,7 @@ def unsupported_reason(
     """Why the passages cannot answer although they look similar: a figure the question
     names (a year, an amount) appears in none of them, or the question asks how much or
     when and no sentence supports an answer (see `supporting_sentences`)."""
-    known = figures(question)
+    known = question.figures
     passages = " ".join(h.passage.text for h in hits)
     missing = sorted(
         f
@@ -108,14 +109,14 @@ def unsupported_reason(
         return f"no retrieved passage mentions {', '.join(missing)}"
     if support is None or support:
         return None
-    what = "figure" if expected_answer_kind(question) == "quantity" else "date"
+    what = "figure" if question.kind == "quantity" else "date"
     if key_names:
         return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
     return f"no retrieved sentence gives a {what}"
 
 
 def supporting_sentences(
-    question: str,
+    question: Question,
     sentences: list[Sentence],
     key_names: set[str],
     vocabulary: Callable[[str], set[str] | dict[str, float]],
@@ -126,10 +127,10 @@ def supporting_sentences(
     another language than the question's only the names that language's passages use are
     required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
     Norway's English name). None for other questions. `sentences` are in passage order."""
-    kind = expected_answer_kind(question)
+    kind = question.kind
     if not kind:
         return None
-    known = figures(question)
+    known = set(question.figures)
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.answer.question import Question
 from qa.answer.scoring import SentenceScorer
 from qa.documents import Hit
 from qa.errors import ModelError, QAError
@@ -23,7 +24,7 @@ CANDIDATES = 20  # fused candidates reordered before the top k are kept
 
 
 class Reranker(Protocol):
-    def __call__(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]: ...
+    def __call__(self, question: Question, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]: ...
 
 
 def _reorder(hits: list[Hit], scores: list[float]) -> list[Hit]:
@@ -35,7 +36,7 @@ class SentenceReranker:
     def __init__(self, scorer: SentenceScorer) -> None:
         self.scorer = scorer
 
-    def __call__(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
+    def __call__(self, question: Question, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
         best: dict[str, float] = {}
         # every passage keeps all its sentences, also those an overlapping chunk repeats
         sentences = self.scorer.candidates(hits, dedupe=False)
@@ -49,11 +50,11 @@ class CrossEncoderReranker:
     def __init__(self, name: str) -> None:
         self.model = load_cross_encoder(name)
 
-    def __call__(self, question: str, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
+    def __call__(self, question: Question, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]:
         if not hits:
             return hits
         scores = self.model.predict(
-            [(question, h.passage.text) for h in hits], show_progress_bar=False
+            [(question.text, h.passage.text) for h in hits], show_progress_bar=False
         )
         return _reorder(hits, [float(s) for s in np.asarray(scores).reshape(len(hits), -1)[:, 0]])
 

@@ -80,6 +80,7 @@ def retrieve(
     query: np.ndarray,
     question: str,
     k: int,
+    *,
     unit: str = "passage",
     allowed: Any = None,
     offsets: Mapping[str, float] | None = None,

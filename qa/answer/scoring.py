@@ -16,21 +16,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.answer.places import places_in
+from qa.answer.figures import has_answer_kind
+from qa.answer.question import Question, as_question
 from qa.documents import Hit, Passage
-from qa.ingest.language import detect_language
 from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
-from qa.text import (
-    capitalized_terms,
-    content_terms,
-    coordinated_names,
-    expected_answer_kind,
-    figures,
-    has_answer_kind,
-    languages_of,
-    named_terms,
-)
+from qa.text import capitalized_terms, content_terms, languages_of
 
 W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
 W_KIND = 0.15
@@ -121,24 +112,23 @@ class SentenceScorer:
         """The terms used by the passages of a language (with their IDF)."""
         return self.idf.get(language, self.idf.get("*", {}))
 
-    def question_terms(self, question: str) -> QuestionTerms:
-        language = detect_language(question)
-        places = places_in(question, language, languages_of(self.idf))
+    def question_terms(self, question: Question | str) -> QuestionTerms:
+        q = as_question(question, languages_of(self.idf))
         aliases = tuple(
             (frozenset(content_terms(place.written)), tuple(map(content_terms, place.elsewhere)))
-            for place in places
+            for place in q.places
         )
         # a one-word place is a name even where it opens the question ("Pháp ...")
-        names = named_terms(question).union(*(own for own, _ in aliases if len(own) == 1))
+        names = set(q.names).union(*(own for own, _ in aliases if len(own) == 1))
         overall = self.idf.get("*", {})
-        own = self.idf.get(language, {})
+        own = self.idf.get(q.language, {})
         # a term the collection never uses weighs as much as its rarest one
         unseen = max(overall.values(), default=1.0)
         weights = {
             t: own.get(t, overall.get(t, unseen)) * (NAME_WEIGHT if t in names else 1.0)
-            for t in content_terms(question)
+            for t in content_terms(q.text)
         }
-        groups = [g & set(weights) for g in coordinated_names(question)]
+        groups = [set(g) & set(weights) for g in q.groups]
         return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names, aliases)
 
     def candidates(self, hits: list[Hit], *, dedupe: bool = True) -> list[Sentence]:
@@ -166,14 +156,15 @@ class SentenceScorer:
         return out
 
     def score(
-        self, question: str, query_vector: np.ndarray, sentences: list[Sentence]
+        self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
     ) -> list[Sentence]:
         if not sentences:
             return []
         cosines = np.vstack([s.vector for s in sentences]) @ query_vector
-        q_terms = self.question_terms(question)
-        kind = expected_answer_kind(question)
-        known = figures(question)
+        q = as_question(question, languages_of(self.idf))
+        q_terms = self.question_terms(q)
+        kind = q.kind
+        known = set(q.figures)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
             terms = q_terms.found_in(s.text)

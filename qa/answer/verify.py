@@ -25,11 +25,12 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.answer.figures import DIGIT_WORDS, canonical_figure, figures
 from qa.answer.rerank import load_cross_encoder
 from qa.documents import Hit, Passage
 from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
-from qa.text import STOPWORDS, figures
+from qa.text import STOPWORDS, strip_marks
 
 # [1], [1, 2], [1][2], [Passage 1], [1-2]
 _CITE = re.compile(
@@ -50,11 +51,6 @@ _OPENERS = set(
     so still yet instead meanwhile currently today recently previously later earlier
     nevertheless nonetheless similarly likewise specifically notably importantly instead""".split()
 )
-_NUMBER_WORDS = {
-    "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-    "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve", "20": "twenty",
-    "100": "hundred",
-}  # fmt: skip
 _QUOTED = re.compile(r"[“\"«]([^”\"»]{3,}?)[”\"»]")
 
 FALLBACK_MIN_SIMILARITY = 0.5  # a collection too small to calibrate (fewer than 2 passages)
@@ -149,13 +145,7 @@ def is_refusal(text: str) -> bool:
 
 def fold(text: str) -> str:
     """Case, width and diacritics folded (a model may drop Vietnamese diacritics)."""
-    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return text.replace("đ", "d")
-
-
-def _canonical_figure(f: str) -> str:
-    return re.sub(r",(?=\d{3}(?!\d))", "", f)  # 672,000 == 672000
+    return strip_marks(unicodedata.normalize("NFKC", text).casefold(), "NFKD").replace("đ", "d")
 
 
 def names_in(sentence: str, common: Callable[[str], bool]) -> list[str]:
@@ -187,12 +177,12 @@ def _word_in(word: str, tokens: set[str]) -> bool:
 def missing_facts(sentence: str, passage_text: str, common: Callable[[str], bool]) -> list[str]:
     """The numbers, names and quoted phrases of `sentence` that `passage_text` lacks."""
     missing: list[str] = []
-    have_figures = {_canonical_figure(f) for f in figures(passage_text)}
+    have_figures = {canonical_figure(f) for f in figures(passage_text)}
     folded = fold(passage_text)
     for f in sorted(figures(sentence), key=sentence.find):
-        if _canonical_figure(f) in have_figures:
+        if canonical_figure(f) in have_figures:
             continue
-        word = _NUMBER_WORDS.get(f)
+        word = DIGIT_WORDS.get(f)
         if word and re.search(rf"\b{word}\b", folded):
             continue
         missing.append(f)

@@ -9,20 +9,18 @@ only, and it lets a question typed without them match.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from qa.documents import Passage
-from qa.text import STOPWORDS, idf_by_language, stem, words
+from qa.text import STOPWORDS, idf_by_language, stem, strip_marks, words
 
 
 def fold_diacritics(word: str) -> str:
     """ "thỏa" -> "thoa", "đức" -> "duc": how Vietnamese is often typed in a hurry."""
-    decomposed = unicodedata.normalize("NFD", word.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return strip_marks(word.replace("đ", "d").replace("Đ", "D"))
 
 
 def tokenize(text: str) -> list[str]:
