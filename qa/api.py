@@ -9,7 +9,6 @@ for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -27,9 +26,8 @@ from qa.config import Settings
 from qa.documents import Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
-from qa.ingest.metadata import sidecar_path
 from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
-from qa.library import publish, stage_upload
+from qa.library import is_upload, publish, retire, stage_upload
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
 from qa.store.stores import Snapshot, Store, open_store
@@ -142,7 +140,6 @@ class QA:
         counts: dict[str, int] = {}
         for p in index.passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        uploads = self.settings.uploads.resolve()
         root = self.settings.index_dir.resolve().parent
         rows = [
             DocumentInfo(
@@ -156,7 +153,7 @@ class QA:
                 pages=len(d.page_labels),
                 passages=counts.get(d.doc_id, 0),
                 characters=len(d.text),
-                uploaded=(root / d.doc_id).resolve().parent == uploads,
+                uploaded=is_upload(root / d.doc_id, self.settings.uploads),
             )
             for d in index.documents.values()
         ]
@@ -200,17 +197,7 @@ class QA:
         with self._lock:
             self._index = None
         root = self.settings.index_dir.resolve().parent
-        source = (root / doc_id).resolve()
-        corpus = self.settings.corpus_dir.resolve()
-        if source.parent == self.settings.uploads.resolve():
-            source.unlink(missing_ok=True)
-        elif source.is_file() and source.is_relative_to(corpus):
-            target = corpus / ".removed" / source.relative_to(corpus)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(source), target)
-            side = sidecar_path(source)
-            if side.exists():
-                shutil.move(str(side), sidecar_path(target))
+        retire(root / doc_id, self.settings.corpus_dir, self.settings.uploads)
         return report
 
     def _documents_or_empty(self) -> dict[str, Document]:

@@ -125,6 +125,13 @@ class Settings:
             raise QAError(f"QA_VECTOR_INDEX={self.vector_index!r}: use auto, flat, ivf or hnsw.")
         if self.answerer not in ("extractive", "llm"):
             raise QAError(f"QA_ANSWERER={self.answerer!r}: use extractive or llm.")
+        if self.reranker not in ("sentences", "none") and not (
+            self.reranker.startswith("cross-encoder:") and self.reranker.split(":", 1)[1]
+        ):
+            raise QAError(
+                f"QA_RERANKER={self.reranker!r} is not a reranker; use sentences, none or "
+                "cross-encoder:<model name or path>."
+            )
         if self.llm_checker != "embedding" and not (
             self.llm_checker.startswith("cross-encoder:") and self.llm_checker.split(":", 1)[1]
         ):

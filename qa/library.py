@@ -1,4 +1,7 @@
-"""Files a user uploads: checked, given a safe unique name, and kept inside the upload folder.
+"""The library's file policy: what an upload becomes, which documents were uploaded, and what
+removing a document does to its file.
+
+Files a user uploads are checked, given a safe unique name, and kept inside the upload folder.
 
 A browser sends whatever name the file had ("../../etc/passwd", "Báo cáo 2024.pdf",
 "<script>.md"); only a cleaned base name is ever used, and the final path is checked to
@@ -17,6 +20,7 @@ from pathlib import Path
 
 from qa.errors import DocumentError, UnsupportedFile
 from qa.ingest.loaders import SUPPORTED_SUFFIXES
+from qa.ingest.metadata import sidecar_path
 
 MAX_NAME_CHARS = 100
 
@@ -79,3 +83,24 @@ def _inside(folder: Path, name: str) -> Path:
     if path.parent != folder.resolve():
         raise DocumentError(f"{name!r} is not a valid file name for an upload.")
     return path
+
+
+def is_upload(source: Path, uploads: Path) -> bool:
+    """Whether a document's source file lives in the upload folder."""
+    return source.resolve().parent == uploads.resolve()
+
+
+def retire(source: Path, corpus: Path, uploads: Path) -> None:
+    """What removing a document does to its file: an upload is deleted; a file of the
+    corpus folder is moved to its `.removed/` subfolder with its metadata sidecar (so that
+    `qa index` does not bring it back, and nothing is lost); any other file is left alone."""
+    source, corpus = source.resolve(), corpus.resolve()
+    if is_upload(source, uploads):
+        source.unlink(missing_ok=True)
+    elif source.is_file() and source.is_relative_to(corpus):
+        target = corpus / ".removed" / source.relative_to(corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), target)
+        side = sidecar_path(source)
+        if side.exists():
+            shutil.move(str(side), sidecar_path(target))

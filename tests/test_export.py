@@ -5,8 +5,9 @@ from datetime import datetime, timezone
 
 import docx
 import pytest
+from docx_footnotes import read_docx_footnotes
 
-from qa.app.export import conversation_docx, conversation_markdown, md_escape, read_docx_footnotes
+from qa.app.export import conversation_docx, conversation_markdown, md_escape
 from qa.documents import Answer, Citation
 
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)

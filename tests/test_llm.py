@@ -384,7 +384,7 @@ def test_qa_ask_answerer_llm_on_the_command_line(corpus_qa, server, tmp_path):
 def test_the_app_marks_generated_sentences_as_checked_and_shows_why_text_was_removed(
     llm_qa, server
 ):
-    from qa.app.app import answer_markdown, cards_html
+    from qa.app.views import answer_markdown, cards_html
 
     n = passage_number(llm_qa, QUESTION, "Sweden pledged")
     server.reply = f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]."

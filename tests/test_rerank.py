@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from qa.answer.rerank import make_reranker
+from qa.config import Settings
 from qa.errors import QAError
 
 from conftest import make_qa
@@ -52,6 +53,11 @@ def test_a_configured_cross_encoder_orders_the_passages_by_its_own_scores(
     scores = CrossEncoder(tiny_cross_encoder).predict([(question, t) for t in texts])
     assert list(np.argsort(-np.asarray(scores), kind="stable")) == [0, 1, 2]
     assert [h.rank for h in answer.hits] == [1, 2, 3]
+
+
+def test_an_unknown_reranker_setting_is_refused_when_the_settings_are_read():
+    with pytest.raises(QAError, match="sentences, none or cross-encoder"):
+        Settings.from_env(reranker="magic")
 
 
 def test_an_unknown_reranker_setting_says_what_is_allowed(embedder):

@@ -23,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
+from enum import Enum
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -213,6 +214,15 @@ def migrate(conn, dimension_of: Callable[[], int], target: int = SCHEMA_VERSION)
         return found
 
 
+class Written(Enum):
+    """What writing one document did."""
+
+    ADDED = "added"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"  # another process wrote this content first
+    DUPLICATE = "duplicate"  # another document has the same content
+
+
 class PgStore:
     """The database side: connections (one per thread), schema, writes, snapshots."""
 
@@ -361,12 +371,13 @@ class PgStore:
                 progress = lambda n, _t, base=done: on_progress(base + n, total)  # noqa: E731
             vectors, sentence_vectors = embed_in_batches(embedder, passages, progress)
             done += len(passages)
-            outcome = self._write(doc, passages, vectors, sentence_vectors, chunking, rebuild)
-            if outcome.startswith("same content"):
-                report.skipped.append(Skipped(doc.source, f"{doc.doc_id}: {outcome}"))
+            outcome, twin = self._write(doc, passages, vectors, sentence_vectors, chunking, rebuild)
+            if outcome is Written.DUPLICATE:
+                reason = f"{doc.doc_id}: same content already indexed as {twin}"
+                report.skipped.append(Skipped(doc.source, reason))
             else:
-                {"added": report.added, "updated": report.updated,
-                 "unchanged": report.unchanged}[outcome].append(doc.doc_id)  # fmt: skip
+                {Written.ADDED: report.added, Written.UPDATED: report.updated,
+                 Written.UNCHANGED: report.unchanged}[outcome].append(doc.doc_id)  # fmt: skip
         calibration = self._meta("calibration") or {}
         if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
             self.recalibrate(embedder)
@@ -397,9 +408,9 @@ class PgStore:
         sentence_vectors: np.ndarray,
         chunking: dict,
         rebuild: bool,
-    ) -> str:
-        """Replace one document in one transaction: "added", "updated", "unchanged" (another
-        process wrote this content first), or why it was not written."""
+    ) -> tuple[Written, str | None]:
+        """Replace one document in one transaction. UNCHANGED: another process wrote this
+        content first; DUPLICATE: another document has this content (its id is returned)."""
         conn = self.conn()
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))", [doc.doc_id])
@@ -408,13 +419,13 @@ class PgStore:
                 "SELECT sha256, chunking FROM documents WHERE doc_id = %s", [doc.doc_id]
             ).fetchone()
             if previous and tuple(previous) == (doc.sha256, chunking) and not rebuild:
-                return "unchanged"
+                return Written.UNCHANGED, None
             twin = conn.execute(
                 "SELECT doc_id FROM documents WHERE sha256 = %s AND doc_id <> %s",
                 [doc.sha256, doc.doc_id],
             ).fetchone()
             if twin:
-                return f"same content already indexed as {twin[0]}"
+                return Written.DUPLICATE, twin[0]
             if previous:
                 conn.execute("DELETE FROM documents WHERE doc_id = %s", [doc.doc_id])
             first, last = (None, None)
@@ -453,7 +464,7 @@ class PgStore:
                         copy.write_row([pid, p.doc_id, p.language, vector_literal(v)])
                     at += len(p.sentences)
             self._bump(conn)
-        return "updated" if previous else "added"
+        return (Written.UPDATED if previous else Written.ADDED), None
 
     @staticmethod
     def _bump(conn) -> None:
