@@ -144,9 +144,19 @@ def main() -> None:
             folder = Path(tmp) / "generated"
             write_copies(folder, args.copies)
             rows.append(measure(folder, embedder, f"{args.copies} varied copies", args.rounds))
-    columns = ["corpus", "passages", "sentences", "pipeline s", "raw encode s",
-               "pipeline passages/s", "raw passages/s", "pipeline / raw", "pipeline CPU s",
-               "raw CPU s", "pipeline / raw, CPU"]  # fmt: skip
+    columns = [
+        "corpus",
+        "passages",
+        "sentences",
+        "pipeline s",
+        "raw encode s",
+        "pipeline passages/s",
+        "raw passages/s",
+        "pipeline / raw",
+        "pipeline CPU s",
+        "raw CPU s",
+        "pipeline / raw, CPU",
+    ]
     parts = ["corpus", "in model: texts s", "in model: probes s", "token counting s", "rest s"]
     text = table(rows, columns) + "\n\nwhere the pipeline's time goes:\n\n" + table(rows, parts)
     text += (

@@ -101,8 +101,12 @@ def start_database(workdir: Path) -> str:
     url = db.start_server(workdir / "pgdata").url
     shutil.copytree(ROOT / "corpus", workdir / "corpus")
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "qa.cli", "index", "--database", url],
-                          cwd=workdir, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", "--database", url],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit("qa index --database failed:\n" + done.stdout + done.stderr)
     print(f"indexed corpus/ into the database in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -132,8 +136,12 @@ def run(urls: list[str], clients: int, seconds: float, upload_after: float) -> d
             t0 = time.perf_counter()
             try:
                 answer = client.predict(q, 5, api_name="/ask")
-                row = {"question": q, "seconds": time.perf_counter() - t0, "answer": answer,
-                       "url": urls[i % len(urls)]}  # fmt: skip
+                row = {
+                    "question": q,
+                    "seconds": time.perf_counter() - t0,
+                    "answer": answer,
+                    "url": urls[i % len(urls)],
+                }
                 with lock:
                     results.append(row)
             except Exception as exc:  # every failure is counted and shown
@@ -204,11 +212,17 @@ def run(urls: list[str], clients: int, seconds: float, upload_after: float) -> d
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--url", action="append",
-                   help="a running app on 127.0.0.1; repeat for several (default: start them)")  # fmt: skip
+    p.add_argument(
+        "--url",
+        action="append",
+        help="a running app on 127.0.0.1; repeat for several (default: start them)",
+    )
     p.add_argument("--instances", type=int, default=1, help="apps to start when no --url")
-    p.add_argument("--postgres", action="store_true",
-                   help="start the apps on one throwaway embedded PostgreSQL + pgvector")  # fmt: skip
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start the apps on one throwaway embedded PostgreSQL + pgvector",
+    )
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--upload-after", type=float, default=5, help="seconds before the upload")

@@ -34,8 +34,13 @@ def txtai_embeddings(hybrid: bool):
 
     from qa.store.embedding import resolve_model_path
 
-    return Embeddings(path=resolve_model_path(MINILM), method="sentence-transformers",
-                      content=True, hybrid=hybrid, backend="faiss")  # fmt: skip
+    return Embeddings(
+        path=resolve_model_path(MINILM),
+        method="sentence-transformers",
+        content=True,
+        hybrid=hybrid,
+        backend="faiss",
+    )
 
 
 def main() -> None:
@@ -93,29 +98,37 @@ def main() -> None:
     rows = []
     for name in systems:
         build_key = "qa" if name.startswith("qa") else name
-        rows.append({
-            "system": name,
-            "build s": builds[build_key],
-            "p50 ms": 1000 * percentile(seconds[name], 50),
-            "p95 ms": 1000 * percentile(seconds[name], 95),
-            "hit@5": hits[name] / len(items),
-        })  # fmt: skip
+        rows.append(
+            {
+                "system": name,
+                "build s": builds[build_key],
+                "p50 ms": 1000 * percentile(seconds[name], 50),
+                "p95 ms": 1000 * percentile(seconds[name], 95),
+                "hit@5": hits[name] / len(items),
+            }
+        )
     best = {r["system"]: r for r in rows}
     ratios = []
     for peer in peers:
-        ratios.append({
-            "qa retrieval vs": peer,
-            "build time ratio (qa / peer)": builds["qa"] / builds[peer],
-            "p50 ratio (qa / peer)": best["qa retrieval"]["p50 ms"] / best[peer]["p50 ms"],
-            "p95 ratio (qa / peer)": best["qa retrieval"]["p95 ms"] / best[peer]["p95 ms"],
-            "hit@5 difference (qa - peer)": best["qa retrieval"]["hit@5"] - best[peer]["hit@5"],
-        })  # fmt: skip
+        ratios.append(
+            {
+                "qa retrieval vs": peer,
+                "build time ratio (qa / peer)": builds["qa"] / builds[peer],
+                "p50 ratio (qa / peer)": best["qa retrieval"]["p50 ms"] / best[peer]["p50 ms"],
+                "p95 ratio (qa / peer)": best["qa retrieval"]["p95 ms"] / best[peer]["p95 ms"],
+                "hit@5 difference (qa - peer)": best["qa retrieval"]["hit@5"] - best[peer]["hit@5"],
+            }
+        )
     note = (
         f"\n{passages} passages ({'corpus' if not args.copies else f'{args.copies} varied copies'}); "
         f"{len(items)} answerable dev questions; model {MINILM} on both sides"
     )
-    emit(args, "peer: txtai", {"rows": rows, "ratios": ratios},
-         table(rows) + "\n\n" + table(ratios) + note)  # fmt: skip
+    emit(
+        args,
+        "peer: txtai",
+        {"rows": rows, "ratios": ratios},
+        table(rows) + "\n\n" + table(ratios) + note,
+    )
 
 
 if __name__ == "__main__":

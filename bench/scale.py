@@ -156,8 +156,9 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
                 ),
             }
             for label, (passages, search) in searches.items():
-                index = LocalIndex(Path(tmp), {}, {}, passages, vectors, None,
-                                   np.load(path, mmap_mode=mmap))  # fmt: skip
+                index = LocalIndex(
+                    Path(tmp), {}, {}, passages, vectors, None, np.load(path, mmap_mode=mmap)
+                )
                 for q in queries[:5]:
                     search(index, q)
                 times = []
@@ -165,16 +166,18 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
                     t0 = time.perf_counter()
                     search(index, q)
                     times.append(time.perf_counter() - t0)
-                rows.append({
-                    "vectors": n,
-                    "index": label,
-                    "p50 ms": 1000 * percentile(times, 50),
-                    "p95 ms": 1000 * percentile(times, 95),
-                    "build s": build_s,
-                    "RSS MiB": rss_mib() - before,
-                    "of which anonymous MiB": rss_mib("RssAnon") - anon,
-                    "of which mapped files MiB": rss_mib("RssFile") - mapped,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "vectors": n,
+                        "index": label,
+                        "p50 ms": 1000 * percentile(times, 50),
+                        "p95 ms": 1000 * percentile(times, 95),
+                        "build s": build_s,
+                        "RSS MiB": rss_mib() - before,
+                        "of which anonymous MiB": rss_mib("RssAnon") - anon,
+                        "of which mapped files MiB": rss_mib("RssFile") - mapped,
+                    }
+                )
                 print(rows[-1], file=sys.stderr, flush=True)
                 del index
             del vectors

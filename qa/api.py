@@ -168,8 +168,9 @@ class QA:
         staged = stage_upload(source, original_name, s.uploads, s.max_file_mb)
         final = None
         try:
-            read_document(staged, staged.name, max_file_mb=s.max_file_mb,
-                          max_pdf_pages=s.max_pdf_pages)  # fmt: skip
+            read_document(
+                staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
+            )
             digest = fingerprint(staged)
             same = [d for d in self._documents_or_empty().values() if d.sha256 == digest]
             if same:

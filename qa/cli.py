@@ -42,9 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
     common.add_argument(
-        "--database", metavar="URL",
+        "--database",
+        metavar="URL",
         help="keep passages in this PostgreSQL + pgvector database (QA_DATABASE_URL)",
-    )  # fmt: skip
+    )
     answering = argparse.ArgumentParser(add_help=False)
     answering.add_argument(
         "--answerer",
@@ -58,14 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command")
 
-    ix = sub.add_parser("index", parents=[common], help="build or update the index", description=cmd_index.__doc__,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ix = sub.add_parser(
+        "index",
+        parents=[common],
+        help="build or update the index",
+        description=cmd_index.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ix.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     ix.add_argument("--rebuild", action="store_true", help="re-embed everything")
     ix.set_defaults(func=cmd_index)
 
-    ask = sub.add_parser("ask", parents=[common, answering], help="answer a question with citations", description=cmd_ask.__doc__,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ask = sub.add_parser(
+        "ask",
+        parents=[common, answering],
+        help="answer a question with citations",
+        description=cmd_ask.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ask.add_argument("question", nargs="?", help="the question (omit to read stdin, one per line)")
     ask.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the structured answer as JSON")
@@ -92,18 +103,24 @@ def _parser() -> argparse.ArgumentParser:
         description=cmd_serve.__doc__,
     )
     serve.add_argument(
-        "--host", default="127.0.0.1",
+        "--host",
+        default="127.0.0.1",
         help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)",
-    )  # fmt: skip
+    )
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument(
-        "--share", action="store_true",
+        "--share",
+        action="store_true",
         help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
-    )  # fmt: skip
+    )
     serve.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
-                        description=cmd_db.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    db = sub.add_parser(
+        "db",
+        help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
+        description=cmd_db.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     db.add_argument("action", choices=["start", "stop", "url"])
     db.add_argument("--data-dir", type=Path, help="its data folder (default: a folder in /tmp)")
     db.set_defaults(func=cmd_db)
@@ -134,8 +151,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=progress_bar())
     if report.rebuilt_because:
         print(f"Rebuilt from scratch: {report.rebuilt_because}.")
-    for label, items in (("added", report.added), ("updated", report.updated),
-                         ("removed", report.removed)):  # fmt: skip
+    for label, items in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("removed", report.removed),
+    ):
         for item in items:
             print(f"{label:>9}  {item}")
     for s in report.skipped:
@@ -183,8 +203,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     qa = QA(_settings(args))
     if args.question is not None:
         answer = qa.ask(args.question, args.k)
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json
-              else format_answer(answer))  # fmt: skip
+        print(
+            json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)
+            if args.json
+            else format_answer(answer)
+        )
         return 0
     status = 0
     for line in sys.stdin:
@@ -214,8 +237,11 @@ def format_answer(answer) -> str:
     if generation is not None:
         lines = ([f"Note: {answer.notice}", ""] if answer.notice else []) + lines
         if answer.sentences and answer.sentences[0].kind == "checked":
-            lines.insert(-1, f"(Written by {generation.model}; every sentence checked "
-                             "against the passage it cites.)")  # fmt: skip
+            lines.insert(
+                -1,
+                f"(Written by {generation.model}; every sentence checked "
+                "against the passage it cites.)",
+            )
     if answer.abstained:
         lines.append("Closest passages:")
         for h in answer.to_dict()["passages"][:3]:

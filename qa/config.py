@@ -143,8 +143,13 @@ class Settings:
             raise QAError("QA_LLM_TIMEOUT must be a positive number of seconds.")
         if self.auth is not None and ":" not in self.auth:
             raise QAError("QA_AUTH must be user:password.")
-        for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages",
-                     "llm_max_tokens"):  # fmt: skip
+        for name in (
+            "top_k",
+            "chunk_tokens",
+            "max_answer_sentences",
+            "answer_passages",
+            "llm_max_tokens",
+        ):
             if getattr(self, name) < 1:
                 raise QAError(f"QA_{name.upper()} must be at least 1.")
 

@@ -141,7 +141,6 @@ def date_bounds(date: str) -> tuple[str, str]:
     return f"{year}-01-01", f"{year}-12-31"
 
 
-
 def document_date_bounds(date: str) -> tuple[str, str] | None:
     """The `date_bounds` of a document's date, or None when it is not an ISO date (the
     Postgres store keeps these bounds in columns to filter in SQL)."""

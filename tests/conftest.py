@@ -84,8 +84,14 @@ def corpus_qa(tmp_path_factory, embedder) -> QA:
     return qa
 
 
-def write_pdf(path: Path, pages: list[str], *, title: str | None = None, password: str | None = None,
-              header: str | None = None) -> Path:  # fmt: skip
+def write_pdf(
+    path: Path,
+    pages: list[str],
+    *,
+    title: str | None = None,
+    password: str | None = None,
+    header: str | None = None,
+) -> Path:
     """A real PDF with the given text on each page (DejaVu font, so any Unicode works).
     With `header`, every page gets a running header and its page number in the footer."""
     from fpdf import FPDF
@@ -136,8 +142,11 @@ def start_server(root: Path, env: dict[str, str] | None = None, timeout: float =
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:

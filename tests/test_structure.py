@@ -24,7 +24,9 @@ def _imports() -> dict[str, list[tuple[str, list[str]]]]:
                 if not node.module.startswith("qa"):
                     continue
                 names = [a.name for a in node.names]
-                submodules = [f"{node.module}.{n}" for n in names if f"{node.module}.{n}" in modules]
+                submodules = [
+                    f"{node.module}.{n}" for n in names if f"{node.module}.{n}" in modules
+                ]
                 if submodules:
                     edges += [(m, []) for m in submodules]
                 else:

@@ -16,7 +16,11 @@ SHOW = (
 def _run(code: str, **env: str) -> str:
     base = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
     out = subprocess.run(
-        [sys.executable, "-c", code], env={**base, **env}, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip().splitlines()[-1]
 

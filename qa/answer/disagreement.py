@@ -38,12 +38,54 @@ from qa.text import STOPWORDS, content_terms, normalize, stem
 _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 # Capitalised words that open a sentence without naming anything
 _OPENERS = {
-    "since", "however", "meanwhile", "moreover", "furthermore", "additionally", "overall",
-    "today", "yesterday", "now", "last", "next", "earlier", "later", "thus", "still", "yet",
-    "while", "although", "though", "because", "after", "before", "during", "under", "among",
-    "unlike", "like", "despite", "besides", "instead", "indeed", "finally", "first", "second",
-    "there", "here", "in", "on", "at", "as", "by", "for", "with", "from", "so", "altogether",
-}  # fmt: skip
+    "since",
+    "however",
+    "meanwhile",
+    "moreover",
+    "furthermore",
+    "additionally",
+    "overall",
+    "today",
+    "yesterday",
+    "now",
+    "last",
+    "next",
+    "earlier",
+    "later",
+    "thus",
+    "still",
+    "yet",
+    "while",
+    "although",
+    "though",
+    "because",
+    "after",
+    "before",
+    "during",
+    "under",
+    "among",
+    "unlike",
+    "like",
+    "despite",
+    "besides",
+    "instead",
+    "indeed",
+    "finally",
+    "first",
+    "second",
+    "there",
+    "here",
+    "in",
+    "on",
+    "at",
+    "as",
+    "by",
+    "for",
+    "with",
+    "from",
+    "so",
+    "altogether",
+}
 
 
 # --- the question's thing ----------------------------------------------------------------
@@ -93,10 +135,10 @@ def _analyse(q: Question) -> _Question:
 def _mentioned(names: Set[str], sentence_terms: Set[str]) -> frozenset[str]:
     """The names a sentence mentions, "Ukrainian" counting for "Ukraine"."""
     return frozenset(
-        n for n in names if n in sentence_terms or any(
-            len(n) >= 4 and t.startswith(n) for t in sentence_terms
-        )
-    )  # fmt: skip
+        n
+        for n in names
+        if n in sentence_terms or any(len(n) >= 4 and t.startswith(n) for t in sentence_terms)
+    )
 
 
 def _other_names(sentence: str, names: Set[str]) -> bool:
@@ -276,10 +318,13 @@ def _figure(
     doc_id = s.passage.doc_id
     meta = answer.documents.get(doc_id)
     cited = next(
-        (c for c in answer.citations
-         if c.document == doc_id and c.start < s.end and s.start < c.end),
+        (
+            c
+            for c in answer.citations
+            if c.document == doc_id and c.start < s.end and s.start < c.end
+        ),
         None,
-    )  # fmt: skip
+    )
     if cited is not None:
         page, page_end = cited.page, cited.page_end
     elif documents and doc_id in documents:

@@ -58,30 +58,71 @@ class DateMention:
 # agreements" are compared (news reports use them interchangeably); Vietnamese nouns map
 # to their English counterparts so that a Vietnamese passage is compared with an English one.
 UNIT_SYNONYMS = {
-    "deal": "agreement", "treaty": "agreement", "pact": "agreement", "accord": "agreement",
-    "thỏa thuận": "agreement", "thoả thuận": "agreement", "hiệp ước": "agreement",
+    "deal": "agreement",
+    "treaty": "agreement",
+    "pact": "agreement",
+    "accord": "agreement",
+    "thỏa thuận": "agreement",
+    "thoả thuận": "agreement",
+    "hiệp ước": "agreement",
     "hiệp định": "agreement",
-    "state": "country", "nation": "country", "quốc gia": "country", "nước": "country",
-    "person": "people", "người": "people",
-}  # fmt: skip
+    "state": "country",
+    "nation": "country",
+    "quốc gia": "country",
+    "nước": "country",
+    "person": "people",
+    "người": "people",
+}
 PARTY_UNITS = {"country", "partner", "member", "ally", "signatory"}
 _VI_CLASSIFIERS = {"bản", "cái", "chiếc", "văn", "con"}
 
 _SCALES = {
-    "thousand": 3, "k": 3, "nghìn": 3, "ngàn": 3,
-    "million": 6, "mln": 6, "mn": 6, "m": 6, "triệu": 6,
-    "billion": 9, "bn": 9, "b": 9, "tỷ": 9, "tỉ": 9,
+    "thousand": 3,
+    "k": 3,
+    "nghìn": 3,
+    "ngàn": 3,
+    "million": 6,
+    "mln": 6,
+    "mn": 6,
+    "m": 6,
+    "triệu": 6,
+    "billion": 9,
+    "bn": 9,
+    "b": 9,
+    "tỷ": 9,
+    "tỉ": 9,
     "trillion": 12,
-}  # fmt: skip
+}
 CURRENCIES = {
-    "eur": "EUR", "€": "EUR", "euro": "EUR", "euros": "EUR",
-    "usd": "USD", "$": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD",
-    "us dollars": "USD", "đô la": "USD", "đô-la": "USD",
-    "gbp": "GBP", "£": "GBP", "pound": "GBP", "pounds": "GBP", "pounds sterling": "GBP",
-    "uah": "UAH", "hryvnia": "UAH", "hryvnias": "UAH",
-    "sek": "SEK", "nok": "NOK", "dkk": "DKK", "chf": "CHF", "cad": "CAD", "pln": "PLN",
-    "jpy": "JPY", "¥": "JPY",
-}  # fmt: skip
+    "eur": "EUR",
+    "€": "EUR",
+    "euro": "EUR",
+    "euros": "EUR",
+    "usd": "USD",
+    "$": "USD",
+    "us$": "USD",
+    "dollar": "USD",
+    "dollars": "USD",
+    "us dollars": "USD",
+    "đô la": "USD",
+    "đô-la": "USD",
+    "gbp": "GBP",
+    "£": "GBP",
+    "pound": "GBP",
+    "pounds": "GBP",
+    "pounds sterling": "GBP",
+    "uah": "UAH",
+    "hryvnia": "UAH",
+    "hryvnias": "UAH",
+    "sek": "SEK",
+    "nok": "NOK",
+    "dkk": "DKK",
+    "chf": "CHF",
+    "cad": "CAD",
+    "pln": "PLN",
+    "jpy": "JPY",
+    "¥": "JPY",
+}
 NUMBER_WORDS = {
     w: i
     for i, w in enumerate(
@@ -111,11 +152,29 @@ _MONTH_RE = (
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 # Words that qualify a figure, by what they allow (see `interval`); regular expressions.
-AT_LEAST_WORDS = ("over", "more than", "at least", "exceeding", "upwards of", "hơn", "trên", "ít nhất")
+AT_LEAST_WORDS = (
+    "over",
+    "more than",
+    "at least",
+    "exceeding",
+    "upwards of",
+    "hơn",
+    "trên",
+    "ít nhất",
+)
 AT_MOST_WORDS = ("fewer than", "less than", "at most", "up to", "tới", "đến")
 ABOUT_WORDS = (
-    "approximately", r"approx\.", "about", "around", "roughly", "nearly", "almost", "some",
-    "khoảng", "gần", "chừng",
+    "approximately",
+    r"approx\.",
+    "about",
+    "around",
+    "roughly",
+    "nearly",
+    "almost",
+    "some",
+    "khoảng",
+    "gần",
+    "chừng",
 )
 _QUALIFIER = f"(?:{'|'.join(ABOUT_WORDS + AT_LEAST_WORDS + AT_MOST_WORDS)})"
 CURRENCY_CODES = tuple(dict.fromkeys(CURRENCIES.values()))  # EUR, USD, GBP, ...
@@ -123,8 +182,8 @@ _CURRENCY_BEFORE = rf"US\$|\$|€|£|¥|\b(?:{'|'.join(CURRENCY_CODES)})"
 _BEFORE = re.compile(rf"(?:(?P<qual>{_QUALIFIER})\s+)?(?:(?P<cur>{_CURRENCY_BEFORE})\s?)?$", re.I)
 _TENS = "|".join(w for w, v in NUMBER_WORDS.items() if v >= 20)
 _ONES = "|".join(w for w, v in NUMBER_WORDS.items() if v < 10)
-_WORD_NUMBER = (
-    rf"(?:{_TENS})(?:-(?:{_ONES}))?|" + "|".join(w for w, v in NUMBER_WORDS.items() if v < 20)
+_WORD_NUMBER = rf"(?:{_TENS})(?:-(?:{_ONES}))?|" + "|".join(
+    w for w, v in NUMBER_WORDS.items() if v < 20
 )
 _NUMBER = re.compile(
     rf"(?<![\w.,/–-])(?P<digits>\d+(?:[.,]\d+)*)(?P<glued>bn|mn|m|k|b)?(?![\w/])(?![.,]\d)"
@@ -307,7 +366,6 @@ def month_number(name: str) -> int:
     return next(i for m, i in MONTHS.items() if m.startswith(key))
 
 
-
 # --- qualified values ---------------------------------------------------------------------
 
 _AT_LEAST = re.compile(rf"^(?:{'|'.join(AT_LEAST_WORDS)})\b", re.I)
@@ -346,7 +404,6 @@ def normalized(x: Quantity) -> str:
     if x.unit in CURRENCY_CODES:
         return f"{x.unit} {amount}"
     return f"{amount}%" if x.unit == "percent" else amount
-
 
 
 # --- figures as the question and the answer kind see them ----------------------------------

@@ -52,8 +52,11 @@ def build_messages(
         doc = documents.get(p.doc_id)
         title = doc.meta.title if doc else p.doc_id
         where = [x for x in ((doc.meta.date if doc else None),) if x]
-        where.append(f"p. {p.page_start}" if p.page_start == p.page_end else
-                     f"pp. {p.page_start}-{p.page_end}")  # fmt: skip
+        where.append(
+            f"p. {p.page_start}"
+            if p.page_start == p.page_end
+            else f"pp. {p.page_start}-{p.page_end}"
+        )
         blocks.append(f"[{n}] {title} ({', '.join(where)})\n{' '.join(p.text.split())}")
     user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -76,8 +76,9 @@ class LLMAnswerer:
                     yield state.answer(Generation(model, text), final=False)
             state.take(finished_sentences(text, done=True), checker)
         except LLMError as exc:
-            gen = Generation(model, text, fallback=FAILED, error=str(exc),
-                             seconds=time.monotonic() - started)  # fmt: skip
+            gen = Generation(
+                model, text, fallback=FAILED, error=str(exc), seconds=time.monotonic() - started
+            )
             yield _fallback(extractive, gen, f"{FAILED.capitalize()}: {exc} {EXTRACTIVE_INSTEAD}")
             return
         gen = Generation(
@@ -138,7 +139,7 @@ class _Draft:
                         tuple(dict.fromkeys(numbers)),
                         passages,
                         similarity=_round(verdict.similarity),
-                    )  # fmt: skip
+                    )
                 )
             else:
                 self.removed.append(
@@ -149,7 +150,7 @@ class _Draft:
                         passages,
                         verdict.reason,
                         _round(verdict.similarity),
-                    )  # fmt: skip
+                    )
                 )
         return bool(new)
 

@@ -58,6 +58,8 @@ _DATE_QUESTION = re.compile(
     r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
     re.I,
 )
+
+
 def expected_answer_kind(question: str) -> str | None:
     """ "quantity", "date" or None: what kind of answer a question asks for, by its wording."""
     if _DATE_QUESTION.search(question):

@@ -24,7 +24,9 @@ CANDIDATES = 20  # fused candidates reordered before the top k are kept
 
 
 class Reranker(Protocol):
-    def __call__(self, question: Question, query_vector: np.ndarray, hits: list[Hit]) -> list[Hit]: ...
+    def __call__(
+        self, question: Question, query_vector: np.ndarray, hits: list[Hit]
+    ) -> list[Hit]: ...
 
 
 def _reorder(hits: list[Hit], scores: list[float]) -> list[Hit]:

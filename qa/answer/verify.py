@@ -202,7 +202,9 @@ def missing_facts(sentence: str, passage_text: str, common: Callable[[str], bool
 class Judge(Protocol):
     """Decides whether the cited passages say what the sentence says: (accepted, score)."""
 
-    def __call__(self, sentence: str, passages: Sequence[Passage], similarity: float) -> tuple[bool, str | None]: ...  # fmt: skip
+    def __call__(
+        self, sentence: str, passages: Sequence[Passage], similarity: float
+    ) -> tuple[bool, str | None]: ...
 
 
 class SimilarityJudge:
@@ -318,9 +320,11 @@ class SentenceChecker:
         support, similarity = self._support(sentence.text, cited)
         if missing:
             return Verdict(
-                False, f"{where} {'does' if len(cited) == 1 else 'do'} not mention "
-                f"{', '.join(missing[:3])}", similarity,
-            )  # fmt: skip
+                False,
+                f"{where} {'does' if len(cited) == 1 else 'do'} not mention "
+                f"{', '.join(missing[:3])}",
+                similarity,
+            )
         ok, why = self.judge(sentence.text, [h.passage for h in cited], similarity)
         if not ok:
             return Verdict(False, why, similarity)

@@ -119,8 +119,19 @@ def _add_api(qa: QA) -> None:
 def build_app(qa: QA) -> gr.Blocks:
     """The Blocks app; `launch()` serves it with the CSS and limits."""
 
-    def chat(question, history, answers, k, documents, publishers, languages, d_from, d_to,
-             show_scores, answerer):  # fmt: skip
+    def chat(
+        question,
+        history,
+        answers,
+        k,
+        documents,
+        publishers,
+        languages,
+        d_from,
+        d_to,
+        show_scores,
+        answerer,
+    ):
         """Yields while a language model writes (each checked sentence as it is accepted),
         once for the extractive answer."""
         history, answers = list(history or []), list(answers or [])
@@ -150,8 +161,14 @@ def build_app(qa: QA) -> gr.Blocks:
         answers.append(answer)
         history.append({"role": "assistant", "content": answer_markdown(answer)})
         md, docx = _export(answers)
-        yield (history, cards_html(answer, show_scores=show_scores), "", answers,
-               gr.update(value=md, interactive=True), gr.update(value=docx, interactive=True))  # fmt: skip
+        yield (
+            history,
+            cards_html(answer, show_scores=show_scores),
+            "",
+            answers,
+            gr.update(value=md, interactive=True),
+            gr.update(value=docx, interactive=True),
+        )
 
     def rerender(answers, show_scores):
         return cards_html(answers[-1], show_scores=show_scores) if answers else gr.update()
@@ -169,16 +186,26 @@ def build_app(qa: QA) -> gr.Blocks:
         return source_html(doc, start, end, p_start, p_end), gr.Tabs(selected="source")
 
     def clear():
-        return [], "<div class='cards'></div>", [], gr.update(value=None, interactive=False), \
-            gr.update(value=None, interactive=False)  # fmt: skip
+        return (
+            [],
+            "<div class='cards'></div>",
+            [],
+            gr.update(value=None, interactive=False),
+            gr.update(value=None, interactive=False),
+        )
 
     def filter_choices():
         rows = qa.library()
         docs = [(r.title, r.doc_id) for r in rows]
         pubs = sorted({r.publisher for r in rows if r.publisher})
         langs = [(language_name(x), x) for x in sorted({r.language or "und" for r in rows})]
-        return (gr.update(choices=docs), gr.update(choices=pubs), gr.update(choices=langs),
-                gr.update(choices=docs, value=None), library_rows(rows))  # fmt: skip
+        return (
+            gr.update(choices=docs),
+            gr.update(choices=pubs),
+            gr.update(choices=langs),
+            gr.update(choices=docs, value=None),
+            library_rows(rows),
+        )
 
     def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         messages = []
@@ -224,9 +251,12 @@ def build_app(qa: QA) -> gr.Blocks:
                         chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
                         with gr.Row():
                             box = gr.Textbox(
-                                placeholder="Ask a question…", show_label=False, scale=5,
-                                elem_id="question", max_lines=4,
-                            )  # fmt: skip
+                                placeholder="Ask a question…",
+                                show_label=False,
+                                scale=5,
+                                elem_id="question",
+                                max_lines=4,
+                            )
                             send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                         gr.Examples(EXAMPLES, inputs=box)
                         with gr.Accordion("Filters and display", open=False, elem_id="filters"):
@@ -240,33 +270,46 @@ def build_app(qa: QA) -> gr.Blocks:
                                 d_from = gr.Textbox(label="Dated from", placeholder="YYYY-MM-DD")
                                 d_to = gr.Textbox(label="Dated to", placeholder="YYYY-MM-DD")
                             with gr.Row():
-                                k = gr.Slider(1, 20, value=qa.settings.top_k, step=1,
-                                              label="Passages to retrieve")  # fmt: skip
+                                k = gr.Slider(
+                                    1,
+                                    20,
+                                    value=qa.settings.top_k,
+                                    step=1,
+                                    label="Passages to retrieve",
+                                )
                                 show_scores = gr.Checkbox(label="Show scores", value=False)
                             answerer = gr.Radio(
-                                [("Quoted sentences", "extractive"),
-                                 ("Written by a language model, every sentence checked", "llm")],
-                                value=qa.settings.answerer, label="Answer", elem_id="answerer",
-                            )  # fmt: skip
+                                [
+                                    ("Quoted sentences", "extractive"),
+                                    ("Written by a language model, every sentence checked", "llm"),
+                                ],
+                                value=qa.settings.answerer,
+                                label="Answer",
+                                elem_id="answerer",
+                            )
                         with gr.Row():
-                            dl_md = gr.DownloadButton("Export Markdown", interactive=False,
-                                                      elem_id="export-md", size="sm")  # fmt: skip
-                            dl_docx = gr.DownloadButton("Export Word", interactive=False,
-                                                        elem_id="export-docx", size="sm")  # fmt: skip
+                            dl_md = gr.DownloadButton(
+                                "Export Markdown", interactive=False, elem_id="export-md", size="sm"
+                            )
+                            dl_docx = gr.DownloadButton(
+                                "Export Word", interactive=False, elem_id="export-docx", size="sm"
+                            )
                             clear_btn = gr.Button("Clear conversation", size="sm")
                     with gr.Column(scale=2, min_width=320):
                         with gr.Tabs(selected="citations") as side:
                             with gr.Tab("Citations", id="citations"):
                                 cards = gr.HTML(
-                                    "<div class='cards'></div>", elem_id="citations",
+                                    "<div class='cards'></div>",
+                                    elem_id="citations",
                                     js_on_load=CARDS_JS,
-                                )  # fmt: skip
+                                )
                             with gr.Tab("Source", id="source"):
                                 viewer = gr.HTML(
                                     "<p>Click <b>View in source</b> on a citation to read it in "
                                     "its document.</p>",
-                                    elem_id="source-view", js_on_load=None,
-                                )  # fmt: skip
+                                    elem_id="source-view",
+                                    js_on_load=None,
+                                )
             with gr.Tab("Library", id="library"):
                 gr.Markdown(
                     f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
@@ -274,20 +317,36 @@ def build_app(qa: QA) -> gr.Blocks:
                     "be asked about without a restart."
                 )
                 files = gr.File(
-                    label="Upload documents", file_count="multiple",
-                    file_types=list(SUPPORTED_SUFFIXES), elem_id="upload",
-                )  # fmt: skip
+                    label="Upload documents",
+                    file_count="multiple",
+                    file_types=list(SUPPORTED_SUFFIXES),
+                    elem_id="upload",
+                )
                 status = gr.Markdown(elem_id="library-status")
                 table = gr.Dataframe(
-                    headers=LIBRARY_HEADERS, interactive=False, elem_id="library", wrap=True,
+                    headers=LIBRARY_HEADERS,
+                    interactive=False,
+                    elem_id="library",
+                    wrap=True,
                     column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
-                )  # fmt: skip
+                )
                 with gr.Row():
                     to_remove = gr.Dropdown(label="Remove a document", scale=4)
                     remove_btn = gr.Button("Remove", variant="stop", scale=1)
 
-        inputs = [box, chatbot, answers, k, f_docs, f_pubs, f_langs, d_from, d_to, show_scores,
-                  answerer]  # fmt: skip
+        inputs = [
+            box,
+            chatbot,
+            answers,
+            k,
+            f_docs,
+            f_pubs,
+            f_langs,
+            d_from,
+            d_to,
+            show_scores,
+            answerer,
+        ]
         outputs = [chatbot, cards, box, answers, dl_md, dl_docx]
         send.click(chat, inputs, outputs, api_visibility="private")
         box.submit(chat, inputs, outputs, api_visibility="private")
@@ -295,16 +354,20 @@ def build_app(qa: QA) -> gr.Blocks:
         cards.click(view, None, [viewer, side], api_visibility="private").then(
             None, js=SCROLL_TO_CITED_JS
         )
-        clear_btn.click(clear, None, [chatbot, cards, answers, dl_md, dl_docx],
-                        api_visibility="private")  # fmt: skip
+        clear_btn.click(
+            clear, None, [chatbot, cards, answers, dl_md, dl_docx], api_visibility="private"
+        )
         choice_outputs = [f_docs, f_pubs, f_langs, to_remove, table]
         files.upload(
             upload_files, files, [status, files, *choice_outputs], api_visibility="private"
         )
         remove_btn.click(
-            remove_selected, to_remove, [status, *choice_outputs], api_visibility="private",
+            remove_selected,
+            to_remove,
+            [status, *choice_outputs],
+            api_visibility="private",
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
-        )  # fmt: skip
+        )
         app.load(filter_choices, None, choice_outputs, api_visibility="private")
         _add_api(qa)
     return app

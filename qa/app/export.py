@@ -260,10 +260,13 @@ class _Footnotes:
             "</w:footnotePr>"
         )
         successor = next(
-            (settings.find(qn(t)) for t in ("w:endnotePr", "w:compat", "w:docVars", "w:rsids")
-             if settings.find(qn(t)) is not None),
+            (
+                settings.find(qn(t))
+                for t in ("w:endnotePr", "w:compat", "w:docVars", "w:rsids")
+                if settings.find(qn(t)) is not None
+            ),
             None,
-        )  # fmt: skip
+        )
         if successor is not None:
             successor.addprevious(declared)
         else:

@@ -158,12 +158,18 @@ def source_html(doc: Document, start: int, end: int, p_start: int, p_end: int) -
 
 def library_rows(rows: list[DocumentInfo]) -> list[list]:
     return [
-        [r.title, r.publisher or "", r.date or "", language_name(r.language or "und"), r.pages,
-         r.passages, "uploaded" if r.uploaded else "corpus", r.doc_id]
+        [
+            r.title,
+            r.publisher or "",
+            r.date or "",
+            language_name(r.language or "und"),
+            r.pages,
+            r.passages,
+            "uploaded" if r.uploaded else "corpus",
+            r.doc_id,
+        ]
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 LIBRARY_HEADERS = ["Title", "Publisher", "Date", "Language", "Pages", "Passages", "From", "Id"]
-
-

@@ -59,8 +59,10 @@ def chunk_document(
         if n <= max_tokens:
             units.append((a, b, n))
         else:
-            units.extend((x, y, count_tokens(doc.text[x:y])) for x, y in
-                         _split_long(doc.text, a, b, max_tokens, count_tokens))  # fmt: skip
+            units.extend(
+                (x, y, count_tokens(doc.text[x:y]))
+                for x, y in _split_long(doc.text, a, b, max_tokens, count_tokens)
+            )
     passages: list[Passage] = []
     i = 0
     while i < len(units):

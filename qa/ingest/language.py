@@ -12,8 +12,17 @@ import unicodedata
 
 _VI_LETTERS = set("ăâđêôơưĂÂĐÊÔƠƯ")
 _VI_TONED_BASES = set("aăâeêioôơuưy")
-_SCRIPTS = {"CYRILLIC": "uk", "ARABIC": "ar", "CJK": "zh", "HIRAGANA": "ja", "HANGUL": "ko",
-            "GREEK": "el", "HEBREW": "he", "THAI": "th", "DEVANAGARI": "hi"}  # fmt: skip
+_SCRIPTS = {
+    "CYRILLIC": "uk",
+    "ARABIC": "ar",
+    "CJK": "zh",
+    "HIRAGANA": "ja",
+    "HANGUL": "ko",
+    "GREEK": "el",
+    "HEBREW": "he",
+    "THAI": "th",
+    "DEVANAGARI": "hi",
+}
 
 NAMES = {"en": "English", "vi": "Vietnamese", "uk": "Cyrillic script", "und": "unknown"}
 

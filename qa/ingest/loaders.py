@@ -118,10 +118,36 @@ def _check_textual(text: str, name: str) -> str:
 # --- HTML and Markdown ---------------------------------------------------------------
 
 _BLOCK_TAGS = {
-    "p", "div", "section", "article", "header", "footer", "li", "ul", "ol", "table", "tr",
-    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "figure", "figcaption", "main",
-    "aside", "nav", "dd", "dt", "dl", "hr", "title",
-}  # fmt: skip
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "main",
+    "aside",
+    "nav",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "title",
+}
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 
 

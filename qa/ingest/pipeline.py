@@ -71,7 +71,7 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[Skipped]]:
                         str(p),
                         f"unsupported file type {p.suffix or '(none)'} "
                         f"(supported: {', '.join(SUPPORTED_SUFFIXES)})",
-                    )  # fmt: skip
+                    )
                 )
     unique = list(dict.fromkeys(p.resolve() for p in found))
     return unique, skipped
@@ -195,9 +195,7 @@ def read_files(
         except Exception as exc:
             yield ReadFile(path, doc_id, reason=skip_reason(path, exc))
             continue
-        passages = chunk_document(
-            doc, chunking["max_tokens"], chunking["overlap"], count_tokens
-        )
+        passages = chunk_document(doc, chunking["max_tokens"], chunking["overlap"], count_tokens)
         yield ReadFile(path, doc_id, doc, passages)
 
 

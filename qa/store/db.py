@@ -99,16 +99,41 @@ def start_server(data_dir: Path | None = None) -> LocalServer:
                     "runs as `nobody`, so put its data folder somewhere like /tmp."
                 )
         data_dir.chmod(0o700)
-        done = _run([str(bin_dir / "initdb"), "-D", str(data_dir), "-U", USER,
-                     "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])  # fmt: skip
+        done = _run(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                USER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            ]
+        )
         if done.returncode:
             raise QAError(f"initdb failed in {data_dir}: {done.stderr.strip()[-500:]}")
     options = (
         f"-c listen_addresses='' -c unix_socket_directories='{data_dir}' -c port={PORT} "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
     )
-    done = _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-l", str(data_dir / "server.log"),
-                 "-o", options, "-w", "-t", "60", "start"])  # fmt: skip
+    done = _run(
+        [
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data_dir),
+            "-l",
+            str(data_dir / "server.log"),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]
+    )
     if done.returncode:
         log = (data_dir / "server.log").read_text(errors="replace")[-800:]
         raise QAError(f"The database in {data_dir} did not start: {done.stderr.strip()} {log}")
@@ -133,8 +158,9 @@ def stop_server(data_dir: Path | None = None) -> bool:
         return False
     bin_dir = _binaries()
     for mode in ("fast", "immediate"):
-        done = _run([str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", mode, "-w", "-t", "20",
-                     "stop"])  # fmt: skip
+        done = _run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data_dir), "-m", mode, "-w", "-t", "20", "stop"]
+        )
         if done.returncode == 0:
             return True
     try:

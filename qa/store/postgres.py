@@ -315,12 +315,16 @@ class PgStore:
                     documents[doc_id].text[start:end],
                     tuple(tuple(s) for s in sentences),
                     lang,
-                )  # fmt: skip
+                )
             )
-        manifest = {"model": model, "calibration": meta.get("calibration") or {},
-                    "dimension": int(meta.get("dimension") or 0)}  # fmt: skip
-        return PgSnapshot(self, f"pg-{int(meta.get('generation') or 0)}", manifest, documents,
-                          passages, ids)  # fmt: skip
+        manifest = {
+            "model": model,
+            "calibration": meta.get("calibration") or {},
+            "dimension": int(meta.get("dimension") or 0),
+        }
+        return PgSnapshot(
+            self, f"pg-{int(meta.get('generation') or 0)}", manifest, documents, passages, ids
+        )
 
     # --- writing ---
 
@@ -339,7 +343,9 @@ class PgStore:
         started = time.perf_counter()
         self._dimension_of = self._dimension_of or (lambda: embedder.dimension)
         self._claim_model(embedder)
-        chunking = chunking_settings(embedder.max_tokens, settings.chunk_tokens, settings.chunk_overlap)
+        chunking = chunking_settings(
+            embedder.max_tokens, settings.chunk_tokens, settings.chunk_overlap
+        )
         files, skipped = discover(paths)
         report = UpdateReport(skipped=skipped)
         known = {
@@ -352,7 +358,9 @@ class PgStore:
             self.root,
             chunking,
             embedder.count_tokens,
-            is_unchanged=lambda doc_id, digest: not rebuild and known.get(doc_id) == (digest, chunking),
+            is_unchanged=lambda doc_id, digest: (
+                not rebuild and known.get(doc_id) == (digest, chunking)
+            ),
             max_file_mb=settings.max_file_mb,
             max_pdf_pages=settings.max_pdf_pages,
         )
@@ -376,8 +384,11 @@ class PgStore:
                 reason = f"{doc.doc_id}: same content already indexed as {twin}"
                 report.skipped.append(Skipped(doc.source, reason))
             else:
-                {Written.ADDED: report.added, Written.UPDATED: report.updated,
-                 Written.UNCHANGED: report.unchanged}[outcome].append(doc.doc_id)  # fmt: skip
+                {
+                    Written.ADDED: report.added,
+                    Written.UPDATED: report.updated,
+                    Written.UNCHANGED: report.unchanged,
+                }[outcome].append(doc.doc_id)
         calibration = self._meta("calibration") or {}
         if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
             self.recalibrate(embedder)
@@ -435,11 +446,22 @@ class PgStore:
                 "INSERT INTO documents (doc_id, source, sha256, meta, publisher, language, "
                 "date_first, date_last, text, page_starts, page_labels, encoding, chunking) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [doc.doc_id, doc.source, doc.sha256, json.dumps(asdict(doc.meta)),
-                 doc.meta.publisher or "", doc.meta.language or "und", first, last, doc.text,
-                 list(doc.page_starts), list(doc.page_labels), doc.encoding,
-                 json.dumps(chunking)],
-            )  # fmt: skip
+                [
+                    doc.doc_id,
+                    doc.source,
+                    doc.sha256,
+                    json.dumps(asdict(doc.meta)),
+                    doc.meta.publisher or "",
+                    doc.meta.language or "und",
+                    first,
+                    last,
+                    doc.text,
+                    list(doc.page_starts),
+                    list(doc.page_labels),
+                    doc.encoding,
+                    json.dumps(chunking),
+                ],
+            )
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -452,9 +474,22 @@ class PgStore:
             ) as copy:
                 for pid, p, v in zip(ids, passages, vectors, strict=True):
                     tokens = tokenize(p.text) or ["∅"]
-                    copy.write_row([pid, p.passage_id, p.doc_id, p.start, p.end, p.page_start,
-                                    p.page_end, json.dumps([list(s) for s in p.sentences]),
-                                    p.language, tokens, len(tokens), vector_literal(v)])  # fmt: skip
+                    copy.write_row(
+                        [
+                            pid,
+                            p.passage_id,
+                            p.doc_id,
+                            p.start,
+                            p.end,
+                            p.page_start,
+                            p.page_end,
+                            json.dumps([list(s) for s in p.sentences]),
+                            p.language,
+                            tokens,
+                            len(tokens),
+                            vector_literal(v),
+                        ]
+                    )
             with conn.cursor().copy(
                 "COPY sentences (passage, doc_id, language, embedding) FROM STDIN"
             ) as copy:
@@ -565,8 +600,15 @@ def filter_sql(filters: Filters | None) -> tuple[str, dict]:
 class PgSnapshot:
     """One generation of the database as the QA API reads it (see qa/store/stores.py Snapshot)."""
 
-    def __init__(self, store: PgStore, version: str, manifest: dict,
-                 documents: dict[str, Document], passages: list[Passage], ids: list[int]):  # fmt: skip
+    def __init__(
+        self,
+        store: PgStore,
+        version: str,
+        manifest: dict,
+        documents: dict[str, Document],
+        passages: list[Passage],
+        ids: list[int],
+    ):
         self.store = store
         self._version = version
         self.manifest = manifest
