@@ -244,9 +244,12 @@ def format_answer(answer) -> str:
             )
     if answer.abstained:
         lines.append("Closest passages:")
-        for h in answer.to_dict()["passages"][:3]:
-            snippet = " ".join(h["text"].split())[:240]
-            lines.append(f"  - {h['title']}, p. {h['page']} (score {h['score']:.2f}): {snippet}…")
+        for h in answer.hits[:3]:
+            meta = answer.documents.get(h.passage.doc_id)
+            snippet = " ".join(h.passage.text.split())[:240]
+            title = meta.title if meta else None
+            score = round(h.score, 4)  # as the JSON gives it
+            lines.append(f"  - {title}, p. {h.passage.page_start} (score {score:.2f}): {snippet}…")
     for c in answer.citations:
         foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
         lines.append(f"[{c.n}] {reference(c)}{foreign}")

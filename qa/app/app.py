@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 
@@ -36,6 +37,121 @@ from qa.ingest.loaders import SUPPORTED_SUFFIXES
 
 def filters_from(documents, publishers, languages, date_from, date_to) -> Filters:
     return Filters.of(documents, publishers, languages, date_from, date_to)
+
+
+def _ask_tab(qa: QA) -> SimpleNamespace:
+    """The Ask tab's components: the conversation, filters and exports, and beside them
+    the citation cards and the source viewer."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Ask a question…",
+                    show_label=False,
+                    scale=5,
+                    elem_id="question",
+                    max_lines=4,
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            gr.Examples(EXAMPLES, inputs=box)
+            with gr.Accordion("Filters and display", open=False, elem_id="filters"):
+                f_docs = gr.Dropdown(label="Documents", multiselect=True, elem_id="filter-docs")
+                with gr.Row():
+                    f_pubs = gr.Dropdown(label="Publishers", multiselect=True)
+                    f_langs = gr.CheckboxGroup(label="Languages")
+                with gr.Row():
+                    d_from = gr.Textbox(label="Dated from", placeholder="YYYY-MM-DD")
+                    d_to = gr.Textbox(label="Dated to", placeholder="YYYY-MM-DD")
+                with gr.Row():
+                    k = gr.Slider(
+                        1,
+                        20,
+                        value=qa.settings.top_k,
+                        step=1,
+                        label="Passages to retrieve",
+                    )
+                    show_scores = gr.Checkbox(label="Show scores", value=False)
+                answerer = gr.Radio(
+                    [
+                        ("Quoted sentences", "extractive"),
+                        ("Written by a language model, every sentence checked", "llm"),
+                    ],
+                    value=qa.settings.answerer,
+                    label="Answer",
+                    elem_id="answerer",
+                )
+            with gr.Row():
+                dl_md = gr.DownloadButton(
+                    "Export Markdown", interactive=False, elem_id="export-md", size="sm"
+                )
+                dl_docx = gr.DownloadButton(
+                    "Export Word", interactive=False, elem_id="export-docx", size="sm"
+                )
+                clear_btn = gr.Button("Clear conversation", size="sm")
+        with gr.Column(scale=2, min_width=320):
+            with gr.Tabs(selected="citations") as side:
+                with gr.Tab("Citations", id="citations"):
+                    cards = gr.HTML(
+                        "<div class='cards'></div>",
+                        elem_id="citations",
+                        js_on_load=CARDS_JS,
+                    )
+                with gr.Tab("Source", id="source"):
+                    viewer = gr.HTML(
+                        "<p>Click <b>View in source</b> on a citation to read it in "
+                        "its document.</p>",
+                        elem_id="source-view",
+                        js_on_load=None,
+                    )
+    return SimpleNamespace(
+        chatbot=chatbot,
+        box=box,
+        send=send,
+        f_docs=f_docs,
+        f_pubs=f_pubs,
+        f_langs=f_langs,
+        d_from=d_from,
+        d_to=d_to,
+        k=k,
+        show_scores=show_scores,
+        answerer=answerer,
+        dl_md=dl_md,
+        dl_docx=dl_docx,
+        clear_btn=clear_btn,
+        side=side,
+        cards=cards,
+        viewer=viewer,
+    )
+
+
+def _library_tab(qa: QA) -> SimpleNamespace:
+    """The Library tab's components: upload, the table of documents, removal."""
+    gr.Markdown(
+        f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
+        f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
+        "be asked about without a restart."
+    )
+    files = gr.File(
+        label="Upload documents",
+        file_count="multiple",
+        file_types=list(SUPPORTED_SUFFIXES),
+        elem_id="upload",
+    )
+    status = gr.Markdown(elem_id="library-status")
+    table = gr.Dataframe(
+        headers=LIBRARY_HEADERS,
+        interactive=False,
+        elem_id="library",
+        wrap=True,
+        column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
+    )
+    with gr.Row():
+        to_remove = gr.Dropdown(label="Remove a document", scale=4)
+        remove_btn = gr.Button("Remove", variant="stop", scale=1)
+    return SimpleNamespace(
+        files=files, status=status, table=table, to_remove=to_remove, remove_btn=remove_btn
+    )
 
 
 def _add_api(qa: QA) -> None:
@@ -116,8 +232,8 @@ def _add_api(qa: QA) -> None:
     gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
 
 
-def build_app(qa: QA) -> gr.Blocks:
-    """The Blocks app; `launch()` serves it with the CSS and limits."""
+def _ui_callbacks(qa: QA) -> SimpleNamespace:
+    """What the UI's events do (not part of the named API)."""
 
     def chat(
         question,
@@ -238,6 +354,21 @@ def build_app(qa: QA) -> gr.Blocks:
             return f"**Not removed:** {md_escape(str(exc))}", *filter_choices()
         return f"**Removed** `{doc_id}` from the index.", *filter_choices()
 
+    return SimpleNamespace(
+        chat=chat,
+        rerender=rerender,
+        view=view,
+        clear=clear,
+        filter_choices=filter_choices,
+        upload_files=upload_files,
+        remove_selected=remove_selected,
+    )
+
+
+def build_app(qa: QA) -> gr.Blocks:
+    """The Blocks app; `launch()` serves it with the CSS and limits."""
+
+    cb = _ui_callbacks(qa)
     with gr.Blocks(title="Ukraine security agreements — cited answers") as app:
         gr.Markdown(
             "## Ask the documents\nAnswers are sentences quoted from the sources, each with "
@@ -246,129 +377,53 @@ def build_app(qa: QA) -> gr.Blocks:
         answers = gr.State([])
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=320):
-                        chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
-                        with gr.Row():
-                            box = gr.Textbox(
-                                placeholder="Ask a question…",
-                                show_label=False,
-                                scale=5,
-                                elem_id="question",
-                                max_lines=4,
-                            )
-                            send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-                        gr.Examples(EXAMPLES, inputs=box)
-                        with gr.Accordion("Filters and display", open=False, elem_id="filters"):
-                            f_docs = gr.Dropdown(
-                                label="Documents", multiselect=True, elem_id="filter-docs"
-                            )
-                            with gr.Row():
-                                f_pubs = gr.Dropdown(label="Publishers", multiselect=True)
-                                f_langs = gr.CheckboxGroup(label="Languages")
-                            with gr.Row():
-                                d_from = gr.Textbox(label="Dated from", placeholder="YYYY-MM-DD")
-                                d_to = gr.Textbox(label="Dated to", placeholder="YYYY-MM-DD")
-                            with gr.Row():
-                                k = gr.Slider(
-                                    1,
-                                    20,
-                                    value=qa.settings.top_k,
-                                    step=1,
-                                    label="Passages to retrieve",
-                                )
-                                show_scores = gr.Checkbox(label="Show scores", value=False)
-                            answerer = gr.Radio(
-                                [
-                                    ("Quoted sentences", "extractive"),
-                                    ("Written by a language model, every sentence checked", "llm"),
-                                ],
-                                value=qa.settings.answerer,
-                                label="Answer",
-                                elem_id="answerer",
-                            )
-                        with gr.Row():
-                            dl_md = gr.DownloadButton(
-                                "Export Markdown", interactive=False, elem_id="export-md", size="sm"
-                            )
-                            dl_docx = gr.DownloadButton(
-                                "Export Word", interactive=False, elem_id="export-docx", size="sm"
-                            )
-                            clear_btn = gr.Button("Clear conversation", size="sm")
-                    with gr.Column(scale=2, min_width=320):
-                        with gr.Tabs(selected="citations") as side:
-                            with gr.Tab("Citations", id="citations"):
-                                cards = gr.HTML(
-                                    "<div class='cards'></div>",
-                                    elem_id="citations",
-                                    js_on_load=CARDS_JS,
-                                )
-                            with gr.Tab("Source", id="source"):
-                                viewer = gr.HTML(
-                                    "<p>Click <b>View in source</b> on a citation to read it in "
-                                    "its document.</p>",
-                                    elem_id="source-view",
-                                    js_on_load=None,
-                                )
+                ui = _ask_tab(qa)
             with gr.Tab("Library", id="library"):
-                gr.Markdown(
-                    f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
-                    f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
-                    "be asked about without a restart."
-                )
-                files = gr.File(
-                    label="Upload documents",
-                    file_count="multiple",
-                    file_types=list(SUPPORTED_SUFFIXES),
-                    elem_id="upload",
-                )
-                status = gr.Markdown(elem_id="library-status")
-                table = gr.Dataframe(
-                    headers=LIBRARY_HEADERS,
-                    interactive=False,
-                    elem_id="library",
-                    wrap=True,
-                    column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
-                )
-                with gr.Row():
-                    to_remove = gr.Dropdown(label="Remove a document", scale=4)
-                    remove_btn = gr.Button("Remove", variant="stop", scale=1)
+                library = _library_tab(qa)
 
         inputs = [
-            box,
-            chatbot,
+            ui.box,
+            ui.chatbot,
             answers,
-            k,
-            f_docs,
-            f_pubs,
-            f_langs,
-            d_from,
-            d_to,
-            show_scores,
-            answerer,
+            ui.k,
+            ui.f_docs,
+            ui.f_pubs,
+            ui.f_langs,
+            ui.d_from,
+            ui.d_to,
+            ui.show_scores,
+            ui.answerer,
         ]
-        outputs = [chatbot, cards, box, answers, dl_md, dl_docx]
-        send.click(chat, inputs, outputs, api_visibility="private")
-        box.submit(chat, inputs, outputs, api_visibility="private")
-        show_scores.change(rerender, [answers, show_scores], cards, api_visibility="private")
-        cards.click(view, None, [viewer, side], api_visibility="private").then(
+        outputs = [ui.chatbot, ui.cards, ui.box, answers, ui.dl_md, ui.dl_docx]
+        ui.send.click(cb.chat, inputs, outputs, api_visibility="private")
+        ui.box.submit(cb.chat, inputs, outputs, api_visibility="private")
+        ui.show_scores.change(
+            cb.rerender, [answers, ui.show_scores], ui.cards, api_visibility="private"
+        )
+        ui.cards.click(cb.view, None, [ui.viewer, ui.side], api_visibility="private").then(
             None, js=SCROLL_TO_CITED_JS
         )
-        clear_btn.click(
-            clear, None, [chatbot, cards, answers, dl_md, dl_docx], api_visibility="private"
+        ui.clear_btn.click(
+            cb.clear,
+            None,
+            [ui.chatbot, ui.cards, answers, ui.dl_md, ui.dl_docx],
+            api_visibility="private",
         )
-        choice_outputs = [f_docs, f_pubs, f_langs, to_remove, table]
-        files.upload(
-            upload_files, files, [status, files, *choice_outputs], api_visibility="private"
+        choice_outputs = [ui.f_docs, ui.f_pubs, ui.f_langs, library.to_remove, library.table]
+        library.files.upload(
+            cb.upload_files,
+            library.files,
+            [library.status, library.files, *choice_outputs],
+            api_visibility="private",
         )
-        remove_btn.click(
-            remove_selected,
-            to_remove,
-            [status, *choice_outputs],
+        library.remove_btn.click(
+            cb.remove_selected,
+            library.to_remove,
+            [library.status, *choice_outputs],
             api_visibility="private",
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
         )
-        app.load(filter_choices, None, choice_outputs, api_visibility="private")
+        app.load(cb.filter_choices, None, choice_outputs, api_visibility="private")
         _add_api(qa)
     return app
 
