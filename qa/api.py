@@ -13,7 +13,8 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+
+import numpy as np
 
 from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
@@ -30,7 +31,7 @@ from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_documen
 from qa.library import is_upload, publish, retire, stage_upload
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
-from qa.store.stores import Snapshot, Store, open_store
+from qa.store.stores import Admitted, Snapshot, Store, open_store
 from qa.text import languages_of
 
 # Used only for an index built before calibration existed; see qa/store/calibration.py.
@@ -249,7 +250,12 @@ class QA:
         return replace(answer, disagreements=find_disagreements(q, answer, index.documents))
 
     def candidates(
-        self, index: Snapshot, question: Question | str, query: Any, n: int, allowed: Any = None
+        self,
+        index: Snapshot,
+        question: Question | str,
+        query: np.ndarray,
+        n: int,
+        allowed: Admitted = None,
     ) -> list[Hit]:
         """The n best passages by fused dense and BM25 ranking, before reranking: cosines
         lifted by the calibrated language offsets, and the places the question names also
@@ -266,7 +272,7 @@ class QA:
             names_elsewhere=[name for place in q.places for name in place.elsewhere],
         )
 
-    def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Any = None) -> Answer:
+    def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Admitted = None) -> Answer:
         query = self.embedder.embed_queries([q.text])[0]
         language = q.language
         calibration = index.manifest.get("calibration", {})

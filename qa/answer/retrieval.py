@@ -14,34 +14,14 @@ every passage in the question's language first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
 
 import numpy as np
 
 from qa.documents import Hit
+from qa.store.stores import Admitted, Snapshot
 
 RRF_K = 60  # the constant of Cormack et al. (2009); dampens the weight of top ranks
 CANDIDATES = 50  # per retriever, before fusion
-
-
-class PassageStore(Protocol):
-    """What retrieval needs from a store; the local FAISS + BM25 index is one implementation.
-    Rows are the store's passage positions."""
-
-    def dense_search(
-        self,
-        query_vector: np.ndarray,
-        k: int,
-        unit: str = "passage",
-        allowed: np.ndarray | None = None,
-        language: str | None = None,
-    ) -> list[tuple[int, float]]: ...
-
-    def lexical_search(
-        self, question: str, k: int, allowed: np.ndarray | None = None
-    ) -> list[tuple[int, float]]: ...
-
-    def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]: ...
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[int]:
@@ -55,11 +35,11 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
 
 
 def dense_ranking(
-    store: PassageStore,
+    store: Snapshot,
     query: np.ndarray,
     n: int,
     unit: str = "passage",
-    allowed: Any = None,
+    allowed: Admitted = None,
     offsets: Mapping[str, float] | None = None,
 ) -> list[int]:
     """The n nearest rows; with language `offsets` (every passage language of the store ->
@@ -76,13 +56,13 @@ def dense_ranking(
 
 
 def retrieve(
-    store: PassageStore,
+    store: Snapshot,
     query: np.ndarray,
     question: str,
     k: int,
     *,
     unit: str = "passage",
-    allowed: Any = None,
+    allowed: Admitted = None,
     offsets: Mapping[str, float] | None = None,
     names_elsewhere: Sequence[str] = (),
 ) -> list[Hit]:

@@ -639,7 +639,7 @@ class PgSnapshot:
         query_vector: np.ndarray,
         k: int,
         unit: str = "passage",
-        allowed: Any = None,
+        allowed: Filters | None = None,
         language: str | None = None,
     ) -> list[tuple[int, float]]:
         where, params = filter_sql(allowed)
@@ -662,7 +662,9 @@ class PgSnapshot:
                 ORDER BY p.embedding <#> %(q)s::vector LIMIT %(k)s"""
         return self._rows(self.store._query(sql, params))[:k]
 
-    def lexical_search(self, question: str, k: int, allowed: Any = None) -> list[tuple[int, float]]:
+    def lexical_search(
+        self, question: str, k: int, allowed: Filters | None = None
+    ) -> list[tuple[int, float]]:
         """BM25 (k1=1.2, b=0.75, Lucene idf) over the passages that share a token with the
         question; statistics over the whole collection, as in qa/store/lexical.py."""
         tokens = tokenize(question)

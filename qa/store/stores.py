@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -23,6 +23,10 @@ from qa.ingest.pipeline import Progress, UpdateReport
 from qa.store.build import remove_documents, update_index
 from qa.store.embedding import Embedder
 from qa.store.local import current_version, index_exists, load_index
+
+# Which rows a search may return, as `rows_admitted` gives it: a row mask (the local index),
+# the filters themselves (a database runs them in SQL), or None (every row).
+Admitted = np.ndarray | Filters | None
 
 
 class Snapshot(Protocol):
@@ -40,19 +44,19 @@ class Snapshot(Protocol):
     @property
     def term_idf(self) -> dict[str, dict[str, float]]: ...
 
-    def rows_admitted(self, filters: Filters | None) -> Any: ...
+    def rows_admitted(self, filters: Filters | None) -> Admitted: ...
 
     def dense_search(
         self,
         query_vector: np.ndarray,
         k: int,
         unit: str = "passage",
-        allowed: Any = None,
+        allowed: Admitted = None,
         language: str | None = None,
     ) -> list[tuple[int, float]]: ...
 
     def lexical_search(
-        self, question: str, k: int, allowed: Any = None
+        self, question: str, k: int, allowed: Admitted = None
     ) -> list[tuple[int, float]]: ...
 
     def hits(self, query_vector: np.ndarray, rows: list[int]) -> list[Hit]: ...
