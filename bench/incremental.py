@@ -15,8 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from qa.embedding import get_embedder
-from qa.index import load_index, update_index
+from qa.store.build import update_index
+from qa.store.embedding import get_embedder
+from qa.store.local import load_index
 
 from _common import MINILM, as_in_a_new_process, emit, parser, table
 from build import TimedEmbedder
@@ -56,14 +57,23 @@ def main() -> None:
         new_chunks = sum(p.doc_id.endswith("new-document.txt") for p in index.passages)
     ready = update_s + load_s
     rows = [
-        {"step": "full build (baseline)", "seconds": full_s, "passages embedded": built.embedded_passages,
-         "in model s": sum(full.seconds.values()), "share of full build": 1.0},
-        {"step": "add one document: update", "seconds": update_s,
-         "passages embedded": report.embedded_passages, "in model s": sum(timed.seconds.values()),
-         "share of full build": update_s / full_s},
+        {
+            "step": "full build (baseline)",
+            "seconds": full_s,
+            "passages embedded": built.embedded_passages,
+            "in model s": sum(full.seconds.values()),
+            "share of full build": 1.0,
+        },
+        {
+            "step": "add one document: update",
+            "seconds": update_s,
+            "passages embedded": report.embedded_passages,
+            "in model s": sum(timed.seconds.values()),
+            "share of full build": update_s / full_s,
+        },
         {"step": "load the new version", "seconds": load_s, "share of full build": load_s / full_s},
         {"step": "time to ready", "seconds": ready, "share of full build": ready / full_s},
-    ]  # fmt: skip
+    ]
     note = (
         f"\n{report.total_passages} passages after the update; the new document has "
         f"{new_chunks} chunks and {report.embedded_passages} passages were embedded "

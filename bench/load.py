@@ -7,7 +7,7 @@
 
 Clients are spread round-robin over the URLs (several `--url`, or the `--instances`
 started here); with `--postgres` the corpus is indexed into a throwaway embedded
-PostgreSQL + pgvector (qa/db.py) with `qa index --database URL` and every instance is
+PostgreSQL + pgvector (qa/store/db.py) with `qa index --database URL` and every instance is
 started with `--database URL`, so they share one database.
 
 Every client is a separate `gradio_client.Client` calling `/ask` in a loop; after a few
@@ -95,14 +95,18 @@ def start_server(workdir: Path, database: str | None = None, name: str = "serve"
 def start_database(workdir: Path) -> str:
     """A throwaway embedded PostgreSQL + pgvector with the corpus indexed into it."""
     sys.path.insert(0, str(ROOT))
-    from qa import db
+    from qa.store import db
 
     workdir.chmod(0o755)  # as root the server runs as `nobody`
     url = db.start_server(workdir / "pgdata").url
     shutil.copytree(ROOT / "corpus", workdir / "corpus")
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "qa.cli", "index", "--database", url],
-                          cwd=workdir, capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", "--database", url],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise SystemExit("qa index --database failed:\n" + done.stdout + done.stderr)
     print(f"indexed corpus/ into the database in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
@@ -132,8 +136,12 @@ def run(urls: list[str], clients: int, seconds: float, upload_after: float) -> d
             t0 = time.perf_counter()
             try:
                 answer = client.predict(q, 5, api_name="/ask")
-                row = {"question": q, "seconds": time.perf_counter() - t0, "answer": answer,
-                       "url": urls[i % len(urls)]}  # fmt: skip
+                row = {
+                    "question": q,
+                    "seconds": time.perf_counter() - t0,
+                    "answer": answer,
+                    "url": urls[i % len(urls)],
+                }
                 with lock:
                     results.append(row)
             except Exception as exc:  # every failure is counted and shown
@@ -204,11 +212,17 @@ def run(urls: list[str], clients: int, seconds: float, upload_after: float) -> d
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    p.add_argument("--url", action="append",
-                   help="a running app on 127.0.0.1; repeat for several (default: start them)")  # fmt: skip
+    p.add_argument(
+        "--url",
+        action="append",
+        help="a running app on 127.0.0.1; repeat for several (default: start them)",
+    )
     p.add_argument("--instances", type=int, default=1, help="apps to start when no --url")
-    p.add_argument("--postgres", action="store_true",
-                   help="start the apps on one throwaway embedded PostgreSQL + pgvector")  # fmt: skip
+    p.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start the apps on one throwaway embedded PostgreSQL + pgvector",
+    )
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--upload-after", type=float, default=5, help="seconds before the upload")
@@ -232,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         for proc in procs:
             proc.wait(timeout=30)
         if database:
-            from qa import db
+            from qa.store import db
 
             db.remove_server(workdir / "pgdata")
         if workdir is not None:  # the copied corpus and index, the servers' logs

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.api import QA
 from qa.config import Settings
 from qa.eval import first_match_rank, load_gold
-from qa.rerank import CANDIDATES as RERANK_CANDIDATES
 
 from _common import CORPUS, DEV, MINILM, as_in_a_new_process, emit, parser, percentile, table
 from synth import write_copies
@@ -32,10 +32,15 @@ from synth import write_copies
 def txtai_embeddings(hybrid: bool):
     from txtai import Embeddings
 
-    from qa.embedding import resolve_model_path
+    from qa.store.embedding import resolve_model_path
 
-    return Embeddings(path=resolve_model_path(MINILM), method="sentence-transformers",
-                      content=True, hybrid=hybrid, backend="faiss")  # fmt: skip
+    return Embeddings(
+        path=resolve_model_path(MINILM),
+        method="sentence-transformers",
+        content=True,
+        hybrid=hybrid,
+        backend="faiss",
+    )
 
 
 def main() -> None:
@@ -93,29 +98,37 @@ def main() -> None:
     rows = []
     for name in systems:
         build_key = "qa" if name.startswith("qa") else name
-        rows.append({
-            "system": name,
-            "build s": builds[build_key],
-            "p50 ms": 1000 * percentile(seconds[name], 50),
-            "p95 ms": 1000 * percentile(seconds[name], 95),
-            "hit@5": hits[name] / len(items),
-        })  # fmt: skip
+        rows.append(
+            {
+                "system": name,
+                "build s": builds[build_key],
+                "p50 ms": 1000 * percentile(seconds[name], 50),
+                "p95 ms": 1000 * percentile(seconds[name], 95),
+                "hit@5": hits[name] / len(items),
+            }
+        )
     best = {r["system"]: r for r in rows}
     ratios = []
     for peer in peers:
-        ratios.append({
-            "qa retrieval vs": peer,
-            "build time ratio (qa / peer)": builds["qa"] / builds[peer],
-            "p50 ratio (qa / peer)": best["qa retrieval"]["p50 ms"] / best[peer]["p50 ms"],
-            "p95 ratio (qa / peer)": best["qa retrieval"]["p95 ms"] / best[peer]["p95 ms"],
-            "hit@5 difference (qa - peer)": best["qa retrieval"]["hit@5"] - best[peer]["hit@5"],
-        })  # fmt: skip
+        ratios.append(
+            {
+                "qa retrieval vs": peer,
+                "build time ratio (qa / peer)": builds["qa"] / builds[peer],
+                "p50 ratio (qa / peer)": best["qa retrieval"]["p50 ms"] / best[peer]["p50 ms"],
+                "p95 ratio (qa / peer)": best["qa retrieval"]["p95 ms"] / best[peer]["p95 ms"],
+                "hit@5 difference (qa - peer)": best["qa retrieval"]["hit@5"] - best[peer]["hit@5"],
+            }
+        )
     note = (
         f"\n{passages} passages ({'corpus' if not args.copies else f'{args.copies} varied copies'}); "
         f"{len(items)} answerable dev questions; model {MINILM} on both sides"
     )
-    emit(args, "peer: txtai", {"rows": rows, "ratios": ratios},
-         table(rows) + "\n\n" + table(ratios) + note)  # fmt: skip
+    emit(
+        args,
+        "peer: txtai",
+        {"rows": rows, "ratios": ratios},
+        table(rows) + "\n\n" + table(ratios) + note,
+    )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ collection.
 For each size, the same vectors go into
 - FAISS IndexFlatIP (exact; the local backend's index) and IndexHNSWFlat (m=16,
   efConstruction=64, inner product), in this process;
-- a pgvector table (qa_bench_vectors) on a throwaway embedded PostgreSQL (qa/db.py),
+- a pgvector table (qa_bench_vectors) on a throwaway embedded PostgreSQL (qa/store/db.py),
   bulk-loaded with binary COPY, then an HNSW index built (vector_ip_ops, m=16, ef_construction=64, as
-  qa/pgstore.py creates it) with maintenance_work_mem raised.
+  qa/store/postgres.py creates it) with maintenance_work_mem raised.
 Reported per index: build seconds, single-client query p50/p95 (one query at a time, top 10),
 recall@10 against the exact top 10 (FAISS flat; checked against pgvector's own exact scan,
 enable_indexscan=off, on a subset), and size (RSS growth and file size for FAISS; table and
@@ -133,14 +133,26 @@ def bench_faiss(data: np.ndarray, queries: np.ndarray, workdir: Path) -> tuple[l
     build = time.perf_counter() - t0
     mem = rss_bytes() - before
     scores, exact = flat.search(queries, K)  # the reference for every recall below
-    neighbours = {"top1_cosine": round(float(scores[:, 0].mean()), 3),
-                  "top10_cosine": round(float(scores[:, K - 1].mean()), 3)}  # fmt: skip
+    neighbours = {
+        "top1_cosine": round(float(scores[:, 0].mean()), 3),
+        "top10_cosine": round(float(scores[:, K - 1].mean()), 3),
+    }
     faiss.write_index(flat, str(workdir / "flat.faiss"))
     faiss.omp_set_num_threads(1)  # a query on one core, as one request; builds use all
     ids, secs = timed_queries(lambda q: flat.search(q[None], K)[1][0], queries)
     disk = (workdir / "flat.faiss").stat().st_size
-    rows.append(row("faiss-flat (exact)", n, build, secs, recall_at_k(ids, exact),
-                    max(mem, disk), disk, rss_growth_mb=round(mem / 2**20, 1)))  # fmt: skip
+    rows.append(
+        row(
+            "faiss-flat (exact)",
+            n,
+            build,
+            secs,
+            recall_at_k(ids, exact),
+            max(mem, disk),
+            disk,
+            rss_growth_mb=round(mem / 2**20, 1),
+        )
+    )
     (workdir / "flat.faiss").unlink()
     flat.reset()  # frees its vectors before the next build
 
@@ -160,8 +172,19 @@ def bench_faiss(data: np.ndarray, queries: np.ndarray, workdir: Path) -> tuple[l
     for ef in EF_SWEEP:
         hnsw.hnsw.efSearch = max(ef, K)
         ids, secs = timed_queries(lambda q: hnsw.search(q[None], K)[1][0], queries)
-        sweep.append(row(f"faiss-hnsw ef={ef}", n, build, secs, recall_at_k(ids, exact),
-                         max(mem, disk), disk, ef_search=ef, rss_growth_mb=round(mem / 2**20, 1)))  # fmt: skip
+        sweep.append(
+            row(
+                f"faiss-hnsw ef={ef}",
+                n,
+                build,
+                secs,
+                recall_at_k(ids, exact),
+                max(mem, disk),
+                disk,
+                ef_search=ef,
+                rss_growth_mb=round(mem / 2**20, 1),
+            )
+        )
     rows.append(headline(sweep))
     faiss.omp_set_num_threads(threads)
     return rows, exact, sweep, neighbours
@@ -181,8 +204,17 @@ def copy_binary(ids_from: int, block: np.ndarray) -> bytes:
     per row: field count, then each field as length + value; a vector is int16 dim, int16 0,
     float4 values, all big-endian."""
     m = len(block)
-    rec = np.dtype([("nfields", ">i2"), ("idlen", ">i4"), ("id", ">i4"), ("veclen", ">i4"),
-                    ("dim", ">i2"), ("unused", ">i2"), ("v", ">f4", (DIM,))])  # fmt: skip
+    rec = np.dtype(
+        [
+            ("nfields", ">i2"),
+            ("idlen", ">i4"),
+            ("id", ">i4"),
+            ("veclen", ">i4"),
+            ("dim", ">i2"),
+            ("unused", ">i2"),
+            ("v", ">f4", (DIM,)),
+        ]
+    )
     rows = np.empty(m, dtype=rec)
     rows["nfields"] = 2
     rows["idlen"] = 4
@@ -244,8 +276,19 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
     pg_exact, ex_secs = timed_queries(search(ex.cursor()), sub)
     ex.close()
     agreement = recall_at_k(pg_exact, exact[sub])
-    rows = [row("pgvector seq scan (exact)", n, load, ex_secs, agreement, total, total,
-                load_s=round(load, 2), queries=len(sub))]  # fmt: skip
+    rows = [
+        row(
+            "pgvector seq scan (exact)",
+            n,
+            load,
+            ex_secs,
+            agreement,
+            total,
+            total,
+            load_s=round(load, 2),
+            queries=len(sub),
+        )
+    ]
 
     sweep = []
     cur = conn.cursor()
@@ -254,9 +297,21 @@ def bench_pgvector(data, queries, exact, url, exact_queries: int, workers: int, 
     for ef in EF_SWEEP:
         conn.execute(f"SET hnsw.ef_search = {max(ef, K)}")
         ids, secs = timed_queries(search(cur), np.arange(len(queries)))
-        sweep.append(row(f"pgvector-hnsw ef={ef}", n, build, secs, recall_at_k(ids, exact),
-                         total, total, ef_search=ef, load_s=round(load, 2),
-                         table_mb=round(table / 2**20, 1), index_mb=round(index / 2**20, 1)))  # fmt: skip
+        sweep.append(
+            row(
+                f"pgvector-hnsw ef={ef}",
+                n,
+                build,
+                secs,
+                recall_at_k(ids, exact),
+                total,
+                total,
+                ef_search=ef,
+                load_s=round(load, 2),
+                table_mb=round(table / 2**20, 1),
+                index_mb=round(index / 2**20, 1),
+            )
+        )
     rows.append(headline(sweep))
     conn.execute("DROP TABLE qa_bench_vectors")
     conn.close()
@@ -272,17 +327,28 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--sizes", default="100000", help="comma-separated vector counts")
     p.add_argument("--queries", type=int, default=200)
-    p.add_argument("--exact-queries", type=int, default=50,
-                   help="queries also run as pgvector exact scans (the check of the reference)")  # fmt: skip
+    p.add_argument(
+        "--exact-queries",
+        type=int,
+        default=50,
+        help="queries also run as pgvector exact scans (the check of the reference)",
+    )
     p.add_argument("--topics", type=int, default=100, help="top-level directions in the data")
     p.add_argument("--topic-spread", type=float, default=1.0, help="centre perturbation norm")
     p.add_argument("--centres", type=int, default=2000, help="clusters in the data")
     p.add_argument("--spread", type=float, default=1.0, help="perturbation norm per vector")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ef", default=",".join(map(str, EF_SWEEP)),
-                   help="ef_search values to sweep (pgvector allows up to 1000)")  # fmt: skip
-    p.add_argument("--workers", type=int, default=max(0, (os.cpu_count() or 1) - 1),
-                   help="max_parallel_maintenance_workers for the HNSW build")  # fmt: skip
+    p.add_argument(
+        "--ef",
+        default=",".join(map(str, EF_SWEEP)),
+        help="ef_search values to sweep (pgvector allows up to 1000)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=max(0, (os.cpu_count() or 1) - 1),
+        help="max_parallel_maintenance_workers for the HNSW build",
+    )
     p.add_argument("--maintenance-work-mem", default="2GB", help="for the HNSW build (4GB at 1M)")
     p.add_argument(
         "--url",
@@ -294,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     EF_SWEEP = tuple(int(e) for e in args.ef.split(","))
 
-    from qa import db
+    from qa.store import db
 
     workdir = Path(tempfile.mkdtemp(prefix="qa-bench-pgvector-"))
     workdir.chmod(0o755)
@@ -324,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                     "sweep": f_sweep + p_sweep,
                     "data_mb": round(data.nbytes / 2**20, 1),
                     **neighbours,
-                }  # fmt: skip
+                }
             )
             print_table(f_rows + p_rows, f_sweep + p_sweep)
             if args.json:  # after every size, so a long run leaves its finished sizes
@@ -356,9 +422,14 @@ def machine() -> dict:
 
     import faiss
 
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")),
-               platform.processor())  # fmt: skip
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

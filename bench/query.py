@@ -15,9 +15,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.api import QA
 from qa.config import Settings
-from qa.rerank import CANDIDATES as RERANK_CANDIDATES
 
 from _common import ROOT, emit, load_dev, parse_env, parser, percentile, run_json, table
 
@@ -59,7 +59,7 @@ def main() -> None:
         return compare(args)
     settings = Settings.from_env(index_dir=args.index_dir, model=args.model)
     if not args.model:
-        from qa.index import load_index
+        from qa.store.local import load_index
 
         settings = Settings.from_env(
             index_dir=args.index_dir, model=load_index(args.index_dir).model

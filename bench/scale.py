@@ -6,7 +6,7 @@ vary along the directions real text varies along), blended a little towards a se
 vector; queries are the dev questions' embeddings and perturbations of them. Independent
 Gaussian noise would make every neighbour equally far and approximate search meaningless.
 
-For each size: exact search (the baseline, same run) and the index kinds of `qa/ann.py`
+For each size: exact search (the baseline, same run) and the index kinds of `qa/store/ann.py`
 with a sweep of their search parameter, each with recall@10 against exact, p50/p95
 single-question latency, build time and memory (RSS growth when the saved index is read
 back, i.e. what a process that serves it holds). With `--library`, also qa's own dense
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import ann
+from qa.store import ann
 
 from _common import ROOT, emit, load_dev, parser, percentile, rss_mib, table
 
@@ -38,7 +38,7 @@ SWEEPS = {"ivf": [16, 32, 64, 128, 256], "hnsw": [32, 64, 128, 256], "flat": [No
 
 def real_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
     """Sentence and passage vectors of the built index (rows: real texts)."""
-    from qa.index import load_index
+    from qa.store.local import load_index
 
     index = load_index(index_dir)
     passages = index.reconstruct(list(range(len(index.passages))))
@@ -46,7 +46,7 @@ def real_vectors(index_dir: Path) -> tuple[np.ndarray, str]:
 
 
 def embed_questions(model: str) -> np.ndarray:
-    from qa.embedding import get_embedder
+    from qa.store.embedding import get_embedder
 
     return get_embedder(model).embed_queries([item["question"] for item in load_dev()])
 
@@ -108,9 +108,9 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
     `dense_ranking` searches each language and merges them by offset cosine."""
     import faiss
 
+    from qa.answer.retrieval import dense_ranking
     from qa.documents import Passage
-    from qa.index import LocalIndex
-    from qa.retrieval import dense_ranking
+    from qa.store.local import LocalIndex
 
     n = len(data)
     rng = np.random.default_rng(1)
@@ -156,8 +156,9 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
                 ),
             }
             for label, (passages, search) in searches.items():
-                index = LocalIndex(Path(tmp), {}, {}, passages, vectors, None,
-                                   np.load(path, mmap_mode=mmap))  # fmt: skip
+                index = LocalIndex(
+                    Path(tmp), {}, {}, passages, vectors, None, np.load(path, mmap_mode=mmap)
+                )
                 for q in queries[:5]:
                     search(index, q)
                 times = []
@@ -165,16 +166,18 @@ def library_path(data: np.ndarray, queries: np.ndarray, kinds: list[str]) -> lis
                     t0 = time.perf_counter()
                     search(index, q)
                     times.append(time.perf_counter() - t0)
-                rows.append({
-                    "vectors": n,
-                    "index": label,
-                    "p50 ms": 1000 * percentile(times, 50),
-                    "p95 ms": 1000 * percentile(times, 95),
-                    "build s": build_s,
-                    "RSS MiB": rss_mib() - before,
-                    "of which anonymous MiB": rss_mib("RssAnon") - anon,
-                    "of which mapped files MiB": rss_mib("RssFile") - mapped,
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "vectors": n,
+                        "index": label,
+                        "p50 ms": 1000 * percentile(times, 50),
+                        "p95 ms": 1000 * percentile(times, 95),
+                        "build s": build_s,
+                        "RSS MiB": rss_mib() - before,
+                        "of which anonymous MiB": rss_mib("RssAnon") - anon,
+                        "of which mapped files MiB": rss_mib("RssFile") - mapped,
+                    }
+                )
                 print(rows[-1], file=sys.stderr, flush=True)
                 del index
             del vectors

@@ -14,10 +14,27 @@ from pathlib import Path
 from _common import CORPUS
 
 COUNTRIES = [
-    "Sweden", "Norway", "Latvia", "Finland", "Denmark", "Germany", "France", "Italy", "Canada",
-    "Japan", "Spain", "Poland", "Estonia", "Lithuania", "Belgium", "Portugal", "Iceland",
-    "Netherlands", "Czechia", "Romania",
-]  # fmt: skip
+    "Sweden",
+    "Norway",
+    "Latvia",
+    "Finland",
+    "Denmark",
+    "Germany",
+    "France",
+    "Italy",
+    "Canada",
+    "Japan",
+    "Spain",
+    "Poland",
+    "Estonia",
+    "Lithuania",
+    "Belgium",
+    "Portugal",
+    "Iceland",
+    "Netherlands",
+    "Czechia",
+    "Romania",
+]
 SUFFIXES = (".txt", ".md", ".html", ".htm")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"\d+")

@@ -1,7 +1,7 @@
-"""Sources-first question answering over a document collection: every claim cites its passage."""
+"""Sources-first question answering over a document collection: every claim cites its passage.
 
-from .threads import set_thread_defaults
-
-set_thread_defaults()  # before numpy, faiss or a model library loads; see qa/threads.py
+Importing qa changes nothing in the process: the worker-thread defaults of qa/threads.py are
+set by the entry points (the `qa` command, and the model loader).
+"""
 
 __version__ = "0.1.0"

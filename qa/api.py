@@ -9,35 +9,32 @@ for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from .answer import ExtractiveAnswerer, combine
-from .calibration import similarity_offsets, threshold_for
-from .config import Settings
-from .disagreement import find_disagreements
-from .documents import Answer, Document, Hit
-from .embedding import Embedder, get_embedder
-from .errors import BadQuestion, DocumentError, IndexMissing, QAError
-from .filters import Filters
-from .index import Progress, UpdateReport
-from .ingest import fingerprint, read_document
-from .language import detect_language
-from .metadata import sidecar_path
-from .places import places_in
-from .rerank import CANDIDATES as RERANK_CANDIDATES
-from .rerank import make_reranker
-from .retrieval import retrieve
-from .scoring import SentenceScorer
-from .store import Snapshot, Store, open_store
-from .text import languages_of, split_question
-from .uploads import publish, stage_upload
+import numpy as np
 
-# Used only for an index built before calibration existed; see qa/calibration.py.
+from qa.answer.disagreement import find_disagreements
+from qa.answer.extractive import ExtractiveAnswerer, combine
+from qa.answer.question import Question, analyse, as_question
+from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
+from qa.answer.rerank import make_reranker
+from qa.answer.retrieval import retrieve
+from qa.answer.scoring import SentenceScorer
+from qa.config import Settings
+from qa.documents import Answer, Document, Hit
+from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
+from qa.filters import Filters
+from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
+from qa.library import is_upload, publish, retire, stage_upload
+from qa.store.calibration import similarity_offsets, threshold_for
+from qa.store.embedding import Embedder, get_embedder
+from qa.store.stores import Admitted, Snapshot, Store, open_store
+from qa.text import languages_of
+
+# Used only for an index built before calibration existed; see qa/store/calibration.py.
 FALLBACK_MIN_SCORE = 0.30
 
 
@@ -129,7 +126,7 @@ class QA:
     def where(self) -> str:
         """The store, for messages: the index folder or the database."""
         if self.settings.database_url:
-            from .pgstore import redact
+            from qa.store.postgres import redact
 
             return f"the database {redact(self.settings.database_url)}"
         return f"{self.settings.index_dir}/"
@@ -144,7 +141,6 @@ class QA:
         counts: dict[str, int] = {}
         for p in index.passages:
             counts[p.doc_id] = counts.get(p.doc_id, 0) + 1
-        uploads = self.settings.uploads.resolve()
         root = self.settings.index_dir.resolve().parent
         rows = [
             DocumentInfo(
@@ -158,7 +154,7 @@ class QA:
                 pages=len(d.page_labels),
                 passages=counts.get(d.doc_id, 0),
                 characters=len(d.text),
-                uploaded=(root / d.doc_id).resolve().parent == uploads,
+                uploaded=is_upload(root / d.doc_id, self.settings.uploads),
             )
             for d in index.documents.values()
         ]
@@ -173,8 +169,9 @@ class QA:
         staged = stage_upload(source, original_name, s.uploads, s.max_file_mb)
         final = None
         try:
-            read_document(staged, staged.name, max_file_mb=s.max_file_mb,
-                          max_pdf_pages=s.max_pdf_pages)  # fmt: skip
+            read_document(
+                staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
+            )
             digest = fingerprint(staged)
             same = [d for d in self._documents_or_empty().values() if d.sha256 == digest]
             if same:
@@ -202,17 +199,7 @@ class QA:
         with self._lock:
             self._index = None
         root = self.settings.index_dir.resolve().parent
-        source = (root / doc_id).resolve()
-        corpus = self.settings.corpus_dir.resolve()
-        if source.parent == self.settings.uploads.resolve():
-            source.unlink(missing_ok=True)
-        elif source.is_file() and source.is_relative_to(corpus):
-            target = corpus / ".removed" / source.relative_to(corpus)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(source), target)
-            side = sidecar_path(source)
-            if side.exists():
-                shutil.move(str(side), sidecar_path(target))
+        retire(root / doc_id, self.settings.corpus_dir, self.settings.uploads)
         return report
 
     def _documents_or_empty(self) -> dict[str, Document]:
@@ -247,41 +234,47 @@ class QA:
         if filters is not None and filters.active:
             filters.check(index.documents)
         allowed = index.rows_admitted(filters)
-        parts = split_question(question)
-        if len(parts) > 1:
+        languages = languages_of(index.term_idf)
+        q = analyse(question, languages)  # once: every stage reads this record
+        if len(q.parts) > 1:
+            parts = [analyse(part, languages) for part in q.parts]
             answer = combine(question, [self._ask_one(index, p, k, allowed) for p in parts], k)
         else:
-            answer = self._ask_one(index, question, k, allowed)
+            answer = self._ask_one(index, q, k, allowed)
         answer = replace(
             answer,
-            language=detect_language(question),
+            language=q.language,
             index_version=index.version,
             filters=filters if filters is not None and filters.active else None,
         )
-        return replace(answer, disagreements=find_disagreements(question, answer, index.documents))
+        return replace(answer, disagreements=find_disagreements(q, answer, index.documents))
 
     def candidates(
-        self, index: Snapshot, question: str, query: Any, n: int, allowed: Any = None
+        self,
+        index: Snapshot,
+        question: Question | str,
+        query: np.ndarray,
+        n: int,
+        allowed: Admitted = None,
     ) -> list[Hit]:
         """The n best passages by fused dense and BM25 ranking, before reranking: cosines
         lifted by the calibrated language offsets, and the places the question names also
         searched under their other languages' names (see README, "Across languages")."""
-        language = detect_language(question)
-        places = places_in(question, language, languages_of(index.term_idf))
+        q = as_question(question, languages_of(index.term_idf))
         return retrieve(
             index,
             query,
-            question,
+            q.text,
             n,
-            self.settings.dense_unit,
-            allowed,
-            similarity_offsets(index.manifest.get("calibration", {}), language),
-            [name for place in places for name in place.elsewhere],
+            unit=self.settings.dense_unit,
+            allowed=allowed,
+            offsets=similarity_offsets(index.manifest.get("calibration", {}), q.language),
+            names_elsewhere=[name for place in q.places for name in place.elsewhere],
         )
 
-    def _ask_one(self, index: Snapshot, question: str, k: int, allowed: Any = None) -> Answer:
-        query = self.embedder.embed_queries([question])[0]
-        language = detect_language(question)
+    def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Admitted = None) -> Answer:
+        query = self.embedder.embed_queries([q.text])[0]
+        language = q.language
         calibration = index.manifest.get("calibration", {})
         scorer = SentenceScorer(
             self.embedder,
@@ -291,9 +284,9 @@ class QA:
         )
         reranker = make_reranker(self.settings.reranker, scorer)
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        candidates = self.candidates(index, question, query, n, allowed)
+        candidates = self.candidates(index, q, query, n, allowed)
         if reranker:
-            candidates = reranker(question, query, candidates)
+            candidates = reranker(q, query, candidates)
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
             min_score = lambda passage_language: fixed  # noqa: E731
@@ -301,7 +294,7 @@ class QA:
             min_score = threshold_for(calibration, language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         passages = answer_passages(candidates, self.settings.answer_passages)
-        answer = answerer(question, passages, index.documents, query)
+        answer = answerer(q, passages, index.documents, query)
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
@@ -317,9 +310,9 @@ class QA:
         """The llm answerer's answer as the model writes it: an Answer after each checked
         sentence (`final` False), then the final one. Whatever goes wrong with the model
         ends in the extractive answer with a `notice`; a refused question raises BadQuestion
-        before anything is yielded. See qa/llm_answer.py."""
-        from .llm import LLMClient
-        from .llm_answer import LLMAnswerer
+        before anything is yielded. See qa/answer/llm_answer.py."""
+        from qa.answer.llm import LLMClient
+        from qa.answer.llm_answer import LLMAnswerer
 
         extractive = self.ask(question, k, filters, answerer="extractive")
         index = self.index
@@ -327,7 +320,7 @@ class QA:
         yield from answerer.stream(extractive, index.documents, stream=stream)
 
     def _checker_for(self, index: Snapshot):
-        from .verify import SentenceChecker, calibrate_similarity, make_judge
+        from qa.answer.verify import SentenceChecker, calibrate_similarity, make_judge
 
         threshold = self.settings.llm_min_similarity
         if threshold is None:

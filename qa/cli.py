@@ -7,12 +7,14 @@ import json
 import sys
 from pathlib import Path
 
-from .config import Settings
-from .errors import BadQuestion, QAError
-from .references import reference
+from qa.config import Settings
+from qa.errors import BadQuestion, QAError
+from qa.references import reference
+from qa.threads import set_thread_defaults
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_thread_defaults()  # before numpy, faiss or a model library loads; see qa/threads.py
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -40,9 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
     common.add_argument(
-        "--database", metavar="URL",
+        "--database",
+        metavar="URL",
         help="keep passages in this PostgreSQL + pgvector database (QA_DATABASE_URL)",
-    )  # fmt: skip
+    )
     answering = argparse.ArgumentParser(add_help=False)
     answering.add_argument(
         "--answerer",
@@ -56,14 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command")
 
-    ix = sub.add_parser("index", parents=[common], help="build or update the index", description=cmd_index.__doc__,
-                        formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ix = sub.add_parser(
+        "index",
+        parents=[common],
+        help="build or update the index",
+        description=cmd_index.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ix.add_argument("paths", nargs="*", type=Path, help="files or folders (default: corpus/)")
     ix.add_argument("--rebuild", action="store_true", help="re-embed everything")
     ix.set_defaults(func=cmd_index)
 
-    ask = sub.add_parser("ask", parents=[common, answering], help="answer a question with citations", description=cmd_ask.__doc__,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    ask = sub.add_parser(
+        "ask",
+        parents=[common, answering],
+        help="answer a question with citations",
+        description=cmd_ask.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ask.add_argument("question", nargs="?", help="the question (omit to read stdin, one per line)")
     ask.add_argument("--k", type=int, help="passages to retrieve (default 5)")
     ask.add_argument("--json", action="store_true", help="print the structured answer as JSON")
@@ -90,18 +103,24 @@ def _parser() -> argparse.ArgumentParser:
         description=cmd_serve.__doc__,
     )
     serve.add_argument(
-        "--host", default="127.0.0.1",
+        "--host",
+        default="127.0.0.1",
         help="interface to listen on (default 127.0.0.1: this machine only; 0.0.0.0: all)",
-    )  # fmt: skip
+    )
     serve.add_argument("--port", type=int, default=7860)
     serve.add_argument(
-        "--share", action="store_true",
+        "--share",
+        action="store_true",
         help="also publish a public gradio.live link (needs internet; set QA_AUTH)",
-    )  # fmt: skip
+    )
     serve.set_defaults(func=cmd_serve)
 
-    db = sub.add_parser("db", help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
-                        description=cmd_db.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    db = sub.add_parser(
+        "db",
+        help="a local PostgreSQL + pgvector server for trying QA_DATABASE_URL",
+        description=cmd_db.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     db.add_argument("action", choices=["start", "stop", "url"])
     db.add_argument("--data-dir", type=Path, help="its data folder (default: a folder in /tmp)")
     db.set_defaults(func=cmd_db)
@@ -125,15 +144,18 @@ def cmd_index(args: argparse.Namespace) -> int:
     example:  qa index                 # corpus/
               qa index ~/reports/x.pdf
     """
-    from .api import QA
+    from qa.api import QA
 
     qa = QA(_settings(args))
     print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
-    report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=_progress_bar())
+    report = qa.build(args.paths or None, rebuild=args.rebuild, on_progress=progress_bar())
     if report.rebuilt_because:
         print(f"Rebuilt from scratch: {report.rebuilt_because}.")
-    for label, items in (("added", report.added), ("updated", report.updated),
-                         ("removed", report.removed)):  # fmt: skip
+    for label, items in (
+        ("added", report.added),
+        ("updated", report.updated),
+        ("removed", report.removed),
+    ):
         for item in items:
             print(f"{label:>9}  {item}")
     for s in report.skipped:
@@ -149,7 +171,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _progress_bar():
+def progress_bar():
+    """A tqdm bar on stderr for `on_progress(done, total)` callbacks (index, serve)."""
     from tqdm import tqdm
 
     bar = None
@@ -175,13 +198,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     example:  qa ask "What did Sweden pledge?" --json
     """
-    from .api import QA
+    from qa.api import QA
 
     qa = QA(_settings(args))
     if args.question is not None:
         answer = qa.ask(args.question, args.k)
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if args.json
-              else format_answer(answer))  # fmt: skip
+        print(
+            json.dumps(answer.to_dict(), ensure_ascii=False, indent=2)
+            if args.json
+            else format_answer(answer)
+        )
         return 0
     status = 0
     for line in sys.stdin:
@@ -204,20 +230,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def format_answer(answer) -> str:
-    from .language import language_name
+    from qa.ingest.language import language_name
 
     lines = [answer.answer, ""]
     generation = getattr(answer, "generation", None)
     if generation is not None:
         lines = ([f"Note: {answer.notice}", ""] if answer.notice else []) + lines
         if answer.sentences and answer.sentences[0].kind == "checked":
-            lines.insert(-1, f"(Written by {generation.model}; every sentence checked "
-                             "against the passage it cites.)")  # fmt: skip
+            lines.insert(
+                -1,
+                f"(Written by {generation.model}; every sentence checked "
+                "against the passage it cites.)",
+            )
     if answer.abstained:
         lines.append("Closest passages:")
-        for h in answer.to_dict()["passages"][:3]:
-            snippet = " ".join(h["text"].split())[:240]
-            lines.append(f"  - {h['title']}, p. {h['page']} (score {h['score']:.2f}): {snippet}…")
+        for h in answer.hits[:3]:
+            meta = answer.documents.get(h.passage.doc_id)
+            snippet = " ".join(h.passage.text.split())[:240]
+            title = meta.title if meta else None
+            score = round(h.score, 4)  # as the JSON gives it
+            lines.append(f"  - {title}, p. {h.passage.page_start} (score {score:.2f}): {snippet}…")
     for c in answer.citations:
         foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
         lines.append(f"[{c.n}] {reference(c)}{foreign}")
@@ -245,8 +277,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     example:  qa eval ../shared/eval/dev.jsonl --json eval.json
               qa eval ../shared/eval/dev.jsonl --answerer llm
     """
-    from .api import QA
-    from .eval import evaluate, format_report, load_gold
+    from qa.api import QA
+    from qa.eval import evaluate, format_report, load_gold
 
     items = load_gold(args.gold)
     qa = QA(_settings(args))
@@ -265,10 +297,42 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the web app (builds the index first if there is none)."""
-    from .app import serve
-
     serve(_settings(args), host=args.host, port=args.port, share=args.share)
     return 0
+
+
+def serve(
+    settings: Settings | None = None, host: str = "127.0.0.1", port: int = 7860, share: bool = False
+) -> None:
+    """Build the index if missing (with a progress bar), warm the model, then serve."""
+    from qa.api import QA
+    from qa.app.app import exposure_warning, launch, login
+    from qa.errors import DatabaseError
+
+    qa = QA(settings or Settings.from_env())
+    print(f"Loading model {qa.settings.model} ...", file=sys.stderr)
+    try:
+        report = qa.ensure_index(on_progress=progress_bar())
+    except DatabaseError as exc:  # start anyway: the app shows the message on every question
+        print(f"Error: {exc}\nThe app starts; it answers once this is fixed.", file=sys.stderr)
+        report = None
+    if report is not None:
+        why = f" (rebuilt: {report.rebuilt_because})" if report.rebuilt_because else ""
+        print(
+            f"Built the index: {len(report.added)} documents, {report.total_passages} passages "
+            f"({report.seconds:.1f} s){why}.",
+            file=sys.stderr,
+        )
+        for s in report.skipped:
+            print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
+    try:
+        qa.ask("warm up")  # load the index and model before the first visitor
+    except DatabaseError:
+        pass
+    warning = exposure_warning(host, share, login(qa.settings))
+    if warning:
+        print(warning, file=sys.stderr)
+    launch(qa, host=host, port=port, share=share)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -281,7 +345,7 @@ def cmd_db(args: argparse.Namespace) -> int:
               qa index && qa serve
               qa db stop
     """
-    from . import db
+    from qa.store import db
 
     if args.action == "start":
         server = db.start_server(args.data_dir)

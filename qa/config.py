@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from .errors import QAError
+from qa.errors import QAError
 
 
 def _setting(default: Any, help: str) -> Any:
@@ -125,6 +125,13 @@ class Settings:
             raise QAError(f"QA_VECTOR_INDEX={self.vector_index!r}: use auto, flat, ivf or hnsw.")
         if self.answerer not in ("extractive", "llm"):
             raise QAError(f"QA_ANSWERER={self.answerer!r}: use extractive or llm.")
+        if self.reranker not in ("sentences", "none") and not (
+            self.reranker.startswith("cross-encoder:") and self.reranker.split(":", 1)[1]
+        ):
+            raise QAError(
+                f"QA_RERANKER={self.reranker!r} is not a reranker; use sentences, none or "
+                "cross-encoder:<model name or path>."
+            )
         if self.llm_checker != "embedding" and not (
             self.llm_checker.startswith("cross-encoder:") and self.llm_checker.split(":", 1)[1]
         ):
@@ -136,8 +143,13 @@ class Settings:
             raise QAError("QA_LLM_TIMEOUT must be a positive number of seconds.")
         if self.auth is not None and ":" not in self.auth:
             raise QAError("QA_AUTH must be user:password.")
-        for name in ("top_k", "chunk_tokens", "max_answer_sentences", "answer_passages",
-                     "llm_max_tokens"):  # fmt: skip
+        for name in (
+            "top_k",
+            "chunk_tokens",
+            "max_answer_sentences",
+            "answer_passages",
+            "llm_max_tokens",
+        ):
             if getattr(self, name) < 1:
                 raise QAError(f"QA_{name.upper()} must be at least 1.")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .disagreement import Disagreement
+# The answer when the documents do not answer (also what the llm answerer is told to say).
+ABSTAIN_MESSAGE = "The documents do not answer this."
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,34 @@ class Citation:
         )
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One document's value for a disputed thing, with where it is written."""
+
+    value: str  # as written, with its qualifier: "more than 20", "EUR 6.5 billion", "10/7"
+    normalized: str  # what is compared: "20", "EUR 6500000000", "2024-07-10", "--07-10"
+    document: str
+    title: str
+    publisher: str | None
+    date: str | None
+    url: str | None
+    page: int
+    page_end: int
+    quote: str  # the sentence that gives the value
+    start: int  # offsets of the sentence in the document text
+    end: int
+    n: int | None = None  # the answer's citation of this sentence, if it is cited
+    language: str = "und"
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Figures that documents give differently for one thing (qa/answer/disagreement.py)."""
+
+    subject: str  # "the number of agreements", "the amount in EUR (Sweden)", "the date"
+    figures: tuple[Figure, ...]
+
+
 VERBATIM = "verbatim"  # copied from the document: true to its source by construction
 CHECKED = "checked"  # written by the language model and accepted by the check
 UNSUPPORTED = "unsupported"  # written by the model, rejected by the check: never shown as fact
@@ -158,7 +186,7 @@ class Answer:
     margin: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
     filters: Any = None  # qa.filters.Filters the search was restricted to, if any
-    # figures the cited passages give differently for the question's thing (qa/disagreement.py)
+    # figures the cited passages give differently for the question's thing (qa/answer/disagreement.py)
     disagreements: tuple[Disagreement, ...] = ()
     # Set by the llm answerer only (the extractive answer's JSON has none of these):
     sentences: tuple[AnswerSentence, ...] = ()  # the shown sentences with their kind
@@ -187,28 +215,7 @@ class Answer:
             "filters": None if self.filters is None else self.filters.to_dict(),
             "citations": [asdict(c) for c in self.citations],
             "disagreements": [
-                {
-                    "subject": d.subject,
-                    "figures": [
-                        {
-                            "value": f.value,
-                            "normalized": f.normalized,
-                            "document": f.document,
-                            "title": f.title,
-                            "publisher": f.publisher,
-                            "date": f.date,
-                            "url": f.url,
-                            "page": f.page,
-                            "page_end": f.page_end,
-                            "quote": f.quote,
-                            "start": f.start,
-                            "end": f.end,
-                            "n": f.n,
-                            "language": f.language,
-                        }
-                        for f in d.figures
-                    ],
-                }
+                {"subject": d.subject, "figures": [asdict(f) for f in d.figures]}
                 for d in self.disagreements
             ],
             "passages": [

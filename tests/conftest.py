@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from qa.threads import set_thread_defaults
+
+set_thread_defaults()  # the test process is an entry point like `qa`: before numpy loads
+
 import shutil
 from pathlib import Path
 
@@ -10,7 +14,7 @@ import pytest
 
 from qa.api import QA
 from qa.config import Settings
-from qa.embedding import get_embedder
+from qa.store.embedding import get_embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -80,8 +84,14 @@ def corpus_qa(tmp_path_factory, embedder) -> QA:
     return qa
 
 
-def write_pdf(path: Path, pages: list[str], *, title: str | None = None, password: str | None = None,
-              header: str | None = None) -> Path:  # fmt: skip
+def write_pdf(
+    path: Path,
+    pages: list[str],
+    *,
+    title: str | None = None,
+    password: str | None = None,
+    header: str | None = None,
+) -> Path:
     """A real PDF with the given text on each page (DejaVu font, so any Unicode works).
     With `header`, every page gets a running header and its page number in the footer."""
     from fpdf import FPDF
@@ -132,8 +142,11 @@ def start_server(root: Path, env: dict[str, str] | None = None, timeout: float =
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
-    )  # fmt: skip
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -168,11 +181,11 @@ def served_corpus(tmp_path_factory, embedder):
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A real PostgreSQL 18 + pgvector server for the session (qa/db.py: as `nobody` when
+    """A real PostgreSQL 18 + pgvector server for the session (qa/store/db.py: as `nobody` when
     root, Unix socket only, fsync off), in a throwaway folder."""
     import tempfile
 
-    from qa import db
+    from qa.store import db
 
     data_dir = Path(tempfile.mkdtemp(prefix="qa-test-pg-")) / "data"
     data_dir.parent.chmod(0o755)

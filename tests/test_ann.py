@@ -6,9 +6,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa import ann
 from qa.api import QA
-from qa.index import load_index
+from qa.store import ann
+from qa.store.local import load_index
 
 from conftest import CountingEmbedder, make_qa
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.answer import ABSTAIN_MESSAGE
+from qa.documents import ABSTAIN_MESSAGE
 from qa.errors import BadQuestion
 from qa.text import normalize
 

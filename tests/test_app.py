@@ -38,12 +38,16 @@ def test_ask_endpoint_refuses_an_empty_question_with_a_message(server):
 
 
 def test_citation_cards_escape_markup_from_documents(tmp_path, embedder):
-    from qa.app import answer_markdown, cards_html
+    from qa.app.views import answer_markdown, cards_html
 
-    qa = make_qa(tmp_path, embedder, {
-        "page.md": "The agreement <script>alert('x')</script> was signed for 10 years by "
-                   "Denmark and <b>Ukraine</b> in February.",
-    })  # fmt: skip
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "page.md": "The agreement <script>alert('x')</script> was signed for 10 years by "
+            "Denmark and <b>Ukraine</b> in February.",
+        },
+    )
     qa.build()
     answer = qa.ask("How long is the Denmark agreement valid?")
     assert not answer.abstained
@@ -115,18 +119,22 @@ def test_the_ask_endpoint_applies_filters(server):
     ],
 )
 def test_serving_beyond_this_machine_without_a_login_warns(host, share, auth, warns):
-    from qa.app import exposure_warning
+    from qa.app.app import exposure_warning
 
     assert (exposure_warning(host, share, auth) is not None) == warns
 
 
 def test_an_answer_shows_figures_its_sources_disagree_on_side_by_side(tmp_path, embedder):
-    from qa.app import answer_markdown
+    from qa.app.views import answer_markdown
 
-    qa = make_qa(tmp_path, embedder, {
-        "a.md": "# Kyiv Post\n\nUkraine has signed 21 bilateral security agreements so far.",
-        "b.md": "# Policy brief\n\nSo far Ukraine has signed 17 bilateral security agreements.",
-    })  # fmt: skip
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "a.md": "# Kyiv Post\n\nUkraine has signed 21 bilateral security agreements so far.",
+            "b.md": "# Policy brief\n\nSo far Ukraine has signed 17 bilateral security agreements.",
+        },
+    )
     qa.build()
     answer = qa.ask("How many bilateral security agreements has Ukraine signed?", k=5)
     text = answer_markdown(answer)

@@ -29,9 +29,15 @@ def browser():
         b = p.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"],
-        )  # fmt: skip
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -122,11 +128,14 @@ def test_a_document_filter_keeps_citations_to_that_document(page):
 
 
 def test_an_uploaded_pdf_can_be_asked_about_at_once(page, tmp_path):
-    pdf = write_pdf(tmp_path / "Quorvian accord.pdf", [
-        "Briefing note.",
-        "The Quorvian accord commits Ukraine and Quorvia to joint drone production "
-        "of 4,000 units a year from 2025.",
-    ])  # fmt: skip
+    pdf = write_pdf(
+        tmp_path / "Quorvian accord.pdf",
+        [
+            "Briefing note.",
+            "The Quorvian accord commits Ukraine and Quorvia to joint drone production "
+            "of 4,000 units a year from 2025.",
+        ],
+    )
     open_tab(page, "Library")
     page.set_input_files("#upload input[type=file]", str(pdf))
     page.wait_for_selector("#library-status :text('Indexed:')", timeout=120_000)

@@ -2,10 +2,10 @@
 
 from itertools import pairwise
 
-from qa.chunking import chunk_document
-from qa.cleaning import clean
 from qa.documents import Document, Metadata
-from qa.sentences import split_sentences
+from qa.ingest.chunking import chunk_document
+from qa.ingest.cleaning import clean
+from qa.ingest.sentences import split_sentences
 
 TITLE = "Making the Glass Half Full"
 

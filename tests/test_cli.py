@@ -19,8 +19,12 @@ DOCS = {
 def run(args, cwd, stdin=None, check=True):
     proc = subprocess.run(
         [sys.executable, "-m", "qa.cli", *args],
-        cwd=cwd, input=stdin, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"qa {args} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

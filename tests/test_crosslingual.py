@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from qa.answer.retrieval import dense_ranking
 from qa.api import QA
-from qa.calibration import similarity_offsets
-from qa.retrieval import dense_ranking
+from qa.store.calibration import similarity_offsets
 
 from conftest import make_qa
 
@@ -50,8 +50,14 @@ def qa(tmp_path_factory, embedder):
 
 def test_documents_and_passages_carry_their_detected_language(qa):
     langs = {d.doc_id.split("/")[-1]: d.meta.language for d in qa.documents.values()}
-    assert langs == {"budget.txt": "en", "pilots.txt": "en", "fishing.txt": "en",
-                     "ky-ket.txt": "vi", "cai-cach.txt": "vi", "thoi-tiet.txt": "vi"}  # fmt: skip
+    assert langs == {
+        "budget.txt": "en",
+        "pilots.txt": "en",
+        "fishing.txt": "en",
+        "ky-ket.txt": "vi",
+        "cai-cach.txt": "vi",
+        "thoi-tiet.txt": "vi",
+    }
     assert {p.language for p in qa.index.passages} == {"en", "vi"}
 
 

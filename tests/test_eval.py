@@ -63,8 +63,9 @@ def test_first_match_rank_and_evidence_recall():
 
 def _result(answerable, abstained, rank=None, correct=False, cites=0, precise=0, seconds=0.1):
     item = GoldItem("x", "q?", "en", "fact" if answerable else "unanswerable", answerable)
-    return ItemResult(item, "a", abstained, rank, {1: 0.0, 5: 0.0, 10: 0.0}, correct,
-                      cites, precise, seconds, 0.5)  # fmt: skip
+    return ItemResult(
+        item, "a", abstained, rank, {1: 0.0, 5: 0.0, 10: 0.0}, correct, cites, precise, seconds, 0.5
+    )
 
 
 def test_summary_figures_follow_the_definitions_and_leave_empty_groups_undefined():
@@ -89,15 +90,36 @@ DOCS = {
     "latvia.txt": "Latvia set a target of 0.25% of GDP annually for military support.",
 }
 GOLD = [
-    {"id": "t1", "question": "How much did Norway pledge?", "lang": "en", "type": "number",
-     "answerable": True, "answers": [["6.4 billion"]],
-     "evidence": [{"doc": "norway.txt", "quote": "Norway is providing approximately EUR 6.4 billion"}]},
-    {"id": "t2", "question": "What GDP share did Latvia target?", "lang": "en", "type": "number",
-     "answerable": True, "answers": [["0.25%"]],
-     "evidence": [{"doc": "latvia.txt", "quote": "Latvia set a target of 0.25% of GDP"}]},
-    {"id": "t3", "question": "What is the best way to grow tomatoes?", "lang": "en",
-     "type": "unanswerable", "answerable": False, "answers": [], "evidence": []},
-]  # fmt: skip
+    {
+        "id": "t1",
+        "question": "How much did Norway pledge?",
+        "lang": "en",
+        "type": "number",
+        "answerable": True,
+        "answers": [["6.4 billion"]],
+        "evidence": [
+            {"doc": "norway.txt", "quote": "Norway is providing approximately EUR 6.4 billion"}
+        ],
+    },
+    {
+        "id": "t2",
+        "question": "What GDP share did Latvia target?",
+        "lang": "en",
+        "type": "number",
+        "answerable": True,
+        "answers": [["0.25%"]],
+        "evidence": [{"doc": "latvia.txt", "quote": "Latvia set a target of 0.25% of GDP"}],
+    },
+    {
+        "id": "t3",
+        "question": "What is the best way to grow tomatoes?",
+        "lang": "en",
+        "type": "unanswerable",
+        "answerable": False,
+        "answers": [],
+        "evidence": [],
+    },
+]
 
 
 def test_qa_eval_scores_a_small_gold_file_and_writes_json(tmp_path, embedder):
@@ -106,8 +128,13 @@ def test_qa_eval_scores_a_small_gold_file_and_writes_json(tmp_path, embedder):
     gold.write_text("\n".join(json.dumps(g) for g in GOLD))
     run = [sys.executable, "-m", "qa.cli"]
     subprocess.run([*run, "index"], cwd=tmp_path, check=True, capture_output=True)
-    out = subprocess.run([*run, "eval", str(gold), "--json", "report.json"], cwd=tmp_path,
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [*run, "eval", str(gold), "--json", "report.json"],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "overall" in out and "type=number" in out and "Abstention trade-off" in out
     report = json.loads((tmp_path / "report.json").read_text())
     overall = report["overall"]

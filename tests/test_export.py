@@ -5,17 +5,32 @@ from datetime import datetime, timezone
 
 import docx
 import pytest
+from docx_footnotes import read_docx_footnotes
 
+from qa.app.export import conversation_docx, conversation_markdown, md_escape
 from qa.documents import Answer, Citation
-from qa.export import conversation_docx, conversation_markdown, md_escape, read_docx_footnotes
 
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
 MARKUP = "Sweden pledged *EUR* 6.5 [billion] `x` <script>alert(1)</script> & _more_."
 
 
 def _citation(n, quote, *, title="Report", page=3, page_end=3, language="en", url=None):
-    return Citation(n, "corpus/r.txt", title, "Publisher", "2024-06", url, page, page_end,
-                    quote, 0, len(quote), 0.9, "corpus/r.txt#0-99", language)  # fmt: skip
+    return Citation(
+        n,
+        "corpus/r.txt",
+        title,
+        "Publisher",
+        "2024-06",
+        url,
+        page,
+        page_end,
+        quote,
+        0,
+        len(quote),
+        0.9,
+        "corpus/r.txt#0-99",
+        language,
+    )
 
 
 def _answer(question, *citations, language="en"):
@@ -28,11 +43,11 @@ HAND_MADE = [
         "How much did Sweden pledge?",
         _citation(1, MARKUP, url="https://example.org/a_b"),
         _citation(2, "See note [2] here.", page=3, page_end=4),
-    ),  # fmt: skip
+    ),
     _answer(
         "When did Luxembourg sign?",
         _citation(1, "Thoả thuận được ký hôm 10/7.", title="GDTĐ", language="vi"),
-    ),  # fmt: skip
+    ),
     Answer("What is the moon made of?", "The documents do not answer this.", True),
 ]
 
@@ -72,12 +87,19 @@ def test_a_bracketed_number_inside_a_quote_is_text_not_a_footnote():
 
 @pytest.mark.parametrize(
     ("text", "shown"),
-    [("*bold*", "\\*bold\\*"), ("[link](http://x)", "\\[link\\]\\(http://x\\)"),
-     ("`code`", "\\`code\\`"), ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
-     ("# heading", "\\# heading"), ("- item", "\\- item"), ("1. item", "\\1. item"),
-     ("[^1]: fake note", "\\[\\^1\\]: fake note"), ("two\n\nparagraphs", "two paragraphs"),
-     ("$x$ & y", "\\$x\\$ &amp; y")],
-)  # fmt: skip
+    [
+        ("*bold*", "\\*bold\\*"),
+        ("[link](http://x)", "\\[link\\]\\(http://x\\)"),
+        ("`code`", "\\`code\\`"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+        ("# heading", "\\# heading"),
+        ("- item", "\\- item"),
+        ("1. item", "\\1. item"),
+        ("[^1]: fake note", "\\[\\^1\\]: fake note"),
+        ("two\n\nparagraphs", "two paragraphs"),
+        ("$x$ & y", "\\$x\\$ &amp; y"),
+    ],
+)
 def test_document_text_cannot_break_the_markdown(text, shown):
     assert md_escape(text) == shown
 
@@ -137,16 +159,26 @@ def test_real_answers_export_with_a_footnote_per_citation(corpus_qa, tmp_path):
 def test_sources_disagree_figures_point_to_footnotes_reusing_the_cited_ones(tmp_path):
     from dataclasses import replace
 
-    from qa.disagreement import Disagreement, Figure
+    from qa.documents import Disagreement, Figure
 
     def figure(value, quote, n):
-        return Figure(value, value, "corpus/r.txt", "Report", None, None, None, 2, 2, quote,
-                      0, len(quote), n)  # fmt: skip
+        return Figure(
+            value, value, "corpus/r.txt", "Report", None, None, None, 2, 2, quote, 0, len(quote), n
+        )
 
     answer = _answer("How many agreements?", _citation(1, "Ukraine signed 21 agreements."))
-    answer = replace(answer, disagreements=(Disagreement("the number of agreements", (
-        figure("21", "Ukraine signed 21 agreements.", 1),
-        figure("17", "There are already 17 agreements.", None))),))  # fmt: skip
+    answer = replace(
+        answer,
+        disagreements=(
+            Disagreement(
+                "the number of agreements",
+                (
+                    figure("21", "Ukraine signed 21 agreements.", 1),
+                    figure("17", "There are already 17 agreements.", None),
+                ),
+            ),
+        ),
+    )
     md = conversation_markdown([answer], exported_at=WHEN)
     assert "**Sources disagree on the number of agreements:**\n\n- 21[^1]\n- 17[^2]" in md
     assert _footnote_definitions(md)[2] == "“There are already 17 agreements.” — Report, p. 2"

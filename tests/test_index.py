@@ -10,7 +10,8 @@ import time
 import pytest
 
 from qa.errors import IndexBusy, IndexIncompatible, IndexMissing
-from qa.index import _Lock, load_index
+from qa.store.build import IndexLock
+from qa.store.local import load_index
 
 from conftest import CountingEmbedder, make_qa
 
@@ -96,7 +97,7 @@ def test_asking_without_an_index_says_how_to_build_it(tmp_path, embedder):
 
 def test_a_second_builder_is_refused_while_one_holds_the_lock(tmp_path, embedder):
     qa = make_qa(tmp_path, embedder, DOCS)
-    with _Lock(qa.settings.index_dir):
+    with IndexLock(qa.settings.index_dir):
         with pytest.raises(IndexBusy, match="Another process"):
             qa.build()
 
@@ -161,7 +162,7 @@ def test_killing_a_build_at_any_point_leaves_an_index_that_loads(tmp_path, embed
 def test_a_sentence_transformers_model_pools_sentence_vectors_from_one_encoding(tmp_path):
     """The sentence-transformers backend (here the packaged all-MiniLM-L6-v2): sentence
     vectors come from the passage's token embeddings and match the passage's meaning."""
-    from qa.embedding import get_embedder
+    from qa.store.embedding import get_embedder
 
     minilm = get_embedder("sentence-transformers:all-MiniLM-L6-v2")
     counting = CountingEmbedder(minilm)

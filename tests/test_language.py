@@ -2,8 +2,8 @@
 
 import pytest
 
-from qa.language import detect_language
-from qa.lexical import tokenize
+from qa.ingest.language import detect_language
+from qa.store.lexical import tokenize
 
 
 @pytest.mark.parametrize(
@@ -11,27 +11,37 @@ from qa.lexical import tokenize
     [
         ("Ai là người ký thỏa thuận?", "vi"),
         ("Na Uy cam kết hỗ trợ Ukraine khoảng bao nhiêu tiền trong giai đoạn 2023–2027?", "vi"),
-        ("Thoả thuận được ký bởi Tổng thống Ukraine Volodymyr Zelensky với Thủ tướng "
-         "Luxembourg Luc Frieden hôm 10/7 tại Mỹ, nơi 2 nhà lãnh đạo đang tham dự hội nghị "
-         "thượng đỉnh NATO.", "vi"),
+        (
+            "Thoả thuận được ký bởi Tổng thống Ukraine Volodymyr Zelensky với Thủ tướng "
+            "Luxembourg Luc Frieden hôm 10/7 tại Mỹ, nơi 2 nhà lãnh đạo đang tham dự hội nghị "
+            "thượng đỉnh NATO.",
+            "vi",
+        ),
         ("Who signed for Luxembourg?", "en"),
         ("The minister visited the café in Zürich and São Paulo.", "en"),
         ("Віра Перун, «32 держави приєдналися до декларації G7»", "uk"),
         ("!!!", "und"),
     ],
-)  # fmt: skip
+)
 def test_language_is_told_from_short_and_long_texts(text, lang):
     assert detect_language(text) == lang
 
 
 def test_vietnamese_is_tokenised_by_syllable_with_and_without_diacritics():
     assert tokenize("Thỏa thuận an ninh của Ukraine và Luxembourg") == [
-        "thỏa", "thoa", "thuận", "thuan", "an", "ninh", "ukrain", "luxembourg",
-    ]  # fmt: skip
+        "thỏa",
+        "thoa",
+        "thuận",
+        "thuan",
+        "an",
+        "ninh",
+        "ukrain",
+        "luxembourg",
+    ]
 
 
 def test_a_vietnamese_question_typed_without_diacritics_still_matches_lexically():
-    from qa.lexical import LexicalIndex
+    from qa.store.lexical import LexicalIndex
 
     index = LexicalIndex.build(["Thủ tướng Luxembourg đã ký thỏa thuận an ninh.", "Trời nắng."])
     assert index.search("ky thoa thuan an ninh", 2)[0][0] == 0

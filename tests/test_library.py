@@ -9,7 +9,7 @@ import pytest
 from qa.api import QA
 from qa.errors import BadQuestion, DocumentError, QAError, UnsupportedFile
 from qa.filters import Filters
-from qa.uploads import safe_name
+from qa.library import safe_name
 
 from conftest import make_qa, write_pdf
 
@@ -114,8 +114,13 @@ def test_upload_names_are_made_safe(original, expected):
 def test_an_uploaded_pdf_is_indexed_and_answerable(tmp_path, embedder):
     qa = make_qa(tmp_path / "p", embedder, {"a.md": "Denmark signed a ten-year agreement."})
     qa.build()
-    pdf = write_pdf(tmp_path / "upload.pdf", ["Intro page.", "The Zorblat accord was signed "
-                    "in Reykjavik on 3 March 2024 by twelve delegations."])  # fmt: skip
+    pdf = write_pdf(
+        tmp_path / "upload.pdf",
+        [
+            "Intro page.",
+            "The Zorblat accord was signed in Reykjavik on 3 March 2024 by twelve delegations.",
+        ],
+    )
     report = qa.add_upload(pdf, "../Zorblat brief.pdf")
     assert report.added == ["corpus/uploads/Zorblat-brief.pdf"]
     assert (tmp_path / "p/corpus/uploads/Zorblat-brief.pdf").is_file()

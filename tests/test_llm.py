@@ -16,18 +16,18 @@ import numpy as np
 import pytest
 from fake_llm import FakeLLMServer
 
-from qa.api import QA
-from qa.config import Settings
-from qa.documents import CHECKED, UNSUPPORTED, VERBATIM
-from qa.errors import QAError
-from qa.llm import LLMClient, build_messages
-from qa.verify import (
+from qa.answer.llm import LLMClient, build_messages
+from qa.answer.verify import (
     calibrate_similarity,
     finished_sentences,
     is_refusal,
     missing_facts,
     split_generated,
 )
+from qa.api import QA
+from qa.config import Settings
+from qa.documents import CHECKED, UNSUPPORTED, VERBATIM
+from qa.errors import QAError
 
 QUESTION = "How much did Sweden and Norway pledge to Ukraine?"
 SWEDEN = "Sweden pledged approximately EUR 6.5 billion over 2024–2026"
@@ -46,8 +46,13 @@ def llm_qa(corpus_qa, server):
     server.reply, server.status, server.delay, server.error_message = "", None, 0.0, None
     server.hang_up = False
     server.requests.clear()
-    settings = replace(corpus_qa.settings, answerer="llm", llm_base_url=server.url,
-                       llm_model=server.model, llm_timeout=10.0)  # fmt: skip
+    settings = replace(
+        corpus_qa.settings,
+        answerer="llm",
+        llm_base_url=server.url,
+        llm_model=server.model,
+        llm_timeout=10.0,
+    )
     return QA(settings, embedder=corpus_qa.embedder)
 
 
@@ -68,20 +73,32 @@ def other_passage_number(qa: QA, question: str, lacking: str) -> int:
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("Sweden pledged EUR 6.5 billion [1]. Norway gives more [2].",
-         [("Sweden pledged EUR 6.5 billion.", (1,)), ("Norway gives more.", (2,))]),
-        ("Sweden pledged EUR 6.5 billion. [1] Norway gives more. [2][3]",
-         [("Sweden pledged EUR 6.5 billion.", (1,)), ("Norway gives more.", (2, 3))]),
-        ("Both pledged [1, 2]. No source here.",
-         [("Both pledged.", (1, 2)), ("No source here.", ())]),
-        ("- Sweden pledged [Passage 4].\n- Norway too [2]",
-         [("Sweden pledged.", (4,)), ("Norway too", (2,))]),
-        ("<think>Passage 1 says 6.5.</think>Sweden pledged EUR 6.5 billion [1].",
-         [("Sweden pledged EUR 6.5 billion.", (1,))]),
-        ("1. Sweden pledged [1].\n2. Norway too [2].",
-         [("Sweden pledged.", (1,)), ("Norway too.", (2,))]),
+        (
+            "Sweden pledged EUR 6.5 billion [1]. Norway gives more [2].",
+            [("Sweden pledged EUR 6.5 billion.", (1,)), ("Norway gives more.", (2,))],
+        ),
+        (
+            "Sweden pledged EUR 6.5 billion. [1] Norway gives more. [2][3]",
+            [("Sweden pledged EUR 6.5 billion.", (1,)), ("Norway gives more.", (2, 3))],
+        ),
+        (
+            "Both pledged [1, 2]. No source here.",
+            [("Both pledged.", (1, 2)), ("No source here.", ())],
+        ),
+        (
+            "- Sweden pledged [Passage 4].\n- Norway too [2]",
+            [("Sweden pledged.", (4,)), ("Norway too", (2,))],
+        ),
+        (
+            "<think>Passage 1 says 6.5.</think>Sweden pledged EUR 6.5 billion [1].",
+            [("Sweden pledged EUR 6.5 billion.", (1,))],
+        ),
+        (
+            "1. Sweden pledged [1].\n2. Norway too [2].",
+            [("Sweden pledged.", (1,)), ("Norway too.", (2,))],
+        ),
     ],
-)  # fmt: skip
+)
 def test_generated_text_splits_into_sentences_with_the_passages_each_cites(text, expected):
     assert [(s.text, s.cited) for s in split_generated(text)] == expected
 
@@ -101,9 +118,11 @@ def test_a_refusal_is_recognised_and_a_cited_answer_is_not_one():
     assert not is_refusal("Sweden pledged EUR 6.5 billion [1].")
 
 
-PASSAGE = ("Sweden pledged a total amount of approximately EUR 6.5 billion over the period of "
-           "2024–2026. It calls Ukraine “the largest recipient of Swedish foreign aid”. The "
-           "agreement runs for ten years.")  # fmt: skip
+PASSAGE = (
+    "Sweden pledged a total amount of approximately EUR 6.5 billion over the period of "
+    "2024–2026. It calls Ukraine “the largest recipient of Swedish foreign aid”. The "
+    "agreement runs for ten years."
+)
 
 
 @pytest.mark.parametrize(
@@ -213,8 +232,10 @@ def test_a_question_the_documents_do_not_answer_is_not_sent_to_the_model(llm_qa,
 def test_streaming_yields_checked_sentences_only_and_ends_with_the_same_answer(llm_qa, server):
     n = passage_number(llm_qa, QUESTION, "Sweden pledged")
     norway = passage_number(llm_qa, QUESTION, "Norway is providing")
-    server.reply = (f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]. Norway is providing "
-                    f"approximately EUR 6.4 billion for 2023–2027 [{norway}].")  # fmt: skip
+    server.reply = (
+        f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]. Norway is providing "
+        f"approximately EUR 6.4 billion for 2023–2027 [{norway}]."
+    )
     partials = list(llm_qa.ask_stream(QUESTION))
     assert [a.final for a in partials] == [False] * (len(partials) - 1) + [True]
     assert partials[0].answer == "" and partials[0].hits  # the passages show at once
@@ -291,13 +312,22 @@ def test_the_api_key_is_sent_but_never_shown_in_messages_or_reprs(llm_qa, server
 
 def test_the_extractive_answer_json_is_unchanged_and_llm_answers_add_their_fields(llm_qa, server):
     extractive = llm_qa.ask(QUESTION, answerer="extractive").to_dict()
-    assert set(extractive) == {"question", "answer", "abstained", "abstain_reason", "language",
-                               "margin", "index_version", "filters", "citations",
-                               "disagreements", "passages"}  # fmt: skip
+    assert set(extractive) == {
+        "question",
+        "answer",
+        "abstained",
+        "abstain_reason",
+        "language",
+        "margin",
+        "index_version",
+        "filters",
+        "citations",
+        "disagreements",
+        "passages",
+    }
     server.reply = f"{SWEDEN} [{passage_number(llm_qa, QUESTION, 'Sweden pledged')}]."
     data = llm_qa.ask(QUESTION).to_dict()
-    assert set(data) - set(extractive) == {"answerer", "notice", "final", "sentences",
-                                           "generation"}  # fmt: skip
+    assert set(data) - set(extractive) == {"answerer", "notice", "final", "sentences", "generation"}
     assert data["sentences"][0]["kind"] == "checked" and data["generation"]["accepted"] == 1
 
 
@@ -319,15 +349,22 @@ def test_a_configured_nli_cross_encoder_judges_entailment(llm_qa, server, tmp_pa
     from sentence_transformers import CrossEncoder
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from qa.embedding import resolve_model_path
-    from qa.verify import EntailmentJudge
+    from qa.answer.verify import EntailmentJudge
+    from qa.store.embedding import resolve_model_path
 
     tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
     torch.manual_seed(0)
     labels = {0: "contradiction", 1: "entailment", 2: "neutral"}
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                        num_attention_heads=2, intermediate_size=64, num_labels=3,
-                        id2label=labels, label2id={v: k for k, v in labels.items()})  # fmt: skip
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=3,
+        id2label=labels,
+        label2id={v: k for k, v in labels.items()},
+    )
     BertForSequenceClassification(config).save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     judge = EntailmentJudge(str(tmp_path))
@@ -335,8 +372,9 @@ def test_a_configured_nli_cross_encoder_judges_entailment(llm_qa, server, tmp_pa
     expected = np.exp(logits[1]) / np.exp(logits).sum()
     assert judge.entailment == 1
     assert judge.probability(PASSAGE, "Sweden pledged.") == pytest.approx(expected, rel=1e-4)
-    qa = QA(replace(llm_qa.settings, llm_checker=f"cross-encoder:{tmp_path}"),
-            embedder=llm_qa.embedder)  # fmt: skip
+    qa = QA(
+        replace(llm_qa.settings, llm_checker=f"cross-encoder:{tmp_path}"), embedder=llm_qa.embedder
+    )
     server.reply = f"{SWEDEN} [{passage_number(qa, QUESTION, 'Sweden pledged')}]."
     answer = qa.ask(QUESTION)
     gen = answer.generation
@@ -366,16 +404,21 @@ def test_faithfulness_figures_count_accepted_and_removed_sentences(llm_qa, serve
 def test_qa_ask_answerer_llm_on_the_command_line(corpus_qa, server, tmp_path):
     server.reply, server.status, server.delay = f"{SWEDEN} [1]. Finland paid it all [1].", None, 0
     server.error_message = None
-    env = {**os.environ, "QA_INDEX_DIR": str(corpus_qa.settings.index_dir),
-           "QA_LLM_BASE_URL": server.url, "QA_LLM_MODEL": server.model}  # fmt: skip
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(corpus_qa.settings.index_dir),
+        "QA_LLM_BASE_URL": server.url,
+        "QA_LLM_MODEL": server.model,
+    }
     run = [sys.executable, "-m", "qa.cli", "ask", QUESTION, "--answerer", "llm"]
     out = subprocess.run(run, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "Removed, not supported by the cited passage:" in out.stdout
     assert "Finland paid it all." in out.stdout.split("Removed")[1]
     env["QA_LLM_BASE_URL"] = "http://127.0.0.1:9/v1"  # nothing listens there
-    out = subprocess.run([*run, "--json"], env=env, cwd=tmp_path, capture_output=True,
-                         text=True, timeout=300)  # fmt: skip
+    out = subprocess.run(
+        [*run, "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     data = json.loads(out.stdout)
     assert out.returncode == 0 and data["answerer"] == "llm"
     assert "No language model server answers" in data["notice"] and data["citations"]
@@ -384,7 +427,7 @@ def test_qa_ask_answerer_llm_on_the_command_line(corpus_qa, server, tmp_path):
 def test_the_app_marks_generated_sentences_as_checked_and_shows_why_text_was_removed(
     llm_qa, server
 ):
-    from qa.app import answer_markdown, cards_html
+    from qa.app.views import answer_markdown, cards_html
 
     n = passage_number(llm_qa, QUESTION, "Sweden pledged")
     server.reply = f"{SWEDEN} [{n}]. Finland pledged EUR 9 billion [{n}]."
@@ -407,7 +450,7 @@ def md_unescape(text: str) -> str:
 def test_the_app_api_takes_the_answerer_switch(llm_qa, server):
     from gradio_client import Client
 
-    from qa.app import build_app
+    from qa.app.app import build_app
 
     from conftest import free_port
 

@@ -56,10 +56,26 @@ def llama_server(tmp_path_factory):
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     proc = subprocess.Popen(
-        [LLAMA_PYTHON, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", MODEL,
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            LLAMA_PYTHON,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--model_alias",
+            MODEL,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+        ],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.time() + 180
     while True:
@@ -102,8 +118,13 @@ def report(tmp_path_factory):
 def test_a_real_question_streams_a_checked_answer_from_llama_cpp(
     corpus_qa, llama_server, report, question
 ):
-    settings = replace(corpus_qa.settings, answerer="llm", llm_base_url=llama_server,
-                       llm_model=MODEL, llm_timeout=180.0)  # fmt: skip
+    settings = replace(
+        corpus_qa.settings,
+        answerer="llm",
+        llm_base_url=llama_server,
+        llm_model=MODEL,
+        llm_timeout=180.0,
+    )
     qa = QA(settings, embedder=corpus_qa.embedder)
     started = time.monotonic()
     partials = list(qa.ask_stream(question))
@@ -134,12 +155,21 @@ def test_a_real_question_streams_a_checked_answer_from_llama_cpp(
 
 
 def test_qa_ask_answerer_llm_runs_against_the_real_server(corpus_qa, llama_server, tmp_path):
-    env = {**os.environ, "QA_INDEX_DIR": str(corpus_qa.settings.index_dir),
-           "QA_LLM_BASE_URL": llama_server, "QA_LLM_MODEL": MODEL, "QA_LLM_TIMEOUT": "180"}  # fmt: skip
+    env = {
+        **os.environ,
+        "QA_INDEX_DIR": str(corpus_qa.settings.index_dir),
+        "QA_LLM_BASE_URL": llama_server,
+        "QA_LLM_MODEL": MODEL,
+        "QA_LLM_TIMEOUT": "180",
+    }
     out = subprocess.run(
         [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--answerer", "llm", "--json"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["answerer"] == "llm" and data["generation"]["error"] is None

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
-from qa.ingest import discover, read_document
-from qa.loaders import load
+from qa.ingest.loaders import load
+from qa.ingest.pipeline import discover, read_document
 
 from conftest import write_pdf
 
@@ -179,14 +179,19 @@ def test_pdfs_over_the_page_limit_and_files_over_the_size_limit_are_refused(tmp_
 def test_file_names_with_spaces_and_non_latin_letters_index_and_cite(tmp_path, embedder):
     from conftest import make_qa
 
-    qa = make_qa(tmp_path, embedder, {
-        "Báo cáo an ninh (bản cuối).txt": "Thủ tướng Luxembourg ký thỏa thuận an ninh hôm 10/7.",
-        "my report – final.md": "# Final report\n\nDenmark signed a 10-year agreement in February.",
-    })  # fmt: skip
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "Báo cáo an ninh (bản cuối).txt": "Thủ tướng Luxembourg ký thỏa thuận an ninh hôm 10/7.",
+            "my report – final.md": "# Final report\n\nDenmark signed a 10-year agreement in February.",
+        },
+    )
     report = qa.build()
     assert sorted(report.added) == [
-        "corpus/Báo cáo an ninh (bản cuối).txt", "corpus/my report – final.md",
-    ]  # fmt: skip
+        "corpus/Báo cáo an ninh (bản cuối).txt",
+        "corpus/my report – final.md",
+    ]
     answer = qa.ask("When did Denmark sign its agreement?")
     assert answer.citations[0].document == "corpus/my report – final.md"
     assert answer.citations[0].title == "Final report"
@@ -214,11 +219,15 @@ def test_very_long_lines_and_unbroken_strings_are_chunked_within_the_model_limit
     from conftest import make_qa
 
     sentence = "The Orvane pact funds coastal radar stations along the Black Sea. "
-    qa = make_qa(tmp_path, embedder, {
-        "long.txt": sentence * 400 + "x" * 50_000 + " The Orvane pact was signed in Odesa.",
-        "links.md": "See [the Orvane annex](http://example.org/a) and <b>bold</b> text "
-                    "about demining in Kharkiv. " * 50,
-    })  # fmt: skip
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "long.txt": sentence * 400 + "x" * 50_000 + " The Orvane pact was signed in Odesa.",
+            "links.md": "See [the Orvane annex](http://example.org/a) and <b>bold</b> text "
+            "about demining in Kharkiv. " * 50,
+        },
+    )
     report = qa.build()
     assert sorted(report.added) == ["corpus/links.md", "corpus/long.txt"]
     for p in qa.index.passages:

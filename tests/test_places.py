@@ -1,7 +1,7 @@
-"""Place names carried across languages (qa/places.py), and how sentence scoring counts them."""
+"""Place names carried across languages (qa/answer/places.py), and how sentence scoring counts them."""
 
-from qa.places import place_forms, places_in
-from qa.scoring import QuestionTerms
+from qa.answer.places import place_forms, places_in
+from qa.answer.scoring import QuestionTerms
 from qa.text import content_terms
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from qa.errors import DatabaseError
 from qa.filters import Filters
-from qa.pgstore import SCHEMA_VERSION, PgStore, connect, migrate, vector_literal
+from qa.store.postgres import SCHEMA_VERSION, PgStore, connect, migrate, vector_literal
 
 from conftest import make_qa
 
@@ -129,8 +129,12 @@ def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_ur
     reader = make_qa(tmp_path / "a", embedder, docs=DOCS, database_url=pg_url)
     reader.build()
     assert "Mara Quill" in reader.ask("Who was the lighthouse keeper?").answer
-    writer = make_qa(tmp_path / "b", embedder, docs={"delta.txt": "The Delta ferry to "
-                     "Oskarholm was named Silver Wren."}, database_url=pg_url)  # fmt: skip
+    writer = make_qa(
+        tmp_path / "b",
+        embedder,
+        docs={"delta.txt": "The Delta ferry to Oskarholm was named Silver Wren."},
+        database_url=pg_url,
+    )
     writer.build()
     assert "Silver Wren" in reader.ask("What was the Delta ferry to Oskarholm named?").answer
     writer.remove("corpus/delta.txt")
@@ -145,8 +149,12 @@ def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
         (corpus / name).write_text(text, encoding="utf-8")
     env = {**os.environ, "QA_INDEX_DIR": str(tmp_path / "index")}
     cmd = [sys.executable, "-m", "qa.cli", "index", "--database", pg_url, str(corpus)]
-    procs = [subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]  # fmt: skip
+    procs = [
+        subprocess.Popen(
+            cmd, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=600) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     added = [line for out, _ in outputs for line in out.splitlines() if "added  " in line]

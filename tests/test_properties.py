@@ -3,10 +3,10 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_document
-from qa.cleaning import clean
 from qa.documents import Document, Metadata
-from qa.sentences import split_sentences
+from qa.ingest.chunking import chunk_document
+from qa.ingest.cleaning import clean
+from qa.ingest.sentences import split_sentences
 
 # Text with the characters extraction produces: letters of several scripts, digits,
 # punctuation, spaces, newlines, form feeds, tabs, control characters, combining marks.
@@ -62,19 +62,26 @@ def test_chunks_are_exact_slices_that_lose_no_text(raw, budget, overlap):
 LOADABLE = ["x.txt", "x.md", "x.html", "x.pdf"]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-          HealthCheck.function_scoped_fixture])  # fmt: skip
-@given(name=st.sampled_from(LOADABLE), data=st.one_of(
-    st.binary(max_size=600),
-    st.text(ALPHABET, max_size=400).map(lambda t: t.encode("utf-8")),
-    st.text(ALPHABET, max_size=200).map(lambda t: t.encode("utf-16")),
-    st.text(st.characters(max_codepoint=255), max_size=200).map(
-        lambda t: t.encode("cp1252", errors="replace")),
-    st.binary(max_size=400).map(lambda b: b"%PDF-1.4\n" + b),
-))  # fmt: skip
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    name=st.sampled_from(LOADABLE),
+    data=st.one_of(
+        st.binary(max_size=600),
+        st.text(ALPHABET, max_size=400).map(lambda t: t.encode("utf-8")),
+        st.text(ALPHABET, max_size=200).map(lambda t: t.encode("utf-16")),
+        st.text(st.characters(max_codepoint=255), max_size=200).map(
+            lambda t: t.encode("cp1252", errors="replace")
+        ),
+        st.binary(max_size=400).map(lambda b: b"%PDF-1.4\n" + b),
+    ),
+)
 def test_loading_arbitrary_bytes_gives_text_or_a_document_error_never_a_crash(tmp_path, name, data):
     from qa.errors import DocumentError
-    from qa.ingest import read_document
+    from qa.ingest.pipeline import read_document
 
     path = tmp_path / name
     path.write_bytes(data)

@@ -2,13 +2,8 @@
 
 import pytest
 
-from qa.text import (
-    coordinated_names,
-    expected_answer_kind,
-    figures,
-    has_answer_kind,
-    split_question,
-)
+from qa.answer.figures import figures, has_answer_kind
+from qa.answer.question import coordinated_names, expected_answer_kind, split_question
 
 
 def test_a_question_that_asks_two_things_is_split_at_the_second_question_word():

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
+from qa.answer.rerank import make_reranker
+from qa.config import Settings
 from qa.errors import QAError
-from qa.rerank import make_reranker
 
 from conftest import make_qa
 
@@ -24,15 +25,19 @@ def tiny_cross_encoder(tmp_path_factory) -> str:
     from sentence_transformers import CrossEncoder
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from qa.embedding import resolve_model_path
+    from qa.store.embedding import resolve_model_path
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
     tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
-        num_attention_heads=2, intermediate_size=64, num_labels=1,
-    )  # fmt: skip
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     CrossEncoder(str(folder))  # loads as a CrossEncoder
@@ -52,6 +57,11 @@ def test_a_configured_cross_encoder_orders_the_passages_by_its_own_scores(
     scores = CrossEncoder(tiny_cross_encoder).predict([(question, t) for t in texts])
     assert list(np.argsort(-np.asarray(scores), kind="stable")) == [0, 1, 2]
     assert [h.rank for h in answer.hits] == [1, 2, 3]
+
+
+def test_an_unknown_reranker_setting_is_refused_when_the_settings_are_read():
+    with pytest.raises(QAError, match="sentences, none or cross-encoder"):
+        Settings.from_env(reranker="magic")
 
 
 def test_an_unknown_reranker_setting_says_what_is_allowed(embedder):

@@ -1,26 +1,45 @@
-"""Importing qa makes worker threads sleep instead of spin, unless the user chose otherwise."""
+"""Worker threads sleep instead of spin when qa runs, unless the user chose otherwise; importing
+qa changes nothing in the process (the entry points set the defaults)."""
 
+import os
 import subprocess
 import sys
 
 from qa.threads import DEFAULTS, set_thread_defaults
 
-SHOW = "import os, qa; print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_NUM_THREADS'])"
+SHOW = (
+    "import os; from qa.cli import main; main([]); "
+    "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_NUM_THREADS'])"
+)
 
 
-def _env_after_import(**env: str) -> str:
-    base = {k: v for k, v in __import__("os").environ.items() if k not in DEFAULTS}
-    out = subprocess.run([sys.executable, "-c", SHOW], env={**base, **env}, capture_output=True,
-                         text=True, check=True)  # fmt: skip
-    return out.stdout.strip()
+def _run(code: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in DEFAULTS}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip().splitlines()[-1]
 
 
-def test_importing_qa_sets_passive_waiting_and_one_blas_thread():
-    assert _env_after_import() == "PASSIVE 1"
+def test_importing_qa_leaves_the_environment_unchanged():
+    code = (
+        "import os; before = dict(os.environ); "
+        "import qa, qa.api, qa.cli, qa.app.app, qa.store.postgres; "
+        "print(dict(os.environ) == before)"
+    )
+    assert _run(code) == "True"
+
+
+def test_the_qa_command_sets_passive_waiting_and_one_blas_thread():
+    assert _run(SHOW) == "PASSIVE 1"
 
 
 def test_thread_settings_already_in_the_environment_win():
-    assert _env_after_import(OMP_WAIT_POLICY="ACTIVE", OPENBLAS_NUM_THREADS="2") == "ACTIVE 2"
+    assert _run(SHOW, OMP_WAIT_POLICY="ACTIVE", OPENBLAS_NUM_THREADS="2") == "ACTIVE 2"
 
 
 def test_set_thread_defaults_fills_only_missing_names():

@@ -1,0 +1,1 @@
+"""Question to answer: retrieval, reranking, scoring, extractive and LLM answers."""

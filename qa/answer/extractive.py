@@ -1,0 +1,256 @@
+"""Retrieved passages -> an extractive answer: verbatim sentences, each with its citation.
+
+Grounded by construction: the answer is made only of sentences copied from the passages.
+When no passage is similar enough to the question, or the passages lack what the question
+asks for (a figure, a date, the names it is about), the answer abstains and the closest
+passages are still returned for the reader to judge.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+
+from qa.answer.figures import has_answer_kind
+from qa.answer.question import Question, as_question
+from qa.answer.scoring import Sentence, SentenceScorer
+from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
+from qa.text import languages_of
+
+# A further sentence joins the answer only when it scores close to the best one and adds
+# question terms that the sentences already chosen do not cover (multi-part questions); a
+# little less close when what it adds is a name or figure the question asks about.
+CLOSE_TO_BEST = 0.8
+CLOSE_TO_BEST_FOR_NAMES = 0.6
+# ...and what it adds must be at least this share of the question's term weight.
+MIN_NEW_WEIGHT = 0.2
+
+
+class ExtractiveAnswerer:
+    def __init__(
+        self,
+        scorer: SentenceScorer,
+        min_score: Callable[[str], float],
+        max_sentences: int = 3,
+    ) -> None:
+        """`min_score(passage_language)`: the similarity a passage in that language must
+        reach for the question to count as on topic (see qa/store/calibration.py)."""
+        self.scorer = scorer
+        self.min_score = min_score
+        self.max_sentences = max_sentences
+
+    def __call__(
+        self,
+        question: Question | str,
+        hits: list[Hit],
+        documents: dict[str, Document],
+        query_vector: np.ndarray | None = None,
+    ) -> Answer:
+        question = as_question(question, languages_of(self.scorer.idf))
+        metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
+        margin = max((h.score - self.min_score(h.passage.language) for h in hits), default=-1.0)
+        answer = self._answer(question, hits, documents, query_vector, margin, metas)
+        return replace(answer, margin=margin)
+
+    def _answer(self, q: Question, hits, documents, query_vector, margin, metas) -> Answer:
+        question = q.text
+        if margin < 0:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
+        if query_vector is None:
+            query_vector = self.scorer.embedder.embed_queries([question])[0]
+        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
+        q_terms = self.scorer.question_terms(q)
+        key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
+        language = q.language
+        if language == "und" and not any(s.terms for s in sentences):
+            reason = "the question is in a script or language that no document shares"
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
+        support = supporting_sentences(q, sentences, key_names, self.scorer.vocabulary, language)
+        reason = unsupported_reason(q, hits, support, key_names)
+        if reason:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
+        chosen = _select(
+            sentences, q_terms.names, self.max_sentences, q_terms.coverage, best_from=support
+        )
+        chosen = [_with_antecedent(s) for s in chosen]
+        if not chosen:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
+        citations = []
+        parts = []
+        for n, s in enumerate(chosen, start=1):
+            doc = documents[s.hit.passage.doc_id]
+            citations.append(
+                Citation.of_span(n, doc, s.start, s.end, round(s.score, 4), s.hit.passage)
+            )
+            parts.append(f"{s.text} [{n}]")
+        return Answer(question, " ".join(parts), False, tuple(citations), tuple(hits), metas)
+
+
+def unsupported_reason(
+    question: Question,
+    hits: list[Hit],
+    support: list[Sentence] | None,
+    key_names: set[str],
+) -> str | None:
+    """Why the passages cannot answer although they look similar: a figure the question
+    names (a year, an amount) appears in none of them, or the question asks how much or
+    when and no sentence supports an answer (see `supporting_sentences`)."""
+    known = question.figures
+    passages = " ".join(h.passage.text for h in hits)
+    missing = sorted(
+        f
+        for f in known
+        if len(f) >= 2 and not re.search(rf"(?<![\d.,]){re.escape(f)}(?!\d)", passages)
+    )
+    if missing:
+        return f"no retrieved passage mentions {', '.join(missing)}"
+    if support is None or support:
+        return None
+    what = "figure" if question.kind == "quantity" else "date"
+    if key_names:
+        return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
+    return f"no retrieved sentence gives a {what}"
+
+
+def supporting_sentences(
+    question: Question,
+    sentences: list[Sentence],
+    key_names: set[str],
+    vocabulary: Callable[[str], set[str] | dict[str, float]],
+    language: str,
+) -> list[Sentence] | None:
+    """For a how-much / when question, the sentences that can answer it: they give a new
+    figure or date, with the question's key names in them or next to them. In a passage of
+    another language than the question's only the names that language's passages use are
+    required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
+    Norway's English name). None for other questions. `sentences` are in passage order."""
+    kind = question.kind
+    if not kind:
+        return None
+    known = set(question.figures)
+    out = []
+    for i, s in enumerate(sentences):
+        if not has_answer_kind(s.text, kind, known):
+            continue
+        passage_language = s.hit.passage.language
+        required = (
+            key_names
+            if passage_language == language
+            else {n for n in key_names if n in vocabulary(passage_language)}
+        )
+        near = set(s.terms)  # the sentence and its neighbours in the same passage
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
+                near |= sentences[j].terms
+        if required <= near:
+            out.append(s)
+    return out
+
+
+_ANAPHOR = re.compile(
+    r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|thus|therefore|"
+    r"however|hence|the latter|the former|điều này|điều đó|đây|đó|họ|ông|bà)\b",
+    re.I,
+)
+
+
+def _with_antecedent(s: Sentence) -> Sentence:
+    """A sentence that opens with a pointer back ("This means...", "It...") is quoted
+    together with the sentence before it, so that the quote stands on its own."""
+    if not _ANAPHOR.match(s.text):
+        return s
+    p = s.hit.passage
+    spans = [(p.start + a, p.start + b) for a, b in p.sentences]
+    if (s.start, s.end) not in spans:
+        return s
+    i = spans.index((s.start, s.end))
+    if i == 0:
+        return s
+    start = spans[i - 1][0]
+    return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
+
+
+def _select(
+    sentences: list[Sentence],
+    names: set[str],
+    limit: int,
+    weight_of: Callable[[set[str]], float],
+    best_from: list[Sentence] | None = None,
+) -> list[Sentence]:
+    """The best sentence (of `best_from`, the sentences that can answer, when given); then,
+    for each name or figure of the question that it leaves out, the best sentence that has
+    it; then close runners-up that add other question terms."""
+    if not sentences:
+        return []
+    ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
+    best = max(best_from, key=lambda s: s.score) if best_from else ranked[0]
+    chosen = [best]
+    covered = set(best.terms)
+    for name in sorted(names - covered, key=lambda n: -weight_of({n})):
+        if weight_of({name}) < MIN_NEW_WEIGHT:
+            continue  # a name found everywhere ("Ukraine") does not make a part of its own
+        s = next((s for s in ranked if name in s.terms), None)
+        if s and len(chosen) < limit and s.score >= CLOSE_TO_BEST_FOR_NAMES * best.score:
+            if not _overlaps(s, chosen):
+                chosen.append(s)
+                covered |= s.terms
+    for s in ranked:
+        if s is best:
+            continue
+        if len(chosen) >= limit or s.score < CLOSE_TO_BEST * best.score:
+            break
+        if weight_of(s.terms - covered) >= MIN_NEW_WEIGHT and not _overlaps(s, chosen):
+            chosen.append(s)
+            covered |= s.terms
+    return sorted(chosen, key=lambda s: -s.score)
+
+
+def _overlaps(s: Sentence, chosen: list[Sentence]) -> bool:
+    return any(
+        c.hit.passage.doc_id == s.hit.passage.doc_id and c.start < s.end and s.start < c.end
+        for c in chosen
+    )
+
+
+def combine(question: str, parts: list[Answer], k: int) -> Answer:
+    """One answer from the answers to the parts of a multi-part question: their sentences in
+    order, citations renumbered, passages interleaved part by part (at most k)."""
+    hits: list[Hit] = []
+    seen_passages: set[str] = set()
+    for rank in range(max(len(a.hits) for a in parts)):
+        for a in parts:
+            if rank < len(a.hits) and a.hits[rank].passage.passage_id not in seen_passages:
+                seen_passages.add(a.hits[rank].passage.passage_id)
+                hits.append(replace(a.hits[rank], rank=len(hits) + 1))
+    cited = {c.passage_id for a in parts for c in a.citations}
+    hits = hits[:k] + [h for h in hits[k:] if h.passage.passage_id in cited]
+    metas = {key: m for a in parts for key, m in a.documents.items()}
+    margin = max((a.margin for a in parts if a.margin is not None), default=None)
+    if all(a.abstained for a in parts):
+        reasons = "; ".join(a.abstain_reason for a in parts if a.abstain_reason) or None
+        return Answer(
+            question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reasons, margin=margin
+        )
+    texts: list[str] = []
+    citations: list[Citation] = []
+    by_span: dict[tuple[str, int, int], int] = {}
+    for a in parts:
+        if a.abstained:
+            texts.append(f"({a.question.rstrip('?')}? {ABSTAIN_MESSAGE})")
+            continue
+        renumber = {}
+        for c in a.citations:
+            key = (c.document, c.start, c.end)
+            if key not in by_span:
+                by_span[key] = len(citations) + 1
+                citations.append(replace(c, n=by_span[key]))
+            renumber[c.n] = by_span[key]
+        texts.append(
+            re.sub(r"\[(\d+)\]", lambda m, r=renumber: f"[{r[int(m.group(1))]}]", a.answer)
+        )
+    return Answer(
+        question, " ".join(texts), False, tuple(citations), tuple(hits), metas, margin=margin
+    )

@@ -1,0 +1,109 @@
+"""A question, analysed once: its language, the kind of answer it asks for, its names,
+figures, places and parts. `QA.ask` builds the `Question` and every stage reads it, so no
+stage detects the language or the kind again."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from qa.answer.figures import figures
+from qa.answer.places import NamedPlace, places_in
+from qa.ingest.language import detect_language
+from qa.text import named_terms, normalize, stem
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the stages need to know about a question (see `analyse`)."""
+
+    text: str
+    language: str  # ISO 639-1, "und" when unknown
+    kind: str | None  # "quantity", "date" or None: the kind of answer it asks for
+    figures: frozenset[str]  # the numbers it gives ("2024", "6.5"), as written
+    names: frozenset[str]  # stemmed names ("sweden", "ukrain"): see `text.named_terms`
+    groups: tuple[frozenset[str], ...]  # names it joins with and/or ("Sweden and Norway")
+    places: tuple[NamedPlace, ...]  # places with their names in the collection's other languages
+    parts: tuple[str, ...]  # the things it asks, each a question (one part: the question)
+
+
+def analyse(text: str, languages: Iterable[str] = ()) -> Question:
+    """The question's record; `languages` are the collection's (for the places it names)."""
+    language = detect_language(text)
+    return Question(
+        text=text,
+        language=language,
+        kind=expected_answer_kind(text),
+        figures=frozenset(figures(text)),
+        names=frozenset(named_terms(text)),
+        groups=tuple(frozenset(g) for g in coordinated_names(text)),
+        places=tuple(places_in(text, language, languages)),
+        parts=tuple(split_question(text)),
+    )
+
+
+def as_question(question: Question | str, languages: Iterable[str] = ()) -> Question:
+    """`question` itself, or the analysis of a question given as text (tests, benchmarks)."""
+    return question if isinstance(question, Question) else analyse(question, languages)
+
+
+_QUANTITY_QUESTION = re.compile(
+    r"\b(how (much|many|large|big|long|high|often)|what (share|percentage|proportion|amount|"
+    r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
+    re.I,
+)
+_DATE_QUESTION = re.compile(
+    r"\b(when|what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
+    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
+    re.I,
+)
+
+
+def expected_answer_kind(question: str) -> str | None:
+    """ "quantity", "date" or None: what kind of answer a question asks for, by its wording."""
+    if _DATE_QUESTION.search(question):
+        return "date"
+    if _QUANTITY_QUESTION.search(question):
+        return "quantity"
+    return None
+
+
+_NAME = r"[^\W\d_][\w’'.-]*"
+_COORDINATED = re.compile(rf"\b({_NAME}(?:\s*,\s*{_NAME})*\s*,?\s+(?:and|or|và|hoặc)\s+{_NAME})")
+
+
+def coordinated_names(question: str) -> list[set[str]]:
+    """Groups of names joined by and/or ("Sweden and Norway"): the question asks the same
+    thing of each, so a sentence naming one of them answers its part."""
+    groups = []
+    for m in _COORDINATED.finditer(question):
+        members = re.split(r"\s*,\s*|\s+(?:and|or|và|hoặc)\s+", m.group(1))
+        names = {stem(normalize(w)) for w in members if w[:1].isupper()}
+        if len(names) >= 2:
+            groups.append(names)
+    return groups
+
+
+_WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when|where|why|how)"
+_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_WH}\b)|;\s+(?={_WH}\b)", re.I)
+
+
+_AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)"
+
+
+def split_question(question: str) -> list[str]:
+    """Parts of a question that asks several things ("How many X did A report, and how many
+    Y does B count?"): each part starts with its own question word."""
+    parts = [p.strip(" ,;") for p in _PART_BREAK.split(question)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    if len(parts) < 2:
+        return [question]
+    # "Which country did A name, and which did B name?": the later part leaves the noun out
+    head = re.match(rf"(?i)(which|what)\s+(?!{_AUX}\b)([^\W\d_][\w-]*)", parts[0])
+    if head:
+        noun = head.group(2)
+        parts = [parts[0]] + [
+            re.sub(rf"(?i)^(which|what)\s+(?={_AUX}\b)", rf"\g<1> {noun} ", p) for p in parts[1:]
+        ]
+    return parts

@@ -1,0 +1,180 @@
+"""Sentence scoring shared by reranking and answering: how well a sentence answers a question.
+
+score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
+      + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
+        the sentence gives a new figure / date]
+
+Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
+coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
+was asked over one that is merely on topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.answer.figures import has_answer_kind
+from qa.answer.question import Question, as_question
+from qa.documents import Hit, Passage
+from qa.ingest.sentences import split_sentences
+from qa.store.embedding import Embedder
+from qa.text import capitalized_terms, content_terms, languages_of
+
+W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
+W_KIND = 0.15
+# Names and figures in the question (Norway, 2024) are what it is about: a sentence that
+# lacks them rarely answers it, so they count double in the coverage.
+NAME_WEIGHT = 2.0
+MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
+
+
+def is_heading(text: str) -> bool:
+    """A title or caption, not an answer: no closing punctuation and mostly capitalised
+    words ("Luxembourg and Ukraine Sign Security Agreement")."""
+    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)":
+        return False
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    hit: Hit
+    start: int  # in the document text
+    end: int
+    text: str
+    vector: np.ndarray | None = None
+    score: float = 0.0
+    terms: frozenset[str] = frozenset()  # the question's terms that the sentence contains
+
+
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content terms with weights; coordinated names form groups of which
+    one member is enough (the question asks the same of each)."""
+
+    weights: dict[str, float]
+    groups: list[set[str]]
+    names: set[str]
+    # a place the question names (its terms) and its names in other languages (their terms)
+    aliases: tuple[tuple[frozenset[str], tuple[frozenset[str], ...]], ...] = ()
+
+    def found_in(self, text: str) -> frozenset[str]:
+        """The question's terms that a text contains: a name only where the text writes it
+        with its capital too (Vietnamese "Pháp" is France, "pháp" law; "US" is not "us"),
+        and a place also where the text names it in another language."""
+        terms = content_terms(text)
+        capitalized = capitalized_terms(text)
+        found = {
+            t
+            for t in terms & set(self.weights)
+            if t not in self.names or t in capitalized or any(ch.isdigit() for ch in t)
+        }
+        for own, elsewhere in self.aliases:
+            if any(alias <= terms for alias in elsewhere):
+                found |= own & set(self.weights)
+        return frozenset(found)
+
+    def coverage(self, terms: set[str] | frozenset[str]) -> float:
+        """Share of the question's term weight that `terms` covers, in [0, 1]."""
+        grouped = set().union(*self.groups) if self.groups else set()
+        total = sum(w for t, w in self.weights.items() if t not in grouped)
+        got = sum(self.weights[t] for t in terms if t in self.weights and t not in grouped)
+        for g in self.groups:
+            total += max(self.weights[t] for t in g)
+            got += max((self.weights[t] for t in g & set(terms)), default=0.0)
+        return got / total if total else 0.0
+
+
+class SentenceScorer:
+    def __init__(
+        self,
+        embedder: Embedder,
+        idf: dict[str, dict[str, float]] | None = None,
+        sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
+        offsets: Mapping[str, float] | None = None,
+    ) -> None:
+        """`idf` maps a language (and "*" for all passages) to term weights (see
+        `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
+        passage's sentences; without it sentences are embedded at question time (slower).
+        `offsets`: passage language -> what to add to its cosines with the question (see
+        `calibration.similarity_offsets`), so that a sentence in another language than the
+        question's is not outranked for its language alone."""
+        self.embedder = embedder
+        self.idf = idf or {}
+        self.sentence_vectors = sentence_vectors
+        self.offsets = offsets or {}
+
+    def vocabulary(self, language: str) -> dict[str, float]:
+        """The terms used by the passages of a language (with their IDF)."""
+        return self.idf.get(language, self.idf.get("*", {}))
+
+    def question_terms(self, question: Question | str) -> QuestionTerms:
+        q = as_question(question, languages_of(self.idf))
+        aliases = tuple(
+            (frozenset(content_terms(place.written)), tuple(map(content_terms, place.elsewhere)))
+            for place in q.places
+        )
+        # a one-word place is a name even where it opens the question ("Pháp ...")
+        names = set(q.names).union(*(own for own, _ in aliases if len(own) == 1))
+        overall = self.idf.get("*", {})
+        own = self.idf.get(q.language, {})
+        # a term the collection never uses weighs as much as its rarest one
+        unseen = max(overall.values(), default=1.0)
+        weights = {
+            t: own.get(t, overall.get(t, unseen)) * (NAME_WEIGHT if t in names else 1.0)
+            for t in content_terms(q.text)
+        }
+        groups = [set(g) & set(weights) for g in q.groups]
+        return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names, aliases)
+
+    def candidates(self, hits: list[Hit], *, dedupe: bool = True) -> list[Sentence]:
+        """Sentences of the passages in passage order, with vectors. With `dedupe`, one copy
+        of each, from its best-ranked passage (overlapping chunks repeat sentences)."""
+        seen: set[tuple[str, int, int]] = set()
+        out = []
+        for hit in hits:
+            p = hit.passage
+            spans = p.sentences or tuple(split_sentences(p.text))
+            vectors = self.sentence_vectors(p) if self.sentence_vectors and p.sentences else None
+            for i, (a, b) in enumerate(spans):
+                key = (p.doc_id, p.start + a, p.start + b)
+                text = p.text[a:b]
+                if (dedupe and key in seen) or len(text.split()) < MIN_WORDS or is_heading(text):
+                    continue
+                seen.add(key)
+                vector = vectors[i] if vectors is not None else None
+                out.append(Sentence(hit, p.start + a, p.start + b, text, vector))
+        missing = [s for s in out if s.vector is None]
+        if missing:
+            embedded = self.embedder.embed_passages([s.text for s in missing])
+            fill = {id(s): v for s, v in zip(missing, embedded, strict=True)}
+            out = [replace(s, vector=fill[id(s)]) if s.vector is None else s for s in out]
+        return out
+
+    def score(
+        self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
+    ) -> list[Sentence]:
+        if not sentences:
+            return []
+        cosines = np.vstack([s.vector for s in sentences]) @ query_vector
+        q = as_question(question, languages_of(self.idf))
+        q_terms = self.question_terms(q)
+        kind = q.kind
+        known = set(q.figures)
+        scored = []
+        for s, cos in zip(sentences, cosines, strict=True):
+            terms = q_terms.found_in(s.text)
+            offset = self.offsets.get(s.hit.passage.language, 0.0)
+            score = (
+                W_COSINE * (float(cos) + offset)
+                + W_OVERLAP * q_terms.coverage(terms)
+                + W_PASSAGE * (s.hit.score + offset)
+            )
+            if has_answer_kind(s.text, kind, known):
+                score += W_KIND
+            scored.append(replace(s, score=score, terms=terms))
+        return scored

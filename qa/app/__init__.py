@@ -1,0 +1,1 @@
+"""The web app: Gradio wiring, views, exports and the upload library."""

@@ -1,0 +1,480 @@
+"""Gradio app for briefings: cited answers, a source viewer, filters, a library, export.
+
+A thin layer over `qa.api.QA`. All document text is HTML-escaped before display, and chat
+messages escape Markdown: documents may contain markup or scripts, which show as text.
+Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/upload`,
+`/remove`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
+
+from qa.api import QA
+from qa.app.export import md_escape
+from qa.app.views import (
+    CARDS_JS,
+    CSS,
+    EXAMPLES,
+    LIBRARY_HEADERS,
+    SCROLL_TO_CITED_JS,
+    answer_markdown,
+    cards_html,
+    library_rows,
+    source_html,
+)
+from qa.config import Settings
+from qa.documents import Answer
+from qa.errors import QAError
+from qa.filters import Filters
+from qa.ingest.language import language_name
+from qa.ingest.loaders import SUPPORTED_SUFFIXES
+
+
+def filters_from(documents, publishers, languages, date_from, date_to) -> Filters:
+    return Filters.of(documents, publishers, languages, date_from, date_to)
+
+
+def _ask_tab(qa: QA) -> SimpleNamespace:
+    """The Ask tab's components: the conversation, filters and exports, and beside them
+    the citation cards and the source viewer."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Ask a question…",
+                    show_label=False,
+                    scale=5,
+                    elem_id="question",
+                    max_lines=4,
+                )
+                send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            gr.Examples(EXAMPLES, inputs=box)
+            with gr.Accordion("Filters and display", open=False, elem_id="filters"):
+                f_docs = gr.Dropdown(label="Documents", multiselect=True, elem_id="filter-docs")
+                with gr.Row():
+                    f_pubs = gr.Dropdown(label="Publishers", multiselect=True)
+                    f_langs = gr.CheckboxGroup(label="Languages")
+                with gr.Row():
+                    d_from = gr.Textbox(label="Dated from", placeholder="YYYY-MM-DD")
+                    d_to = gr.Textbox(label="Dated to", placeholder="YYYY-MM-DD")
+                with gr.Row():
+                    k = gr.Slider(
+                        1,
+                        20,
+                        value=qa.settings.top_k,
+                        step=1,
+                        label="Passages to retrieve",
+                    )
+                    show_scores = gr.Checkbox(label="Show scores", value=False)
+                answerer = gr.Radio(
+                    [
+                        ("Quoted sentences", "extractive"),
+                        ("Written by a language model, every sentence checked", "llm"),
+                    ],
+                    value=qa.settings.answerer,
+                    label="Answer",
+                    elem_id="answerer",
+                )
+            with gr.Row():
+                dl_md = gr.DownloadButton(
+                    "Export Markdown", interactive=False, elem_id="export-md", size="sm"
+                )
+                dl_docx = gr.DownloadButton(
+                    "Export Word", interactive=False, elem_id="export-docx", size="sm"
+                )
+                clear_btn = gr.Button("Clear conversation", size="sm")
+        with gr.Column(scale=2, min_width=320):
+            with gr.Tabs(selected="citations") as side:
+                with gr.Tab("Citations", id="citations"):
+                    cards = gr.HTML(
+                        "<div class='cards'></div>",
+                        elem_id="citations",
+                        js_on_load=CARDS_JS,
+                    )
+                with gr.Tab("Source", id="source"):
+                    viewer = gr.HTML(
+                        "<p>Click <b>View in source</b> on a citation to read it in "
+                        "its document.</p>",
+                        elem_id="source-view",
+                        js_on_load=None,
+                    )
+    return SimpleNamespace(
+        chatbot=chatbot,
+        box=box,
+        send=send,
+        f_docs=f_docs,
+        f_pubs=f_pubs,
+        f_langs=f_langs,
+        d_from=d_from,
+        d_to=d_to,
+        k=k,
+        show_scores=show_scores,
+        answerer=answerer,
+        dl_md=dl_md,
+        dl_docx=dl_docx,
+        clear_btn=clear_btn,
+        side=side,
+        cards=cards,
+        viewer=viewer,
+    )
+
+
+def _library_tab(qa: QA) -> SimpleNamespace:
+    """The Library tab's components: upload, the table of documents, removal."""
+    gr.Markdown(
+        f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
+        f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
+        "be asked about without a restart."
+    )
+    files = gr.File(
+        label="Upload documents",
+        file_count="multiple",
+        file_types=list(SUPPORTED_SUFFIXES),
+        elem_id="upload",
+    )
+    status = gr.Markdown(elem_id="library-status")
+    table = gr.Dataframe(
+        headers=LIBRARY_HEADERS,
+        interactive=False,
+        elem_id="library",
+        wrap=True,
+        column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
+    )
+    with gr.Row():
+        to_remove = gr.Dropdown(label="Remove a document", scale=4)
+        remove_btn = gr.Button("Remove", variant="stop", scale=1)
+    return SimpleNamespace(
+        files=files, status=status, table=table, to_remove=to_remove, remove_btn=remove_btn
+    )
+
+
+def _add_api(qa: QA) -> None:
+    """The named endpoints for `gradio_client` (inside the Blocks being built)."""
+
+    def ask(
+        question: str,
+        k: int = 5,
+        documents: list[str] | None = None,
+        publishers: list[str] | None = None,
+        languages: list[str] | None = None,
+        date_from: str = "",
+        date_to: str = "",
+        answerer: str = "",
+    ) -> dict:
+        """Answer a question; returns the structured answer (same JSON as `qa ask --json`).
+        Optional filters restrict the search to documents (ids), publishers, languages
+        (ISO codes) and a date range (YYYY[-MM[-DD]]); `answerer` is extractive or llm
+        (default: the server's setting)."""
+        try:
+            f = filters_from(documents, publishers, languages, date_from, date_to)
+            return qa.ask(question, int(k) if k else None, f, answerer=answerer or None).to_dict()
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+
+    def list_documents() -> list[dict]:
+        """The indexed documents with their metadata and page and passage counts."""
+        from dataclasses import asdict
+
+        return [asdict(r) for r in qa.library()]
+
+    def source(doc_id: str) -> dict:
+        """A document's cleaned text (the text citations' start/end point into), its
+        metadata and where each page starts."""
+        doc = qa.documents.get(doc_id)
+        if doc is None:
+            raise gr.Error(f"No document {doc_id!r} in the index.")
+        from dataclasses import asdict
+
+        return {
+            "doc_id": doc.doc_id,
+            "meta": asdict(doc.meta),
+            "text": doc.text,
+            "page_starts": list(doc.page_starts),
+            "page_labels": list(doc.page_labels),
+        }
+
+    def remove(doc_id: str) -> dict:
+        """Remove a document from the index (an uploaded file is deleted)."""
+        try:
+            report = qa.remove(doc_id)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        return {"removed": report.removed, "version": report.version}
+
+    def upload_api(file: str) -> dict:
+        """Index an uploaded file (PDF, TXT, MD, HTML); returns what was added."""
+        if not file:
+            raise gr.Error("No file received.")
+        path = Path(file)
+        try:
+            report = qa.add_upload(path, path.name)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        return {
+            "added": report.added + report.updated,
+            "passages": report.embedded_passages,
+            "seconds": round(report.seconds, 2),
+            "version": report.version,
+        }
+
+    gr.api(ask, api_name="ask")
+    gr.api(list_documents, api_name="documents")
+    gr.api(source, api_name="source")
+    gr.api(remove, api_name="remove")
+    api_file = gr.File(visible=False)  # a File component, so that clients can send files
+    api_out = gr.JSON(visible=False)
+    gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
+
+
+def _ui_callbacks(qa: QA) -> SimpleNamespace:
+    """What the UI's events do (not part of the named API)."""
+
+    def chat(
+        question,
+        history,
+        answers,
+        k,
+        documents,
+        publishers,
+        languages,
+        d_from,
+        d_to,
+        show_scores,
+        answerer,
+    ):
+        """Yields while a language model writes (each checked sentence as it is accepted),
+        once for the extractive answer."""
+        history, answers = list(history or []), list(answers or [])
+        if not (question or "").strip():
+            gr.Warning("Type a question about the documents first.")
+            yield history, gr.update(), question, answers, gr.update(), gr.update()
+            return
+        history.append({"role": "user", "content": md_escape(question[:2000])})
+        try:
+            f = filters_from(documents, publishers, languages, d_from, d_to)
+            if answerer == "llm":
+                answer = None
+                for answer in qa.ask_stream(question, int(k), f):
+                    if not answer.final:
+                        partial = answer_markdown(answer) or "*Writing…*"
+                        shown = [*history, {"role": "assistant", "content": partial}]
+                        cards = cards_html(answer, show_scores=show_scores)
+                        yield shown, cards, "", answers, gr.update(), gr.update()
+            else:
+                answer = qa.ask(question, int(k), f, answerer="extractive")
+        except QAError as exc:
+            history.append(
+                {"role": "assistant", "content": f"**Not answered:** {md_escape(str(exc))}"}
+            )
+            yield history, gr.update(), "", answers, gr.update(), gr.update()
+            return
+        answers.append(answer)
+        history.append({"role": "assistant", "content": answer_markdown(answer)})
+        md, docx = _export(answers)
+        yield (
+            history,
+            cards_html(answer, show_scores=show_scores),
+            "",
+            answers,
+            gr.update(value=md, interactive=True),
+            gr.update(value=docx, interactive=True),
+        )
+
+    def rerender(answers, show_scores):
+        return cards_html(answers[-1], show_scores=show_scores) if answers else gr.update()
+
+    def view(evt: gr.EventData):
+        data = evt._data or {}
+        doc = qa.documents.get(str(data.get("doc")))
+        if doc is None:
+            gr.Warning("That document is no longer in the index.")
+            return gr.update(), gr.update()
+        n = len(doc.text)
+        start, end, p_start, p_end = (
+            min(max(int(data.get(key, 0)), 0), n) for key in ("start", "end", "pstart", "pend")
+        )
+        return source_html(doc, start, end, p_start, p_end), gr.Tabs(selected="source")
+
+    def clear():
+        return (
+            [],
+            "<div class='cards'></div>",
+            [],
+            gr.update(value=None, interactive=False),
+            gr.update(value=None, interactive=False),
+        )
+
+    def filter_choices():
+        rows = qa.library()
+        docs = [(r.title, r.doc_id) for r in rows]
+        pubs = sorted({r.publisher for r in rows if r.publisher})
+        langs = [(language_name(x), x) for x in sorted({r.language or "und" for r in rows})]
+        return (
+            gr.update(choices=docs),
+            gr.update(choices=pubs),
+            gr.update(choices=langs),
+            gr.update(choices=docs, value=None),
+            library_rows(rows),
+        )
+
+    def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        messages = []
+        for file in files or []:
+            path = Path(file if isinstance(file, str) else file.name)
+            original = Path(getattr(file, "orig_name", None) or path.name).name
+            progress(0, desc=f"Indexing {original}")
+
+            def on_progress(done: int, total: int, name=original) -> None:
+                progress((done, total), desc=f"Embedding {name}", unit="passages")
+
+            try:
+                report = qa.add_upload(path, original, on_progress)
+                added = (report.added or report.updated)[0]
+                messages.append(
+                    f"**Indexed:** {md_escape(original)} as `{added}` "
+                    f"({report.embedded_passages} passage{'s' if report.embedded_passages != 1 else ''}, "
+                    f"{report.seconds:.1f} s)."
+                )
+            except QAError as exc:
+                messages.append(f"**Not indexed:** {md_escape(original)}: {md_escape(str(exc))}")
+        return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
+
+    def remove_selected(doc_id):
+        if not doc_id:
+            return "Pick a document to remove first.", *filter_choices()
+        try:
+            qa.remove(doc_id)
+        except QAError as exc:
+            return f"**Not removed:** {md_escape(str(exc))}", *filter_choices()
+        return f"**Removed** `{doc_id}` from the index.", *filter_choices()
+
+    return SimpleNamespace(
+        chat=chat,
+        rerender=rerender,
+        view=view,
+        clear=clear,
+        filter_choices=filter_choices,
+        upload_files=upload_files,
+        remove_selected=remove_selected,
+    )
+
+
+def build_app(qa: QA) -> gr.Blocks:
+    """The Blocks app; `launch()` serves it with the CSS and limits."""
+
+    cb = _ui_callbacks(qa)
+    with gr.Blocks(title="Ukraine security agreements — cited answers") as app:
+        gr.Markdown(
+            "## Ask the documents\nAnswers are sentences quoted from the sources, each with "
+            "its citation. When the documents do not answer, the app says so."
+        )
+        answers = gr.State([])
+        with gr.Tabs():
+            with gr.Tab("Ask", id="ask"):
+                ui = _ask_tab(qa)
+            with gr.Tab("Library", id="library"):
+                library = _library_tab(qa)
+
+        inputs = [
+            ui.box,
+            ui.chatbot,
+            answers,
+            ui.k,
+            ui.f_docs,
+            ui.f_pubs,
+            ui.f_langs,
+            ui.d_from,
+            ui.d_to,
+            ui.show_scores,
+            ui.answerer,
+        ]
+        outputs = [ui.chatbot, ui.cards, ui.box, answers, ui.dl_md, ui.dl_docx]
+        ui.send.click(cb.chat, inputs, outputs, api_visibility="private")
+        ui.box.submit(cb.chat, inputs, outputs, api_visibility="private")
+        ui.show_scores.change(
+            cb.rerender, [answers, ui.show_scores], ui.cards, api_visibility="private"
+        )
+        ui.cards.click(cb.view, None, [ui.viewer, ui.side], api_visibility="private").then(
+            None, js=SCROLL_TO_CITED_JS
+        )
+        ui.clear_btn.click(
+            cb.clear,
+            None,
+            [ui.chatbot, ui.cards, answers, ui.dl_md, ui.dl_docx],
+            api_visibility="private",
+        )
+        choice_outputs = [ui.f_docs, ui.f_pubs, ui.f_langs, library.to_remove, library.table]
+        library.files.upload(
+            cb.upload_files,
+            library.files,
+            [library.status, library.files, *choice_outputs],
+            api_visibility="private",
+        )
+        library.remove_btn.click(
+            cb.remove_selected,
+            library.to_remove,
+            [library.status, *choice_outputs],
+            api_visibility="private",
+            js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
+        )
+        app.load(cb.filter_choices, None, choice_outputs, api_visibility="private")
+        _add_api(qa)
+    return app
+
+
+def _export(answers: list[Answer]) -> tuple[str, str]:
+    """The conversation as Markdown and Word files, written afresh after every answer."""
+    from qa.app.export import conversation_docx, conversation_markdown
+
+    folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
+    md = folder / "cited-answers.md"
+    md.write_text(conversation_markdown(answers), encoding="utf-8")
+    docx = folder / "cited-answers.docx"
+    conversation_docx(answers, docx)
+    return str(md), str(docx)
+
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def exposure_warning(host: str, share: bool, auth: tuple[str, str] | None) -> str | None:
+    """What to tell the user when the app is reachable beyond this machine without a login."""
+    if auth is not None:
+        return None
+    if share:
+        return (
+            "Warning: --share publishes the app on a public gradio.live link without a login. "
+            "Set QA_AUTH=user:password to require one."
+        )
+    if host not in LOOPBACK:
+        return (
+            f"Warning: serving on {host}, reachable from other machines, without a login. "
+            "Set QA_AUTH=user:password to require one."
+        )
+    return None
+
+
+def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
+    """Serve the app for `qa` (whose index is built and model warm: see `qa serve`)."""
+    app = build_app(qa)
+    app.queue(default_concurrency_limit=4)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        css=CSS,
+        show_error=True,
+        auth=login(qa.settings),
+        max_file_size=int(qa.settings.max_file_mb * 1e6),
+        share=share,
+    )
+
+
+def login(settings: Settings) -> tuple[str, str] | None:
+    """The user and password that QA_AUTH sets ("user:password"), if any."""
+    return tuple(settings.auth.split(":", 1)) if settings.auth else None  # type: ignore[return-value]

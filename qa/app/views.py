@@ -1,0 +1,175 @@
+"""What the app shows, as HTML and Markdown: the answer, citation cards, the source viewer,
+the library table; and its static CSS and JS (qa/app/static/). All document text is
+HTML-escaped, and chat messages escape Markdown: documents may contain markup or scripts,
+which show as text."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from qa.api import DocumentInfo
+from qa.app.export import md_escape
+from qa.documents import CHECKED, Answer, Document
+from qa.ingest.language import language_name
+from qa.references import pages, reference
+
+STATIC = Path(__file__).parent / "static"
+
+
+def static_text(name: str) -> str:
+    """A file of qa/app/static/ (shipped as package data)."""
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+CSS = static_text("app.css")
+# Clicks inside the cards: "View in source" asks the server for the document; "Copy" puts
+# the formatted citation on the clipboard.
+CARDS_JS = static_text("cards.js")
+SCROLL_TO_CITED_JS = static_text("scroll-to-cited.js")
+
+EXAMPLES = [
+    "How much did Sweden and Norway pledge to Ukraine?",
+    "Which agreement is the only one to be registered with the United Nations?",
+    "Do the agreements offer anything like NATO's Article 5?",
+    "Thủ tướng Luxembourg ký thỏa thuận an ninh với Ukraine vào ngày nào?",
+]
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The chat message: each sentence with its [n]; a sentence a language model wrote says
+    it was generated and checked against the cited passage (quotes are verbatim)."""
+    if answer.abstained:
+        why = f" ({md_escape(answer.abstain_reason)})" if answer.abstain_reason else ""
+        text = f"*{md_escape(answer.answer)}*{why} The closest passages are shown beside."
+    else:
+        parts = []
+        for sentence in answer.shown_sentences():
+            marks = " ".join(f"**[{n}]**" for n in sentence.citations)
+            badge = " <sub>*generated, checked*</sub>" if sentence.kind == CHECKED else ""
+            parts.append(f"{md_escape(sentence.text)} {marks}{badge}")
+        text = " ".join(parts)
+    if answer.notice:
+        text += f"\n\n*{md_escape(answer.notice)}*"
+    for d in answer.disagreements:  # side by side, never one picked silently
+        figures = "; ".join(
+            f"**{md_escape(f.value)}** ({reference(f, text=md_escape)})" for f in d.figures
+        )
+        text += f"\n\n**Sources disagree** on {md_escape(d.subject)}: {figures}"
+    if answer.filters is not None:
+        titles = {d: m.title for d, m in answer.documents.items()}
+        text += f"\n\n*Searched only {md_escape(answer.filters.describe(titles))}.*"
+    return text
+
+
+def _view_payload(doc_id: str, start: int, end: int, p_start: int, p_end: int) -> str:
+    return html.escape(
+        json.dumps({"doc": doc_id, "start": start, "end": end, "pstart": p_start, "pend": p_end}),
+        quote=True,
+    )
+
+
+def cards_html(answer: Answer, context_chars: int = 280, show_scores: bool = False) -> str:
+    """Citation cards: reference line, the quote highlighted in its passage, and buttons to
+    open the source at that place or copy the quote with its reference."""
+    docs = answer.documents
+    out = ['<div class="cards">']
+    if answer.abstained:
+        out.append('<div class="abstain">No passage answers the question. Closest passages:</div>')
+        for h in answer.hits[:3]:
+            p = h.passage
+            meta = docs.get(p.doc_id)
+            title = meta.title if meta else p.doc_id
+            score = f" · score {h.score:.2f}" if show_scores else ""
+            view = _view_payload(p.doc_id, p.start, p.start, p.start, p.end)
+            out.append(
+                f'<div class="card"><div class="ref">{html.escape(title)}, p. '
+                f"{p.page_start}{score}</div>"
+                f'<div class="ctx">{html.escape(p.text[:600])}{"…" if len(p.text) > 600 else ""}'
+                f'</div><div class="actions"><button data-view="{view}">View in source</button>'
+                "</div></div>"
+            )
+    for c in answer.citations:
+        hit = next((h for h in answer.hits if h.passage.passage_id == c.passage_id), None)
+        text, a, b, p_start, p_end = c.quote, 0, len(c.quote), c.start, c.end
+        if hit is not None:
+            text, p_start, p_end = hit.passage.text, hit.passage.start, hit.passage.end
+            a, b = c.start - hit.passage.start, c.end - hit.passage.start
+        before = text[max(0, a - context_chars) : a]
+        after = text[b : b + context_chars]
+        ref = ", ".join(html.escape(x) for x in (c.title, c.publisher, c.date) if x)
+        ref += ", " + pages(c.page, c.page_end)
+        if c.language != answer.language:  # shown as written: no machine translation
+            ref += f' · <span class="lang">in {html.escape(language_name(c.language))}</span>'
+        if show_scores:
+            ref += f" · score {c.score:.2f}"
+        link = (
+            f' · <a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener">source</a>'
+            if c.url and c.url.startswith(("http://", "https://"))
+            else ""
+        )
+        copy_text = f"“{c.quote}” — {reference(c)}"
+        view = _view_payload(c.document, c.start, c.end, p_start, p_end)
+        out.append(
+            f'<div class="card" id="cite-{c.n}"><div class="ref"><span class="num">[{c.n}]</span>'
+            f"{ref}{link}</div>"
+            f'<div class="ctx">{"…" if a > context_chars else ""}{html.escape(before)}'
+            f"<mark>{html.escape(c.quote)}</mark>{html.escape(after)}"
+            f"{'…' if b + context_chars < len(text) else ''}</div>"
+            f'<div class="actions"><button data-view="{view}">View in source</button>'
+            f'<button data-copy="{html.escape(copy_text, quote=True)}">Copy citation</button>'
+            "</div></div>"
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+def source_html(doc: Document, start: int, end: int, p_start: int, p_end: int) -> str:
+    """The whole cleaned document, page markers between pages, the cited passage shaded and
+    the quote marked (`id="cited"` on its first part, for scrolling)."""
+    text = doc.text
+    cuts = sorted({0, len(text), *doc.page_starts, start, end, p_start, p_end} - {None})
+    cuts = [x for x in cuts if 0 <= x <= len(text)]
+    page_at = dict(zip(doc.page_starts, doc.page_labels, strict=True))
+    out, cited_done = [], False
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        if a in page_at and len(doc.page_starts) > 1:
+            out.append(f'<span class="page">page {page_at[a]}</span>')
+        piece = html.escape(text[a:b])
+        if start <= a and b <= end and start < end:
+            anchor = "" if cited_done else ' id="cited"'
+            cited_done = True
+            piece = f'<mark class="cited"{anchor}>{piece}</mark>'
+        if p_start <= a and b <= p_end:
+            piece = f'<span class="passage">{piece}</span>'
+        out.append(piece)
+    m = doc.meta
+    pages = f"{len(doc.page_labels)} pages" if len(doc.page_labels) > 1 else "1 page"
+    head = ", ".join(html.escape(x) for x in (m.title, m.publisher, m.date) if x)
+    body = "".join(out)
+    if not cited_done:  # a passage without a quote (abstained answer): scroll to its start
+        body = body.replace('<span class="passage">', '<span class="passage" id="cited">', 1)
+    return (
+        f'<div class="head"><b>{head}</b> · {pages} · <code>{html.escape(doc.doc_id)}</code>'
+        f'</div><div class="doc">{body}</div>'
+    )
+
+
+def library_rows(rows: list[DocumentInfo]) -> list[list]:
+    return [
+        [
+            r.title,
+            r.publisher or "",
+            r.date or "",
+            language_name(r.language or "und"),
+            r.pages,
+            r.passages,
+            "uploaded" if r.uploaded else "corpus",
+            r.doc_id,
+        ]
+        for r in rows
+    ]
+
+
+LIBRARY_HEADERS = ["Title", "Publisher", "Date", "Language", "Pages", "Passages", "From", "Id"]

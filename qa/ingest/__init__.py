@@ -1,0 +1,1 @@
+"""Documents in: read, clean, split into sentences and passages."""

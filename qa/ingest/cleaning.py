@@ -1,0 +1,322 @@
+"""Raw extracted text -> clean text, keeping for every clean character the offset it came from.
+
+Fixes what PDF extraction leaves behind: running headers and footers (also when glued to the
+page number), page numbers, footnotes that interrupt a sentence across a page break, link
+URLs repeated as bare lines, line-end hyphenation, hard-wrapped lines, control characters and
+Unicode compatibility forms. Everything here is a pure function of the input text.
+
+The offset map is what lets a citation name its page: a clean character's page is the page
+of the raw character it came from, even after footnotes are moved to the end.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+
+from qa.ingest.loaders import PAGE_BREAK
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    offsets: tuple[int, ...]  # offsets[i]: index in the raw text of clean character i
+    page_starts: tuple[int, ...]  # runs: page_labels[i] starts at clean offset page_starts[i]
+    page_labels: tuple[int, ...]
+
+
+class _Stream:
+    """Text with a parallel list of raw offsets; every edit keeps the two in step."""
+
+    def __init__(self, text: str, offsets: list[int]) -> None:
+        assert len(text) == len(offsets)
+        self.text, self.offsets = text, offsets
+
+    def sub(self, pattern: re.Pattern[str], repl) -> _Stream:  # repl: str | (Match) -> str
+        parts: list[str] = []
+        offs: list[int] = []
+        pos = 0
+        for m in pattern.finditer(self.text):
+            parts.append(self.text[pos : m.start()])
+            offs.extend(self.offsets[pos : m.start()])
+            new = repl(m) if callable(repl) else m.expand(repl)
+            span = max(1, m.end() - m.start())
+            for i in range(len(new)):
+                # a replacement character points at the matched character in the same place
+                j = min(m.start() + min(i, span - 1), len(self.offsets) - 1)
+                offs.append(self.offsets[j] if self.offsets else 0)
+            parts.append(new)
+            pos = m.end()
+        parts.append(self.text[pos:])
+        offs.extend(self.offsets[pos:])
+        return _Stream("".join(parts), offs)
+
+
+# --- page-level: headers, footers, footnotes, repeated URLs ---------------------------
+
+_PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(\d{1,4})(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
+_NUMBERED_LINE = re.compile(r"^\s*(\d{1,4})\s*(\S.*?)\s*$|^\s*(\S.*?)\s*(\d{1,4})\s*$")
+_FOOTNOTE_START = re.compile(r"^\s*\d{1,3}(?:\u2003|\u2002|\t|\s{2,})\s*\S")
+_BARE_URL = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
+_TERMINAL = ".!?:;\"'”’»)…"
+
+
+def _key(line: str, digits: bool = False) -> str:
+    """Compare header candidates ignoring spacing, case, quote style and (unless `digits`)
+    the numbers in them."""
+    line = unicodedata.normalize("NFKC", line).replace("’", "'").replace("‘", "'")
+    if not digits:
+        line = re.sub(r"\d+", "#", line)
+    return re.sub(r"\s+", " ", line).strip().casefold()
+
+
+def _title_key(line: str) -> str:
+    return re.sub(r"[\W_]+", "", _key(line).replace("#", ""))
+
+
+@dataclass
+class _Line:
+    text: str
+    start: int  # raw offset of the line's first character
+
+
+def _split_lines(page: str, base: int) -> list[_Line]:
+    lines, pos = [], 0
+    for part in page.split("\n"):
+        lines.append(_Line(part, base + pos))
+        pos += len(part) + 1
+    return lines
+
+
+def _edge_lines(lines: list[_Line], n: int = 2) -> list[int]:
+    """Indexes of the first and last n non-blank lines of a page."""
+    filled = [i for i, ln in enumerate(lines) if ln.text.strip()]
+    return sorted(set(filled[:n] + filled[-n:]))
+
+
+def _find_running_lines(
+    pages: list[list[_Line]], title: str | None
+) -> tuple[set[tuple[int, int]], dict[int, int]]:
+    """Lines to drop as running headers/footers, and printed page numbers found in them."""
+    counts: Counter[str] = Counter()  # numbers ignored: "Report, page 3" repeats
+    exact: Counter[str] = Counter()  # numbers kept: plain repeated lines
+    for lines in pages:
+        counts.update({_key(lines[i].text) for i in _edge_lines(lines)})
+        exact.update({_key(lines[i].text, digits=True) for i in _edge_lines(lines)})
+    repeat = max(3, (len(pages) + 1) // 2) if len(pages) >= 3 else None
+    title_k = _title_key(title) if title else ""
+    drop: set[tuple[int, int]] = set()
+    numbers: dict[int, int] = {}
+    for p, lines in enumerate(pages):
+        for i in _edge_lines(lines):
+            text = lines[i].text
+            number = None
+            if m := _PAGE_NUMBER.match(text):
+                number = int(m.group(1))
+            elif m := _NUMBERED_LINE.match(text):
+                words = m.group(2) or m.group(3)
+                number = int(m.group(1) or m.group(4))
+                if not (len(title_k) >= 12 and _title_key(words) == title_k):
+                    number = None if not (repeat and counts[_key(text)] >= repeat) else number
+            if number is not None:
+                drop.add((p, i))
+                numbers[p] = number
+            elif repeat and exact[_key(text, digits=True)] >= repeat and len(text.strip()) < 120:
+                drop.add((p, i))
+            elif (
+                repeat
+                and counts[_key(text)] >= repeat
+                and len(text.strip()) < 120
+                and text.rstrip()[-1:] not in ".!?"
+            ):
+                drop.add((p, i))  # the same line with another number on each page: a footer
+    return drop, numbers
+
+
+def _page_labels(n_pages: int, numbers: dict[int, int]) -> list[int]:
+    """Printed page numbers: the offset most pages agree on, else 1, 2, 3..."""
+    deltas = Counter(num - p for p, num in numbers.items())
+    delta = deltas.most_common(1)[0][0] if deltas else 1
+    if delta < 1:  # printed numbers that start below 1 (front matter): count pages instead
+        delta = 1
+    return [p + delta for p in range(n_pages)]
+
+
+# A line of nothing but rule characters ("-----", "=====", "* * *"): a visual separator,
+# read as a paragraph break so that it never joins the heading or sentence beside it.
+_SEPARATOR = re.compile(r"^\s*([-=_*~#+.·•─━]\s*){3,}$")
+
+
+def _paragraphs(lines: list[_Line]) -> list[list[_Line]]:
+    paras: list[list[_Line]] = [[]]
+    for ln in lines:
+        if ln.text.strip() and not _SEPARATOR.match(ln.text):
+            paras[-1].append(ln)
+        elif paras[-1]:
+            paras.append([])
+    return [p for p in paras if p]
+
+
+def _repeated_urls(para: list[_Line], squeezed_raw: str) -> bool:
+    """A block of bare URL lines each written elsewhere too: link annotations that PDF
+    extraction appends to a page, or plain duplicates."""
+    return all(_BARE_URL.match(ln.text) and squeezed_raw.count(ln.text.strip()) >= 2 for ln in para)
+
+
+# --- character-level fixes ------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff\r]")
+_BULLET = re.compile(r"(?m)^[ \t]*[\ufffd\uf0a7\uf0b7\uf076\u25aa\u25cf\u2022][ \t]*")
+_REPLACEMENT = re.compile(r"[\ufffd\ue000-\uf8ff]")
+_CLUSTER = re.compile(r"[^\W\d_][\u0300-\u036f]+|[^\x00-\x7f]")
+_HYPHEN_BREAK = re.compile(r"([^\W\d_]{1,40})-[ \t]*\n[ \t]*([^\W\d_][\w]*)")
+_SOFT_BREAK = re.compile(r"([^\n])[ \t]*\n[ \t]*(?=[^\n])")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_EDGE_SPACES = re.compile(r" *\n *")
+_BLANKS = re.compile(r"\n{3,}")
+_LIST_ITEM = re.compile(r"\s*(?:[•\-*–]\s|\d{1,2}[.)]\s)")
+
+
+def _normalize(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group(0))
+
+
+def _make_hyphen_fixer(text: str):
+    """Join "implemen-\\ntation" when the joined word occurs in the document and the
+    hyphenated one does not; keep real compounds ("co-\\nchaired", "long-\\nterm")."""
+    words = Counter(w.casefold() for w in re.findall(r"[^\W\d_][\w\-]*", text))
+
+    def fix(m: re.Match[str]) -> str:
+        left, right = m.group(1), m.group(2)
+        joined = (left + right).casefold()
+        hyphened = f"{left}-{right}".casefold()
+        if right[0].islower() and words[joined] > 0 and words[hyphened] == 0:
+            return left + right
+        return f"{left}-{right}"
+
+    return fix
+
+
+def _make_unwrapper(text: str):
+    """A single newline inside a paragraph is a line wrap unless the line ended a sentence
+    and the next one looks like a new item, or the line is a heading: much shorter than
+    the document's wrapped lines, unpunctuated, and followed by a capitalised line
+    ("1 Introduction" / "This document describes..." stays two lines)."""
+    lengths = sorted(len(line) for line in text.split("\n") if line.strip())
+    width = max(lengths, default=0)
+    if len(lengths) >= 20:
+        width = lengths[int(0.9 * (len(lengths) - 1))]
+
+    def unwrap(m: re.Match[str]) -> str:
+        prev = m.group(1)
+        rest = m.string[m.end() : m.end() + 3]
+        if _LIST_ITEM.match(rest):
+            return prev + "\n"
+        if prev in _TERMINAL and not rest[:1].islower():
+            return prev + "\n"
+        line = m.string[m.string.rfind("\n", 0, m.start(1)) + 1 : m.end(1)]
+        if (
+            (rest[:1].isupper() or rest[:1].isdigit())
+            and prev not in ",;-–(&/"
+            and len(line.split()) <= 10
+            and len(line) <= 0.6 * width
+        ):
+            return prev + "\n"
+        return prev + " "
+
+    return unwrap
+
+
+def clean(raw: str, title: str | None = None) -> CleanText:
+    """Clean extracted text. Pages are separated by form feeds in `raw`."""
+    pages_raw = raw.split(PAGE_BREAK)
+    pages: list[list[_Line]] = []
+    base = 0
+    for page in pages_raw:
+        pages.append(_split_lines(page, base))
+        base += len(page) + 1
+    drop, numbers = _find_running_lines(pages, title)
+    labels = _page_labels(len(pages), numbers)
+    squeezed = re.sub(r"\s+", "", raw)
+
+    body: list[tuple[str, list[int]]] = []  # (text, raw offsets) per page
+    notes: list[tuple[str, list[int]]] = []  # footnote paragraphs, moved after the body
+    for p, lines in enumerate(pages):
+        kept = [ln for i, ln in enumerate(lines) if (p, i) not in drop]
+        text_parts: list[str] = []
+        offs: list[int] = []
+        for para in _paragraphs(kept):
+            if _repeated_urls(para, squeezed):
+                continue
+            target = notes if _FOOTNOTE_START.match(para[0].text) else None
+            ptext = "\n".join(ln.text for ln in para)
+            poffs: list[int] = []
+            for ln in para:
+                poffs.extend(range(ln.start, ln.start + len(ln.text)))
+                poffs.append(ln.start + len(ln.text))  # the newline
+            poffs = poffs[: len(ptext)]
+            if target is not None:
+                target.append((ptext, poffs))
+                continue
+            if text_parts:
+                text_parts.append("\n\n")
+                offs.extend([poffs[0], poffs[0]])
+            text_parts.append(ptext)
+            offs.extend(poffs)
+        body.append(("".join(text_parts), offs))
+
+    # Join pages: a sentence that runs over a page break continues with a space.
+    out_text: list[str] = []
+    out_offs: list[int] = []
+    for text, offs in body + notes:
+        if not text.strip():
+            continue
+        if out_text:
+            tail = "".join(out_text[-1:]).rstrip()
+            sep = (
+                " "
+                if tail and tail[-1] not in _TERMINAL and text.lstrip()[:1].islower()
+                else "\n\n"
+            )
+            out_text.append(sep)
+            out_offs.extend([offs[0]] * len(sep))
+        out_text.append(text)
+        out_offs.extend(offs)
+
+    s = _Stream("".join(out_text), out_offs)
+    s = s.sub(_CONTROL, "")
+    s = s.sub(_BULLET, "• ")
+    s = s.sub(_REPLACEMENT, "")
+    s = s.sub(_CLUSTER, _normalize)
+    s = s.sub(_SPACES, " ")
+    s = s.sub(_EDGE_SPACES, "\n")
+    s = s.sub(_HYPHEN_BREAK, _make_hyphen_fixer(s.text))
+    s = s.sub(_SOFT_BREAK, _make_unwrapper(s.text))
+    s = s.sub(_BLANKS, "\n\n")
+    text, offsets = _strip(s)
+    raw_page_starts = [lines[0].start for lines in pages]
+    page_starts, page_labels = _page_runs(offsets, raw_page_starts, labels)
+    return CleanText(text, tuple(offsets), page_starts, page_labels)
+
+
+def _strip(s: _Stream) -> tuple[str, list[int]]:
+    lead = len(s.text) - len(s.text.lstrip())
+    end = len(s.text.rstrip())
+    return s.text[lead:end], s.offsets[lead:end]
+
+
+def _page_runs(
+    offsets: list[int], raw_page_starts: list[int], labels: list[int]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Runs of clean offsets that come from the same raw page (footnotes moved to the end
+    keep their own page)."""
+    import numpy as np
+
+    if not offsets:
+        return (0,), (labels[0],)
+    page_of = np.searchsorted(np.asarray(raw_page_starts), np.asarray(offsets), side="right") - 1
+    change = np.flatnonzero(np.diff(page_of)) + 1
+    starts = [0, *change.tolist()]
+    return tuple(starts), tuple(labels[int(page_of[i])] for i in starts)

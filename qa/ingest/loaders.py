@@ -1,0 +1,276 @@
+"""Source file -> raw text with page boundaries, by suffix (.txt, .md, .html/.htm, .pdf).
+
+Loaders decide nothing about content; they turn bytes into text and say exactly why when
+they cannot (corrupt, encrypted, image-only, binary, undecodable).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+
+PAGE_BREAK = "\f"  # pages are joined with a form feed, as pdftotext does
+
+
+@dataclass(frozen=True)
+class RawText:
+    """Text as extracted. Pages are separated by form feeds; hints come from the file itself."""
+
+    text: str
+    encoding: str | None = None
+    hints: dict[str, str] = field(default_factory=dict)  # e.g. title, language
+
+
+def is_supported(path: Path) -> bool:
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def load(path: Path, *, max_pdf_pages: int = 2000) -> RawText:
+    """Read one file. Raises a DocumentError subclass whose message says what to do."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedFile(
+            f"{path.name}: file type {suffix or '(none)'} is not supported; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}."
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise EmptyDocument(f"{path.name}: the file is empty; nothing to index.")
+    if suffix == ".pdf":
+        raw = _load_pdf(path, data, max_pdf_pages)
+    else:
+        text, encoding = decode_text(data, path.name)
+        if suffix in (".html", ".htm"):
+            raw = _from_html(text, encoding)
+        elif suffix in (".md", ".markdown"):
+            raw = _from_markdown(text, encoding)
+        else:
+            raw = RawText(text, encoding)
+    if not raw.text.strip():
+        raise EmptyDocument(f"{path.name}: no text found in the file; nothing to index.")
+    return raw
+
+
+# --- text decoding -------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_text(data: bytes, name: str) -> tuple[str, str]:
+    """Decode bytes, returning (text, encoding). A byte-order mark wins, then UTF-8, then a
+    detector (charset-normalizer) whose choice is reported; binary data is refused."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return _check_textual(data.decode(encoding), name), encoding
+            except UnicodeDecodeError:
+                raise UnreadableFile(
+                    f"{name}: starts with a {encoding} byte-order mark but is not valid "
+                    f"{encoding}; re-save it as UTF-8."
+                ) from None
+    if b"\x00" in data:
+        raise UnreadableFile(
+            f"{name}: looks like a binary file (it contains NUL bytes), not text; "
+            "check that the file is what its name says."
+        )
+    try:
+        return _check_textual(data.decode("utf-8"), name), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    # Short texts often fit several Latin code pages equally; prefer the commonest one,
+    # Windows-1252, unless it reads clearly worse.
+    western = from_bytes(data, cp_isolation=["cp1252"]).best()
+    if western is not None and (best is None or western.chaos <= best.chaos + 0.1):
+        best = western
+    if best is None:
+        raise UnreadableFile(
+            f"{name}: the text encoding could not be recognised; re-save the file as UTF-8."
+        )
+    return _check_textual(str(best), name), best.encoding
+
+
+def _check_textual(text: str, name: str) -> str:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(8, len(text) // 100):
+        raise UnreadableFile(
+            f"{name}: looks like a binary file ({controls} control characters), not text; "
+            "check that the file is what its name says."
+        )
+    return text
+
+
+# --- HTML and Markdown ---------------------------------------------------------------
+
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "figure",
+    "figcaption",
+    "main",
+    "aside",
+    "nav",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "title",
+}
+_SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
+
+
+class _HTMLText(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+        self.title: list[str] = []
+        self.in_title = False
+        self.lang: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html":
+            self.lang = dict(attrs).get("lang") or None
+        if tag == "title":
+            self.in_title = True
+        elif tag in _SKIPPED_TAGS:
+            self.skip_depth += 1
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self.in_title = False
+        elif tag in _SKIPPED_TAGS:
+            self.skip_depth = max(0, self.skip_depth - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        if self.in_title:
+            self.title.append(data)
+        elif not self.skip_depth:
+            self.parts.append(data)
+
+
+def _from_html(html: str, encoding: str) -> RawText:
+    parser = _HTMLText()
+    parser.feed(html)
+    parser.close()
+    text = re.sub(r"[ \t]*\n[ \t\n]*\n[ \t]*", "\n\n", "".join(parser.parts))
+    hints = {}
+    if title := " ".join("".join(parser.title).split()):
+        hints["title"] = title
+    if parser.lang:
+        hints["language"] = parser.lang.split("-")[0].lower()
+    return RawText(text.strip(), encoding, hints)
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
+_MD_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+
+
+def _from_markdown(md: str, encoding: str) -> RawText:
+    """Keep the words, drop the markup that would otherwise be quoted: link targets, # marks."""
+    md = _MD_FRONT_MATTER.sub("", md)
+    hints = {}
+    if m := re.search(r"^#\s+(.+)$", md, re.M):
+        hints["title"] = m.group(1).strip()
+    text = _MD_HEADING.sub("", _MD_LINK.sub(r"\1", md))
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    return RawText(text, encoding, hints)
+
+
+# --- PDF -----------------------------------------------------------------------------
+
+
+def _load_pdf(path: Path, data: bytes, max_pages: int) -> RawText:
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed-but-readable PDFs are common
+    name = path.name
+    if not data.lstrip().startswith(b"%PDF"):
+        raise UnreadableFile(f"{name}: not a PDF file (no %PDF header); check the file.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                unlocked = reader.decrypt("")
+            except Exception:  # pypdf raises several types for unsupported crypto
+                unlocked = 0
+            if not unlocked:
+                raise UnreadableFile(
+                    f"{name}: the PDF is password-protected; save an unprotected copy "
+                    "(e.g. `qpdf --decrypt`) and index that."
+                )
+        n_pages = len(reader.pages)
+        if n_pages == 0:
+            raise EmptyDocument(f"{name}: the PDF has no pages; nothing to index.")
+        if n_pages > max_pages:
+            raise UnreadableFile(
+                f"{name}: {n_pages} pages is more than the limit of {max_pages}; "
+                "raise QA_MAX_PDF_PAGES or split the file."
+            )
+        pages = []
+        for number, page in enumerate(reader.pages, start=1):
+            try:
+                pages.append(page.extract_text() or "")
+            except Exception as exc:  # a third-party parser on untrusted input: any error
+                raise UnreadableFile(
+                    f"{name}: text extraction failed on page {number} ({type(exc).__name__}: "
+                    f"{str(exc)[:200]}); re-export or repair the PDF (e.g. `qpdf in.pdf "
+                    "out.pdf`) and index it again."
+                ) from exc
+        title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+    except (UnreadableFile, EmptyDocument):
+        raise
+    except Exception as exc:  # pypdf raises many types on malformed files; none may escape
+        raise UnreadableFile(
+            f"{name}: the PDF is damaged and could not be read ({type(exc).__name__}: "
+            f"{str(exc)[:200]}); re-export or repair it (e.g. `qpdf in.pdf out.pdf`)."
+        ) from exc
+    if not any(p.strip() for p in pages):
+        raise EmptyDocument(
+            f"{name}: the PDF has no extractable text ({n_pages} pages); it is probably "
+            "scanned images and needs OCR first (e.g. `ocrmypdf in.pdf out.pdf`)."
+        )
+    hints = {"title": str(title).strip()} if title and str(title).strip() else {}
+    return RawText(PAGE_BREAK.join(p.replace(PAGE_BREAK, "\n") for p in pages), None, hints)

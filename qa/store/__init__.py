@@ -1,0 +1,1 @@
+"""Vectors and stores: embedding, FAISS/BM25 local index, PostgreSQL + pgvector."""
