@@ -94,9 +94,9 @@ def peak_rss_mib() -> float:
 def as_in_a_new_process() -> None:
     """Forget what the library caches per process (the abstention probes' vectors), so that
     a timed build pays what `qa index` pays when it starts afresh."""
-    from qa import calibration
+    from qa.store.calibration import forget_probe_vectors
 
-    getattr(calibration, "_PROBE_VECTORS", {}).clear()
+    forget_probe_vectors()
 
 
 def load_dev(path: Path = DEV) -> list[dict]:
