@@ -12,8 +12,13 @@ LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGG
 
 .PHONY: run test test-llm lint audit clean
 
+# The shipped corpus's title and example questions; a collection of your own sets its own
+# (QA_APP_TITLE, QA_EXAMPLES) or none.
+SHIPPED_TITLE ?= Ukraine's bilateral security agreements
+SHIPPED_EXAMPLES ?= How much did Sweden and Norway pledge to Ukraine?|Which agreement is the only one to be registered with the United Nations?|Do the agreements offer anything like NATO's Article 5?|Thủ tướng Luxembourg ký thỏa thuận an ninh với Ukraine vào ngày nào?
+
 run: $(STAMP)
-	$(BIN)/qa serve
+	QA_APP_TITLE="$${QA_APP_TITLE-$(SHIPPED_TITLE)}" QA_EXAMPLES="$${QA_EXAMPLES-$(SHIPPED_EXAMPLES)}" $(BIN)/qa serve
 
 test: $(STAMP) $(CHROMIUM)
 	$(BIN)/ruff check .

@@ -130,6 +130,7 @@ def main() -> None:
     ap.add_argument("--systems", default="baseline,qa", help="comma-separated: qa, baseline")
     ap.add_argument("--json", type=Path, help="write every figure and item row here")
     ap.add_argument("--failures", action="store_true", help="print the failed items of qa")
+    ap.add_argument("--rebuild", action="store_true", help="re-embed every collection's index")
     args = ap.parse_args()
     systems = args.systems.split(",")
     results = {}
@@ -137,7 +138,7 @@ def main() -> None:
         env = env_for(name, docs)
         if "qa" in systems:
             built = subprocess.run(
-                [str(BIN / "qa"), "index", str(docs)],
+                [str(BIN / "qa"), "index", str(docs)] + (["--rebuild"] if args.rebuild else []),
                 cwd=ROOT,
                 env=env,
                 capture_output=True,

@@ -28,7 +28,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker  # noqa: E402
+from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker, select  # noqa: E402
 from qa.eval import answer_is_correct, passage_matches  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
@@ -37,7 +37,7 @@ PENALTY = 0.25  # a wrong answer costs a quarter of what a right one gains
 C = 1.0  # inverse L2 strength of the logistic regression
 
 
-def collect(name: str) -> list[dict]:
+def collect(name: str, rebuild: bool = False) -> list[dict]:
     """Per tuning question: feature rows, labels, the sentences' texts and spans."""
     from qa.api import QA
     from qa.config import Settings
@@ -47,10 +47,10 @@ def collect(name: str) -> list[dict]:
         Settings.from_env(),
         corpus_dir=docs,
         index_dir=CACHE / name / "index",
-        uploads=CACHE / name / "uploads",
+        upload_dir=CACHE / name / "uploads",
     )
     qa = QA(settings)
-    qa.build([docs])
+    qa.build([docs], rebuild=rebuild)
     out = []
     for line in (COLLECTIONS / name / "tune.jsonl").read_text(encoding="utf-8").splitlines():
         if not line.strip():
@@ -93,8 +93,6 @@ def fit(questions: list[dict]) -> Ranker:
 
 def choose(questions: list[dict], p: list[np.ndarray], threshold: float, runner_up: float):
     """The indexes of the sentences an answer would quote (None: it abstains)."""
-    from qa.answer.ranker import select
-
     out = []
     for q, probs in zip(questions, p, strict=True):
         spans = [tuple(s) for s in q["spans"]]
@@ -137,11 +135,25 @@ def main() -> None:
     )
     ap.add_argument("--dry-run", action="store_true", help="print the table, write no model")
     ap.add_argument("--collections", nargs="*", help="names (default: every collection)")
+    ap.add_argument("--rebuild", action="store_true", help="re-embed the collections' indexes")
+    ap.add_argument(
+        "--cached",
+        nargs="*",
+        default=[],
+        help="collections whose features from the last run are still valid (same code)",
+    )
     args = ap.parse_args()
     names = args.collections or sorted(
         p.name for p in COLLECTIONS.iterdir() if (p / "tune.jsonl").exists()
     )
-    data = {n: collect(n) for n in names}
+    data = {}
+    for n in names:
+        saved = CACHE / n / "ranker-features.json"
+        if n in args.cached and saved.exists():
+            data[n] = json.loads(saved.read_text())
+        else:
+            data[n] = collect(n, args.rebuild)
+            saved.write_text(json.dumps(data[n]))
     held_out = {}
     for n in names:
         model = fit([q for m in names if m != n for q in data[m]])

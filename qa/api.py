@@ -22,7 +22,7 @@ from qa.answer.question import Question, analyse, as_question
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
-from qa.answer.scoring import SentenceScorer
+from qa.answer.scoring import Sentence, SentenceScorer
 from qa.config import Settings
 from qa.documents import Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
@@ -273,31 +273,47 @@ class QA:
         )
 
     def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Admitted = None) -> Answer:
+        query, candidates, answerer = self._retrieve(index, q, k, allowed)
+        margin = answerer.margin(candidates)
+        reranker = make_reranker(self.settings.reranker, answerer.scorer)
+        if reranker:
+            candidates = reranker(q, query, candidates)
+        passages = answer_passages(candidates, self.settings.answer_passages)
+        answer = answerer(q, passages, index.documents, query, margin)
+        cited = {c.passage_id for c in answer.citations}
+        shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
+        return replace(answer, hits=tuple(shown))
+
+    def _retrieve(
+        self, index: Snapshot, q: Question, k: int, allowed: Admitted = None
+    ) -> tuple[np.ndarray, list[Hit], ExtractiveAnswerer]:
+        """The question's vector, its fused candidate passages, and the answerer for it."""
         query = self.embedder.embed_queries([q.text])[0]
-        language = q.language
         calibration = index.manifest.get("calibration", {})
         scorer = SentenceScorer(
             self.embedder,
             index.term_idf,
             index.passage_sentence_vectors,
-            similarity_offsets(calibration, language),
+            similarity_offsets(calibration, q.language),
         )
-        reranker = make_reranker(self.settings.reranker, scorer)
-        n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        candidates = self.candidates(index, q, query, n, allowed)
-        if reranker:
-            candidates = reranker(q, query, candidates)
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
             min_score = lambda passage_language: fixed  # noqa: E731
         else:
-            min_score = threshold_for(calibration, language, FALLBACK_MIN_SCORE)
+            min_score = threshold_for(calibration, q.language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
-        passages = answer_passages(candidates, self.settings.answer_passages)
-        answer = answerer(q, passages, index.documents, query)
-        cited = {c.passage_id for c in answer.citations}
-        shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
-        return replace(answer, hits=tuple(shown))
+        n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
+        return query, self.candidates(index, q, query, n, allowed), answerer
+
+    def sentence_candidates(self, question: str) -> tuple[list[Sentence], np.ndarray]:
+        """Every candidate sentence of a question's retrieved passages, with the answer
+        ranker's features for it: what eval/train_ranker.py learns from. The answer picks
+        from the same sentences (the reranker puts the passages of the best ones first)."""
+        index = self.index
+        q = analyse(self.check_question(question), languages_of(index.term_idf))
+        query, candidates, answerer = self._retrieve(index, q, self.settings.top_k)
+        scorer = answerer.scorer
+        return scorer.describe(q, query, scorer.candidates(candidates), answerer.margin(candidates))
 
     def ask_stream(
         self,

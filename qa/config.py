@@ -112,11 +112,24 @@ class Settings:
         "Unset: calibrated on the index (95th percentile of similarities between sentences of "
         "different passages).",
     )
+    app_title: str = _setting(
+        "Ask the documents",
+        "The app's title: name the collection it serves (the shipped Makefile names its own).",
+    )
+    examples: str | None = _setting(
+        None,
+        "Example questions the app offers, separated by |. Unset: none (they are written "
+        "for a collection, so they come with it).",
+    )
     auth: str | None = _setting(
         None,
         "user:password that the app asks for. Unset: no login (fine on 127.0.0.1; "
         "`qa serve --host` on another interface warns).",
     )
+
+    @property
+    def example_questions(self) -> list[str]:
+        return [q.strip() for q in (self.examples or "").split("|") if q.strip()]
 
     def __post_init__(self) -> None:
         if self.dense_unit not in ("passage", "sentence"):

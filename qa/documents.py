@@ -184,6 +184,8 @@ class Answer:
     language: str = "und"  # of the question
     # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
     margin: float | None = None
+    # the answer ranker's probability that the best sentence answers the question
+    confidence: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
     filters: Any = None  # qa.filters.Filters the search was restricted to, if any
     # figures the cited passages give differently for the question's thing (qa/answer/disagreement.py)
@@ -211,6 +213,7 @@ class Answer:
             "abstain_reason": self.abstain_reason,
             "language": self.language,
             "margin": None if self.margin is None else round(self.margin, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "index_version": self.index_version,
             "filters": None if self.filters is None else self.filters.to_dict(),
             "citations": [asdict(c) for c in self.citations],

@@ -124,6 +124,7 @@ class ItemResult:
     precise_citations: int
     seconds: float
     abstain_score: float  # similarity margin over the calibrated threshold (<0: off-topic)
+    confidence: float | None = None  # the answer ranker's probability for its best sentence
     # llm answerer only: sentences the model wrote, how many the check accepted, and
     # whether the extractive answer was shown instead (error, refusal, nothing accepted)
     llm: bool = False
@@ -146,12 +147,10 @@ def score_item(item: GoldItem, answer: Answer, seconds: float) -> ItemResult:
     correct = (
         item.answerable and not answer.abstained and answer_is_correct(answer.answer, item.answers)
     )
-    by_id = {h.passage.passage_id: h.passage.text for h in answer.hits}
     precise = 0
-    for c in answer.citations:
-        text = by_id.get(c.passage_id, c.quote)
-        if any(passage_matches(text, q) for q in item.evidence) or (
-            item.answers and answer_is_correct(text, item.answers)
+    for c in answer.citations:  # the quote itself, as the shared scorer reads a citation
+        if any(passage_matches(c.quote, q) for q in item.evidence) or (
+            item.answers and answer_is_correct(c.quote, item.answers)
         ):
             precise += 1
     gen = answer.generation
@@ -175,6 +174,7 @@ def score_item(item: GoldItem, answer: Answer, seconds: float) -> ItemResult:
         precise_citations=precise,
         seconds=seconds,
         abstain_score=answer.margin if answer.margin is not None else -1.0,
+        confidence=answer.confidence,
         **llm,
     )
 
@@ -237,6 +237,32 @@ def faithfulness(results: list[ItemResult]) -> dict[str, float | int | None]:
     }
 
 
+def risk_coverage(results: list[ItemResult], steps: int = 10) -> list[dict[str, float]]:
+    """Precision of the answered questions against the share answered, if only the most
+    confident answers were given: the answered items sorted by confidence, cut at each
+    tenth of all items. An answer to an unanswerable question counts as wrong; a question
+    the system abstained on is never answered, whatever the cut."""
+    answered = sorted(
+        (r for r in results if not r.abstained),
+        key=lambda r: -(r.confidence if r.confidence is not None else 0.0),
+    )
+    rows = []
+    for i in range(1, steps + 1):
+        n = min(len(answered), round(len(results) * i / steps))
+        if n == 0 or (rows and rows[-1]["answered"] == n):
+            continue
+        top = answered[:n]
+        rows.append(
+            {
+                "answered": n,
+                "coverage": round(n / len(results), 3),
+                "precision": round(sum(r.correct for r in top) / n, 3),
+                "min_confidence": round(top[-1].confidence or 0.0, 3),
+            }
+        )
+    return rows
+
+
 def abstention_tradeoff(results: list[ItemResult], steps: int = 11) -> list[dict[str, float]]:
     """Abstention recall against false abstention if the calibrated thresholds were moved
     by each of `steps` shifts spanning the observed margins (0 = as calibrated). Only the
@@ -274,6 +300,7 @@ class Report:
     by_lang: dict[str, dict]
     by_type: dict[str, dict]
     tradeoff: list[dict]
+    risk_coverage: list[dict]
     failures: list[dict]
     settings: dict
 
@@ -316,6 +343,7 @@ def evaluate(
         by_lang=groups(lambda r: r.item.lang),
         by_type=groups(lambda r: r.item.type),
         tradeoff=abstention_tradeoff(results),
+        risk_coverage=risk_coverage(results),
         failures=failures,
         settings=settings or {},
     )
@@ -376,6 +404,16 @@ def format_report(report: Report) -> str:
         lines.append(
             f"{row['threshold']:>10.3f}{fmt(row['abstention_recall']):>10}"
             f"{fmt(row['false_abstention']):>12}"
+        )
+    lines.append("")
+    lines.append(
+        "Risk-coverage: precision of the answers given if only the most confident were kept "
+        "(an answer to an unanswerable question counts as wrong):"
+    )
+    lines.append(f"{'coverage':>10}{'precision':>11}{'confidence ≥':>14}")
+    for row in report.risk_coverage:
+        lines.append(
+            f"{row['coverage']:>10.3f}{row['precision']:>11.3f}{row['min_confidence']:>14.3f}"
         )
     lines.append("")
     lines.append(f"Failed items: {len(report.failures)}")

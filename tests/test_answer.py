@@ -117,3 +117,52 @@ def test_questions_asked_concurrently_get_the_same_answers_as_one_by_one(corpus_
 def test_a_question_in_a_script_no_document_uses_abstains_without_error(corpus_qa):
     answer = corpus_qa.ask("𒀀𒀁𒀂 𒀃𒀄 𒀅𒀆𒀇?")
     assert answer.abstained and answer.answer == ABSTAIN_MESSAGE
+
+
+def test_brackets_inside_quotes_survive_a_multi_part_answer_verbatim(tmp_path, embedder):
+    """Renumbering the citations of a two-part answer touches only the markers the answerer
+    placed: "a[0]" in code and "[12]" reference marks in a quote stay as written."""
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "arrays.txt": "The first element of an array is read as a[0] in the C language.\n\n"
+            "Brackets like [12] mark references in the survey of sorting methods.\n\n"
+            "Quicksort sorts an array of a million numbers in about a tenth of a second.",
+        },
+    )
+    qa.build()
+    answer = qa.ask("How is the first element of an array read, and how fast is quicksort?")
+    for c in answer.citations:
+        assert qa.documents[c.document].text[c.start : c.end] == c.quote
+        assert f"{c.quote} [{c.n}]" in answer.answer  # each quote verbatim, with its marker
+
+
+def test_headings_separators_and_contents_lines_are_never_quoted(tmp_path, embedder):
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "notice.txt": "Exhibit A - Source Code Form License Notice\n----------\n\n"
+            "This Source Code Form is subject to the terms of the Orvane Public Licence.\n\n"
+            "Contents\n1 Introduction . . . . . . . . . . . . . 3\n2 Licence terms . . . . . . 5\n",
+        },
+    )
+    qa.build()
+    answer = qa.ask("What is the Source Code Form subject to?")
+    assert answer.citations
+    for c in answer.citations:
+        assert "----" not in c.quote and ". . . ." not in c.quote
+        assert not c.quote.startswith("Exhibit A")
+
+
+def test_an_answer_carries_the_rankers_confidence_and_the_json_reports_it(corpus_qa):
+    answered = corpus_qa.ask("How much did Sweden pledge to Ukraine?")
+    off_topic = corpus_qa.ask("What is a good recipe for banana bread?")
+    assert not answered.abstained and 0.0 < answered.confidence <= 1.0
+    assert answered.to_dict()["confidence"] == round(answered.confidence, 4)
+    assert off_topic.abstained

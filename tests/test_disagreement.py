@@ -263,14 +263,13 @@ def test_no_disagreement_unless_the_answer_quotes_a_figure_of_its_own():
     assert find_disagreements(COUNT_Q, answer) == ()
 
 
-def test_a_count_of_partner_states_stands_for_the_agreements_a_quoted_sentence_counts():
+def test_a_count_of_partner_states_is_not_compared_with_a_count_of_agreements():
     answer = _answer(
         COUNT_Q,
         ("a", "Ukraine signed the agreements with 17 partner states."),
         ("b", "Ukraine has signed 21 agreements."),
     )
-    (d,) = find_disagreements(COUNT_Q, answer)
-    assert [f.value for f in d.figures] == ["17 partner states", "21"]
+    assert find_disagreements(COUNT_Q, answer) == ()
 
 
 def test_a_document_that_also_gives_the_other_s_figure_does_not_contradict_it():

@@ -17,6 +17,7 @@ from qa.eval import (
     first_match_rank,
     longest_common_substring,
     passage_matches,
+    risk_coverage,
     summarize,
 )
 
@@ -66,6 +67,24 @@ def _result(answerable, abstained, rank=None, correct=False, cites=0, precise=0,
     return ItemResult(
         item, "a", abstained, rank, {1: 0.0, 5: 0.0, 10: 0.0}, correct, cites, precise, seconds, 0.5
     )
+
+
+def test_risk_coverage_keeps_the_most_confident_answers_and_counts_abstentions_as_unanswered():
+    from dataclasses import replace
+
+    results = [
+        replace(_result(True, False, correct=True), confidence=0.9),
+        replace(_result(False, False), confidence=0.6),  # answered an unanswerable: wrong
+        replace(_result(True, False, correct=True), confidence=0.3),
+        replace(_result(True, True), confidence=0.1),  # abstained: never answered
+    ]
+    rows = risk_coverage(results, steps=4)
+    assert [(r["answered"], r["coverage"], r["precision"]) for r in rows] == [
+        (1, 0.25, 1.0),
+        (2, 0.5, 0.5),
+        (3, 0.75, 0.667),
+    ]
+    assert rows[0]["min_confidence"] == 0.9
 
 
 def test_summary_figures_follow_the_definitions_and_leave_empty_groups_undefined():

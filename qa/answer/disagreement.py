@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from qa.answer.figures import (
     CURRENCY_CODES,
     MONTHS,
-    PARTY_UNITS,
     DateMention,
     canonical_unit,
     dates,
@@ -228,21 +227,9 @@ def find_disagreements(
         subject = mentioned & q.joined
         if q.joined and not subject:
             continue  # the question asks of several names and this sentence names none
-        quoted = any(
-            c.document == s.passage.doc_id and c.start < s.end and s.start < c.end
-            for c in answer.citations
-        )
-        asked_units = {
-            canonical_unit(normalize(w)) for w in re.findall(r"[^\W\d_][\w'’-]*", s.text)
-        } & q.units
         for x in quantities(s.text, language):
             unit = x.unit if x.unit in q.units else None
             value = x.value
-            if unit is None and quoted and x.unit in PARTY_UNITS and asked_units:
-                # a quoted "agreements signed with 17 partner states" counts agreements
-                # one per party: the answer gives it as the number asked for
-                unit = min(asked_units)
-                value = " ".join([x.value, *s.text[x.end :].split()[:2]]).rstrip(".,;:)")
             if unit:
                 key = (unit, subject)
                 groups.setdefault(key, []).append(

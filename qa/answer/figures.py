@@ -73,7 +73,6 @@ UNIT_SYNONYMS = {
     "person": "people",
     "người": "people",
 }
-PARTY_UNITS = {"country", "partner", "member", "ally", "signatory"}
 _VI_CLASSIFIERS = {"bản", "cái", "chiếc", "văn", "con"}
 
 _SCALES = {

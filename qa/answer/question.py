@@ -26,6 +26,7 @@ class Question:
     groups: tuple[frozenset[str], ...]  # names it joins with and/or ("Sweden and Norway")
     places: tuple[NamedPlace, ...]  # places with their names in the collection's other languages
     parts: tuple[str, ...]  # the things it asks, each a question (one part: the question)
+    types: frozenset[str] = frozenset()  # what it asks for: who, when, where, quantity, ...
 
 
 def analyse(text: str, languages: Iterable[str] = ()) -> Question:
@@ -40,6 +41,7 @@ def analyse(text: str, languages: Iterable[str] = ()) -> Question:
         groups=tuple(frozenset(g) for g in coordinated_names(text)),
         places=tuple(places_in(text, language, languages)),
         parts=tuple(split_question(text)),
+        types=answer_types(text),
     )
 
 
@@ -58,6 +60,24 @@ _DATE_QUESTION = re.compile(
     r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
     re.I,
 )
+
+
+# What a question asks for, by its question words (English and Vietnamese): language
+# vocabulary, not a collection's; the answer ranker learns what each type wants of a sentence.
+ANSWER_TYPES = {
+    "who": r"^(who|whom|whose)\b|\b(ai|người nào)\b",
+    "when": r"^when\b|\bwhat (year|date|day|month)\b|\b(khi nào|bao giờ|năm nào|ngày nào|lúc nào)\b",
+    "where": r"^where\b|\b(ở đâu|nơi nào)\b",
+    "quantity": r"\bhow (many|much|long|often|large|big|old|far)\b|\b(bao nhiêu|mấy)\b",
+    "why": r"^why\b|\b(tại sao|vì sao)\b",
+    "yesno": r"^(is|are|does|do|did|can|could|was|were|has|have|will|should|must)\b|^có phải",
+}
+_TYPES = {name: re.compile(pattern, re.I) for name, pattern in ANSWER_TYPES.items()}
+
+
+def answer_types(question: str) -> frozenset[str]:
+    text = question.strip()
+    return frozenset(name for name, pattern in _TYPES.items() if pattern.search(text))
 
 
 def expected_answer_kind(question: str) -> str | None:
@@ -99,11 +119,4 @@ def split_question(question: str) -> list[str]:
     parts = [p for p in parts if len(p.split()) >= 3]
     if len(parts) < 2:
         return [question]
-    # "Which country did A name, and which did B name?": the later part leaves the noun out
-    head = re.match(rf"(?i)(which|what)\s+(?!{_AUX}\b)([^\W\d_][\w-]*)", parts[0])
-    if head:
-        noun = head.group(2)
-        parts = [parts[0]] + [
-            re.sub(rf"(?i)^(which|what)\s+(?={_AUX}\b)", rf"\g<1> {noun} ", p) for p in parts[1:]
-        ]
     return parts

@@ -1,12 +1,11 @@
-"""Sentence scoring shared by reranking and answering: how well a sentence answers a question.
+"""Sentence scoring shared by reranking and answering: how likely a sentence answers a question.
 
-score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
-      + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
-        the sentence gives a new figure / date]
-
-Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
-coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
-was asked over one that is merely on topic.
+Every candidate sentence is described by what the question analysis and the index already
+know -- its cosine with the question and its passage's (plus the calibrated language
+offset), the IDF-weighted coverage of the question's terms (names and figures counted
+double, coordinated names "Sweden and Norway" counted once), whether it gives the figure or
+date asked for, the names and figures it adds -- and the learned ranker (qa/answer/ranker.py)
+turns that description into a probability. A passage is as good as its best sentence.
 """
 
 from __future__ import annotations
@@ -16,15 +15,14 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.answer.figures import has_answer_kind
+from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
+from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
 from qa.documents import Hit, Passage
 from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
 from qa.text import capitalized_terms, content_terms, languages_of
 
-W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
-W_KIND = 0.15
 # Names and figures in the question (Norway, 2024) are what it is about: a sentence that
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
@@ -96,6 +94,7 @@ class SentenceScorer:
         idf: dict[str, dict[str, float]] | None = None,
         sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
         offsets: Mapping[str, float] | None = None,
+        ranker: Ranker | None = None,
     ) -> None:
         """`idf` maps a language (and "*" for all passages) to term weights (see
         `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
@@ -107,6 +106,7 @@ class SentenceScorer:
         self.idf = idf or {}
         self.sentence_vectors = sentence_vectors
         self.offsets = offsets or {}
+        self.ranker = ranker or load_ranker()
 
     def vocabulary(self, language: str) -> dict[str, float]:
         """The terms used by the passages of a language (with their IDF)."""
@@ -143,7 +143,8 @@ class SentenceScorer:
             for i, (a, b) in enumerate(spans):
                 key = (p.doc_id, p.start + a, p.start + b)
                 text = p.text[a:b]
-                if (dedupe and key in seen) or len(text.split()) < MIN_WORDS or is_heading(text):
+                short = len(text.split()) < MIN_WORDS
+                if (dedupe and key in seen) or short or is_heading(text) or not is_prose(text):
                     continue
                 seen.add(key)
                 vector = vectors[i] if vectors is not None else None
@@ -155,26 +156,68 @@ class SentenceScorer:
             out = [replace(s, vector=fill[id(s)]) if s.vector is None else s for s in out]
         return out
 
-    def score(
-        self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
-    ) -> list[Sentence]:
+    def describe(
+        self,
+        question: Question | str,
+        query_vector: np.ndarray,
+        sentences: list[Sentence],
+        margin: float = 0.0,
+    ) -> tuple[list[Sentence], np.ndarray]:
+        """The sentences with the question's terms they contain, and the ranker's feature
+        rows for them (`margin`: how far the best passage is above its calibrated
+        threshold, the same for every sentence of a question). `sentences` in passage
+        order: a sentence's neighbours are read as its context."""
         if not sentences:
-            return []
+            return [], features([], frozenset(), False, margin)
         cosines = np.vstack([s.vector for s in sentences]) @ query_vector
         q = as_question(question, languages_of(self.idf))
         q_terms = self.question_terms(q)
-        kind = q.kind
+        question_terms = content_terms(q.text)
+        question_caps = capitalized_terms(q.text)
         known = set(q.figures)
-        scored = []
-        for s, cos in zip(sentences, cosines, strict=True):
-            terms = q_terms.found_in(s.text)
+        found = [q_terms.found_in(s.text) for s in sentences]
+        names_total = q_terms.coverage(q_terms.names) if q_terms.names else 0.0
+        described, candidates = [], []
+        for i, (s, cos) in enumerate(zip(sentences, cosines, strict=True)):
             offset = self.offsets.get(s.hit.passage.language, 0.0)
-            score = (
-                W_COSINE * (float(cos) + offset)
-                + W_OVERLAP * q_terms.coverage(terms)
-                + W_PASSAGE * (s.hit.score + offset)
+            near = set(found[i])
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
+                    near |= found[j]
+            terms = content_terms(s.text)
+            later_words = " ".join(s.text.split()[1:])  # the first word is capitalised anyway
+            candidates.append(
+                Candidate(
+                    text=s.text,
+                    cosine=float(cos) + offset,
+                    passage_cosine=s.hit.score + offset,
+                    coverage=q_terms.coverage(found[i]),
+                    context_coverage=q_terms.coverage(near),
+                    name_coverage=(
+                        q_terms.coverage(found[i] & q_terms.names) / names_total
+                        if names_total
+                        else 1.0
+                    ),
+                    gives_kind=has_answer_kind(s.text, q.kind, known),
+                    new_names=len(capitalized_terms(later_words) - question_caps - question_terms),
+                    new_figures=len(figures(s.text) - known),
+                    novelty=len(terms - question_terms) / max(len(terms), 1),
+                    other_language=s.hit.passage.language != q.language,
+                )
             )
-            if has_answer_kind(s.text, kind, known):
-                score += W_KIND
-            scored.append(replace(s, score=score, terms=terms))
-        return scored
+            described.append(replace(s, terms=found[i]))
+        return described, features(candidates, q.types, bool(q.kind), margin)
+
+    def score(
+        self,
+        question: Question | str,
+        query_vector: np.ndarray,
+        sentences: list[Sentence],
+        margin: float = 0.0,
+    ) -> list[Sentence]:
+        """The sentences with `score` = the ranker's probability that each answers the
+        question. The margin shifts every probability of a question alike, so it changes
+        whether to answer, never the order."""
+        described, x = self.describe(question, query_vector, sentences, margin)
+        p = self.ranker.probabilities(x)
+        return [replace(s, score=float(pi)) for s, pi in zip(described, p, strict=True)]

@@ -19,7 +19,6 @@ from qa.app.export import md_escape
 from qa.app.views import (
     CARDS_JS,
     CSS,
-    EXAMPLES,
     LIBRARY_HEADERS,
     SCROLL_TO_CITED_JS,
     answer_markdown,
@@ -54,7 +53,8 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
                     max_lines=4,
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
-            gr.Examples(EXAMPLES, inputs=box)
+            if qa.settings.example_questions:
+                gr.Examples(qa.settings.example_questions, inputs=box)
             with gr.Accordion("Filters and display", open=False, elem_id="filters"):
                 f_docs = gr.Dropdown(label="Documents", multiselect=True, elem_id="filter-docs")
                 with gr.Row():
@@ -369,10 +369,10 @@ def build_app(qa: QA) -> gr.Blocks:
     """The Blocks app; `launch()` serves it with the CSS and limits."""
 
     cb = _ui_callbacks(qa)
-    with gr.Blocks(title="Ukraine security agreements — cited answers") as app:
+    with gr.Blocks(title=f"{qa.settings.app_title} — cited answers") as app:
         gr.Markdown(
-            "## Ask the documents\nAnswers are sentences quoted from the sources, each with "
-            "its citation. When the documents do not answer, the app says so."
+            f"## {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
+            "sources, each with its citation. When the documents do not answer, the app says so."
         )
         answers = gr.State([])
         with gr.Tabs():

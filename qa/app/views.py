@@ -29,13 +29,6 @@ CSS = static_text("app.css")
 CARDS_JS = static_text("cards.js")
 SCROLL_TO_CITED_JS = static_text("scroll-to-cited.js")
 
-EXAMPLES = [
-    "How much did Sweden and Norway pledge to Ukraine?",
-    "Which agreement is the only one to be registered with the United Nations?",
-    "Do the agreements offer anything like NATO's Article 5?",
-    "Thủ tướng Luxembourg ký thỏa thuận an ninh với Ukraine vào ngày nào?",
-]
-
 
 def answer_markdown(answer: Answer) -> str:
     """The chat message: each sentence with its [n]; a sentence a language model wrote says

@@ -1,4 +1,4 @@
-"""Source file -> raw text with page boundaries, by suffix (.txt, .md, .html/.htm, .pdf).
+"""Source file -> raw text with page boundaries, by suffix (.txt, .md, .rst, .html/.htm, .pdf).
 
 Loaders decide nothing about content; they turn bytes into text and say exactly why when
 they cannot (corrupt, encrypted, image-only, binary, undecodable).
@@ -14,7 +14,8 @@ from pathlib import Path
 
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
+# reStructuredText is read as plain text: its markup is light enough to quote as written
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf")
 
 PAGE_BREAK = "\f"  # pages are joined with a form feed, as pdftotext does
 

@@ -28,24 +28,8 @@ import numpy as np
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 
-# What a question asks for, by its question words (English and Vietnamese). Language
-# vocabulary, not a collection's: the model learns what each type wants of a sentence.
-ANSWER_TYPES = {
-    "who": r"^(who|whom|whose)\b|\b(ai|người nào)\b",
-    "when": r"^when\b|\bwhat (year|date|day|month)\b|\b(khi nào|bao giờ|năm nào|ngày nào|lúc nào)\b",
-    "where": r"^where\b|\b(ở đâu|nơi nào)\b",
-    "quantity": r"\bhow (many|much|long|often|large|big|old|far)\b|\b(bao nhiêu|mấy)\b",
-    "why": r"^why\b|\b(tại sao|vì sao)\b",
-    "yesno": r"^(is|are|does|do|did|can|could|was|were|has|have|will|should|must)\b|^(có phải)",
-}
-_TYPES = {name: re.compile(pattern, re.I) for name, pattern in ANSWER_TYPES.items()}
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SYMBOLS = set("<>{}[]()=_`*#|\\/;$@^~")  # markup and code
 _LEADER = re.compile(r"(?:\.\s?){4,}|(?:_\s?){4,}")  # dot leaders of a contents line or a form
-
-
-def answer_types(question: str) -> frozenset[str]:
-    q = question.strip()
-    return frozenset(name for name, pattern in _TYPES.items() if pattern.search(q))
 
 
 def is_prose(text: str) -> bool:
@@ -64,7 +48,6 @@ class Candidate:
     text: str
     cosine: float  # with the question, plus the calibrated language offset
     passage_cosine: float  # of its passage (plus offset)
-    rank: int  # its passage's rank in the fused retrieval (1 = best)
     coverage: float  # IDF-weighted share of the question's terms it contains
     context_coverage: float  # the same over it and its neighbours in the passage
     name_coverage: float  # share of the question's names it contains (1 when none)
@@ -81,7 +64,6 @@ FEATURES = (
     "coverage_gap",
     "cosine",
     "passage_cosine",
-    "reciprocal_rank",
     "coverage",
     "context_coverage",
     "name_coverage",
@@ -91,6 +73,7 @@ FEATURES = (
     "prose",
     "ends_sentence",
     "digit_share",
+    "symbol_share",
     "novelty",
     "log_new_names",
     "log_new_figures",
@@ -129,7 +112,6 @@ def features(
                 c.coverage - best_cov,
                 c.cosine,
                 c.passage_cosine,
-                1.0 / c.rank,
                 c.coverage,
                 c.context_coverage,
                 c.name_coverage,
@@ -139,6 +121,7 @@ def features(
                 float(is_prose(c.text)),
                 float(c.text.rstrip()[-1:] in '.!?"”’)»…'),
                 sum(ch.isdigit() for ch in chars) / len(chars),
+                sum(ch in _SYMBOLS for ch in chars) / len(chars),
                 c.novelty,
                 names,
                 figures,
