@@ -85,6 +85,8 @@ def score(items: list[dict], outs: list[dict]) -> tuple[dict, list[dict]]:
             "abstained": abstained,
             "answer": o.get("answer", ""),
             "words": 0 if abstained else len(o.get("answer", "").split()),
+            "reason": o.get("abstain_reason"),
+            "confidence": o.get("confidence"),
         }  # noqa: E501
         if it["answerable"]:
             quotes = [e["quote"] for e in it["evidence"]]
@@ -194,9 +196,7 @@ def main() -> None:
 def table(results: dict) -> str:
     keys = sorted({(n, s) for n, s, _ in results}, key=lambda k: (k[0] != "shipped", k))
     systems = sorted({sy for _, _, sy in results}, key=lambda s: s != "baseline")
-    head = "| collection | split | n |" + "".join(
-        f" {f} {sy} |" for f in FIGURES for sy in systems
-    )
+    head = "| collection | split | n |" + "".join(f" {f} {sy} |" for f in FIGURES for sy in systems)
     lines = [head, "|" + "---|" * (3 + len(FIGURES) * len(systems))]
     for n, s in keys:
         figs = {sy: results.get((n, s, sy), {}).get("figures", {}) for sy in systems}

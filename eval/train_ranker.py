@@ -6,13 +6,16 @@ would count as a correct citation under the shared scoring rules (it holds 60% o
 evidence quote, or every answer group). Then:
 
 1. leave-one-collection-out: a logistic regression fitted on the other collections ranks
-   each collection's candidates, so the figures printed are on collections the model has
-   not seen;
-2. the abstention threshold and the runner-up share are chosen on those held-out
-   predictions (a utility: +1 a correct answer or abstention, -PENALTY a wrong answer);
-3. the final model is fitted on every tuning half and written as JSON.
+   each collection's candidates, and the figures printed are those of answering with the
+   most probable sentence(s), abstaining below a threshold -- on collections the model has
+   not seen (the threshold and the runner-up share chosen on those held-out predictions:
+   +1 a correct answer or abstention, -PENALTY a wrong answer);
+2. the final model is fitted on every tuning half and written as JSON. The answer reports
+   its probability as `confidence`; whether it should also choose the sentences is decided
+   by comparing those figures with the pipeline's own on the same tuning halves
+   (eval/run.py --split tune).
 
-  .venv/bin/python eval/train_ranker.py            # rebuilds features, trains, writes the model
+  .venv/bin/python eval/train_ranker.py            # collects features, trains, writes the model
   .venv/bin/python eval/train_ranker.py --dry-run  # the leave-one-out table only
 """
 
@@ -28,7 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker, select  # noqa: E402
+from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker  # noqa: E402
 from qa.eval import answer_is_correct, passage_matches  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
@@ -88,7 +91,33 @@ def fit(questions: list[dict]) -> Ranker:
     y = np.concatenate([q["y"] for q in questions if q["x"]])
     mean, scale = x.mean(0), x.std(0) + 1e-6
     model = LogisticRegression(C=C, max_iter=5000).fit((x - mean) / scale, y)
-    return Ranker(mean, scale, model.coef_[0], float(model.intercept_[0]), 0.0, 1.0)
+    return Ranker(mean, scale, model.coef_[0], float(model.intercept_[0]))
+
+
+def select(
+    probabilities: np.ndarray,
+    spans: list[tuple],
+    threshold: float,
+    runner_up: float,
+    limit: int = 3,
+) -> list[int] | None:
+    """The ranker as a selector: the most probable sentence, then those within `runner_up`
+    of it that overlap none chosen; None (abstain) when the best is below `threshold`."""
+    if len(probabilities) == 0:
+        return None
+    order = np.argsort(-probabilities, kind="stable")
+    best = float(probabilities[order[0]])
+    if best < threshold:
+        return None
+    chosen = [int(order[0])]
+    for i in order[1:]:
+        if len(chosen) >= limit or probabilities[i] < max(threshold, runner_up * best):
+            break
+        doc, start, end = spans[i]
+        if any(d == doc and s < end and start < e for d, s, e in (spans[c] for c in chosen)):
+            continue
+        chosen.append(int(i))
+    return chosen
 
 
 def choose(questions: list[dict], p: list[np.ndarray], threshold: float, runner_up: float):
@@ -174,7 +203,7 @@ def main() -> None:
     for n in names:
         f = figures(data[n], choose(data[n], held_out[n], threshold, runner_up))
         print(f"| {n} | {f['answer']} | {f['cite.prec']} | {f['abst.rec']} | {f['false.abst']} |")
-    final = replace(fit(everything), threshold=float(threshold), runner_up=float(runner_up))
+    final = fit(everything)
     print("\nweights (standardised features):")
     for name, w in sorted(zip(FEATURES, final.weights, strict=True), key=lambda fw: -abs(fw[1])):
         print(f"  {name:<28}{w:+.3f}")

@@ -274,12 +274,11 @@ class QA:
 
     def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Admitted = None) -> Answer:
         query, candidates, answerer = self._retrieve(index, q, k, allowed)
-        margin = answerer.margin(candidates)
         reranker = make_reranker(self.settings.reranker, answerer.scorer)
         if reranker:
             candidates = reranker(q, query, candidates)
         passages = answer_passages(candidates, self.settings.answer_passages)
-        answer = answerer(q, passages, index.documents, query, margin)
+        answer = answerer(q, passages, index.documents, query)
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
@@ -306,14 +305,19 @@ class QA:
         return query, self.candidates(index, q, query, n, allowed), answerer
 
     def sentence_candidates(self, question: str) -> tuple[list[Sentence], np.ndarray]:
-        """Every candidate sentence of a question's retrieved passages, with the answer
-        ranker's features for it: what eval/train_ranker.py learns from. The answer picks
-        from the same sentences (the reranker puts the passages of the best ones first)."""
+        """The candidate sentences an answer to `question` picks from (those of its answer
+        passages), with the ranker's features for each: what eval/train_ranker.py learns
+        the answer's confidence from."""
         index = self.index
         q = analyse(self.check_question(question), languages_of(index.term_idf))
-        query, candidates, answerer = self._retrieve(index, q, self.settings.top_k)
+        k = self.settings.top_k
+        query, candidates, answerer = self._retrieve(index, q, k)
+        reranker = make_reranker(self.settings.reranker, answerer.scorer)
+        if reranker:
+            candidates = reranker(q, query, candidates)
+        passages = answer_passages(candidates, self.settings.answer_passages)
         scorer = answerer.scorer
-        return scorer.describe(q, query, scorer.candidates(candidates), answerer.margin(candidates))
+        return scorer.describe(q, query, scorer.candidates(passages), answerer.margin(passages))
 
     def ask_stream(
         self,

@@ -14,11 +14,19 @@ from dataclasses import replace
 
 import numpy as np
 
+from qa.answer.figures import has_answer_kind
 from qa.answer.question import Question, as_question
-from qa.answer.ranker import select
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
 from qa.text import languages_of
+
+# A further sentence joins the answer only when it scores close to the best one and adds
+# question terms that the sentences already chosen do not cover (multi-part questions); a
+# little less close when what it adds is a name or figure the question asks about.
+CLOSE_TO_BEST = 0.8
+CLOSE_TO_BEST_FOR_NAMES = 0.6
+# ...and what it adds must be at least this share of the question's term weight.
+MIN_NEW_WEIGHT = 0.2
 
 
 class ExtractiveAnswerer:
@@ -40,18 +48,15 @@ class ExtractiveAnswerer:
         hits: list[Hit],
         documents: dict[str, Document],
         query_vector: np.ndarray | None = None,
-        margin: float | None = None,
     ) -> Answer:
-        """`margin`: how far the best retrieved passage is above its calibrated threshold
-        (default: the best of `hits`)."""
         question = as_question(question, languages_of(self.scorer.idf))
         metas = {h.passage.doc_id: documents[h.passage.doc_id].meta for h in hits}
-        if margin is None:
-            margin = self.margin(hits)
+        margin = self.margin(hits)
         answer = self._answer(question, hits, documents, query_vector, margin, metas)
         return replace(answer, margin=margin)
 
     def margin(self, hits: list[Hit]) -> float:
+        """How far the best of `hits` is above its calibrated threshold (<0: off-topic)."""
         return max((h.score - self.min_score(h.passage.language) for h in hits), default=-1.0)
 
     def _answer(self, q: Question, hits, documents, query_vector, margin, metas) -> Answer:
@@ -60,40 +65,24 @@ class ExtractiveAnswerer:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         if query_vector is None:
             query_vector = self.scorer.embedder.embed_queries([question])[0]
-        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits), margin)
-        confidence = max((s.score for s in sentences), default=0.0)
-
-        def abstain(reason: str | None) -> Answer:
-            return Answer(
-                question,
-                ABSTAIN_MESSAGE,
-                True,
-                (),
-                tuple(hits),
-                metas,
-                reason,
-                confidence=confidence,
-            )
-
-        if q.language == "und" and not any(s.terms for s in sentences):
-            return abstain("the question is in a script or language that no document shares")
-        reason = unsupported_reason(q, hits)
+        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
+        q_terms = self.scorer.question_terms(q)
+        key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
+        language = q.language
+        if language == "und" and not any(s.terms for s in sentences):
+            reason = "the question is in a script or language that no document shares"
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
+        support = supporting_sentences(q, sentences, key_names, self.scorer.vocabulary, language)
+        reason = unsupported_reason(q, hits, support, key_names)
         if reason:
-            return abstain(reason)
-        ranker = self.scorer.ranker
-        picked = select(
-            np.array([s.score for s in sentences]),
-            [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
-            ranker.threshold,
-            ranker.runner_up,
-            self.max_sentences,
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
+        chosen = _select(
+            sentences, q_terms.names, self.max_sentences, q_terms.coverage, best_from=support
         )
-        if picked is None:
-            return abstain(
-                f"no sentence answers it clearly enough (confidence {confidence:.2f}, "
-                f"needs {ranker.threshold:.2f})"
-            )
-        chosen = [_with_antecedent(sentences[i]) for i in picked]
+        if not chosen:
+            return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
+        confidence = self.scorer.confidence(q, query_vector, sentences, chosen[0], margin)
+        chosen = [_with_antecedent(s) for s in chosen]
         citations = []
         parts = []
         for n, s in enumerate(chosen, start=1):
@@ -113,18 +102,65 @@ class ExtractiveAnswerer:
         )
 
 
-def unsupported_reason(question: Question, hits: list[Hit]) -> str | None:
+def unsupported_reason(
+    question: Question,
+    hits: list[Hit],
+    support: list[Sentence] | None,
+    key_names: set[str],
+) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
-    names (a year, an amount) appears in none of them."""
+    names (a year, an amount) appears in none of them, or the question asks how much or
+    when and no sentence supports an answer (see `supporting_sentences`)."""
+    known = question.figures
     passages = " ".join(h.passage.text for h in hits)
     missing = sorted(
         f
-        for f in question.figures
+        for f in known
         if len(f) >= 2 and not re.search(rf"(?<![\d.,]){re.escape(f)}(?!\d)", passages)
     )
     if missing:
         return f"no retrieved passage mentions {', '.join(missing)}"
-    return None
+    if support is None or support:
+        return None
+    what = "figure" if question.kind == "quantity" else "date"
+    if key_names:
+        return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
+    return f"no retrieved sentence gives a {what}"
+
+
+def supporting_sentences(
+    question: Question,
+    sentences: list[Sentence],
+    key_names: set[str],
+    vocabulary: Callable[[str], set[str] | dict[str, float]],
+    language: str,
+) -> list[Sentence] | None:
+    """For a how-much / when question, the sentences that can answer it: they give a new
+    figure or date, with the question's key names in them or next to them. In a passage of
+    another language than the question's only the names that language's passages use are
+    required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
+    Norway's English name). None for other questions. `sentences` are in passage order."""
+    kind = question.kind
+    if not kind:
+        return None
+    known = set(question.figures)
+    out = []
+    for i, s in enumerate(sentences):
+        if not has_answer_kind(s.text, kind, known):
+            continue
+        passage_language = s.hit.passage.language
+        required = (
+            key_names
+            if passage_language == language
+            else {n for n in key_names if n in vocabulary(passage_language)}
+        )
+        near = set(s.terms)  # the sentence and its neighbours in the same passage
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
+                near |= sentences[j].terms
+        if required <= near:
+            out.append(s)
+    return out
 
 
 _ANAPHOR = re.compile(
@@ -148,6 +184,48 @@ def _with_antecedent(s: Sentence) -> Sentence:
         return s
     start = spans[i - 1][0]
     return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
+
+
+def _select(
+    sentences: list[Sentence],
+    names: set[str],
+    limit: int,
+    weight_of: Callable[[set[str]], float],
+    best_from: list[Sentence] | None = None,
+) -> list[Sentence]:
+    """The best sentence (of `best_from`, the sentences that can answer, when given); then,
+    for each name or figure of the question that it leaves out, the best sentence that has
+    it; then close runners-up that add other question terms."""
+    if not sentences:
+        return []
+    ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
+    best = max(best_from, key=lambda s: s.score) if best_from else ranked[0]
+    chosen = [best]
+    covered = set(best.terms)
+    for name in sorted(names - covered, key=lambda n: -weight_of({n})):
+        if weight_of({name}) < MIN_NEW_WEIGHT:
+            continue  # a name found everywhere ("Ukraine") does not make a part of its own
+        s = next((s for s in ranked if name in s.terms), None)
+        if s and len(chosen) < limit and s.score >= CLOSE_TO_BEST_FOR_NAMES * best.score:
+            if not _overlaps(s, chosen):
+                chosen.append(s)
+                covered |= s.terms
+    for s in ranked:
+        if s is best:
+            continue
+        if len(chosen) >= limit or s.score < CLOSE_TO_BEST * best.score:
+            break
+        if weight_of(s.terms - covered) >= MIN_NEW_WEIGHT and not _overlaps(s, chosen):
+            chosen.append(s)
+            covered |= s.terms
+    return sorted(chosen, key=lambda s: -s.score)
+
+
+def _overlaps(s: Sentence, chosen: list[Sentence]) -> bool:
+    return any(
+        c.hit.passage.doc_id == s.hit.passage.doc_id and c.start < s.end and s.start < c.end
+        for c in chosen
+    )
 
 
 def combine(question: str, parts: list[Answer], k: int) -> Answer:

@@ -1,17 +1,12 @@
 """A learned answer-sentence ranker: the probability that a sentence answers the question.
 
-Hand weights fitted on one collection do not carry to the next (on the legal collection
-they chose an answering sentence for half of the questions that had one among the
-candidates). This model is a logistic regression over features that mean the same in every
-collection -- cosines relative to the best candidate, IDF-weighted coverage of the
-question's terms, whether the sentence gives the kind of thing the question asks for (a
-person or name for "who", a figure for "how many", a date for "when"), how much of it is
-new beside the question, and whether it reads as prose -- trained on the tuning halves of
-the development collections and validated leave-one-collection-out
-(`eval/train_ranker.py`, which writes `ranker.json` beside this file).
-
-Its probability is the answer's confidence: the best sentence's probability decides
-between answering and abstaining, and is reported as `confidence`.
+A logistic regression over features that mean the same in every collection -- cosines
+relative to the best candidate, IDF-weighted coverage of the question's terms, whether the
+sentence gives the kind of thing the question asks for (a name for "who", a figure for "how
+many", a date for "when"), how much of it is new beside the question, whether it reads as
+prose, its language -- trained on the tuning halves of the development collections and
+validated leave-one-collection-out (`eval/train_ranker.py` writes `ranker.json` beside this
+file). Its probability for the sentence an answer quotes is the answer's `confidence`.
 """
 
 from __future__ import annotations
@@ -142,16 +137,12 @@ def features(
 
 @dataclass(frozen=True)
 class Ranker:
-    """Standardise, then a logistic regression; `threshold` is the confidence below which
-    the answer abstains, `runner_up` how close (as a share of the best probability) a
-    further sentence must come to join the answer. All four are fitted on tuning data."""
+    """Standardise, then a logistic regression, fitted on tuning data."""
 
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
-    threshold: float
-    runner_up: float
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -166,8 +157,6 @@ class Ranker:
             "scale": self.scale.tolist(),
             "weights": self.weights.tolist(),
             "bias": self.bias,
-            "threshold": self.threshold,
-            "runner_up": self.runner_up,
         }
 
     @classmethod
@@ -179,39 +168,9 @@ class Ranker:
             np.asarray(d["scale"]),
             np.asarray(d["weights"]),
             float(d["bias"]),
-            float(d["threshold"]),
-            float(d["runner_up"]),
         )
 
 
 @lru_cache(maxsize=1)
 def load_ranker(path: Path = MODEL_PATH) -> Ranker:
     return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-def select(
-    probabilities: np.ndarray,
-    spans: Sequence[tuple[str, int, int]],
-    threshold: float,
-    runner_up: float,
-    limit: int = 3,
-) -> list[int] | None:
-    """Indexes of the sentences an answer quotes, best first: the most probable one, then
-    those within `runner_up` of it (a list, or a question with two parts) that do not
-    overlap a chosen one. None when even the best is below `threshold`: abstain.
-    `spans`: (document, start, end) of each sentence."""
-    if len(probabilities) == 0:
-        return None
-    order = np.argsort(-probabilities, kind="stable")
-    best = float(probabilities[order[0]])
-    if best < threshold:
-        return None
-    chosen = [int(order[0])]
-    for i in order[1:]:
-        if len(chosen) >= limit or probabilities[i] < max(threshold, runner_up * best):
-            break
-        doc, start, end = spans[i]
-        if any(d == doc and s < end and start < e for d, s, e in (spans[c] for c in chosen)):
-            continue
-        chosen.append(int(i))
-    return chosen

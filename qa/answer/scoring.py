@@ -1,11 +1,12 @@
-"""Sentence scoring shared by reranking and answering: how likely a sentence answers a question.
+"""Sentence scoring shared by reranking and answering: how well a sentence answers a question.
 
-Every candidate sentence is described by what the question analysis and the index already
-know -- its cosine with the question and its passage's (plus the calibrated language
-offset), the IDF-weighted coverage of the question's terms (names and figures counted
-double, coordinated names "Sweden and Norway" counted once), whether it gives the figure or
-date asked for, the names and figures it adds -- and the learned ranker (qa/answer/ranker.py)
-turns that description into a probability. A passage is as good as its best sentence.
+score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
+      + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
+        the sentence gives a new figure / date]
+
+Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
+coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
+was asked over one that is merely on topic.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
 from qa.text import capitalized_terms, content_terms, languages_of
 
+W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
+W_KIND = 0.15
 # Names and figures in the question (Norway, 2024) are what it is about: a sentence that
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
@@ -88,6 +91,9 @@ class QuestionTerms:
 
 
 class SentenceScorer:
+    """Scores sentences for answering and reranking (the weights above); its `ranker`
+    gives the answer's confidence (qa/answer/ranker.py)."""
+
     def __init__(
         self,
         embedder: Embedder,
@@ -209,15 +215,40 @@ class SentenceScorer:
         return described, features(candidates, q.types, bool(q.kind), margin)
 
     def score(
+        self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
+    ) -> list[Sentence]:
+        if not sentences:
+            return []
+        cosines = np.vstack([s.vector for s in sentences]) @ query_vector
+        q = as_question(question, languages_of(self.idf))
+        q_terms = self.question_terms(q)
+        kind = q.kind
+        known = set(q.figures)
+        scored = []
+        for s, cos in zip(sentences, cosines, strict=True):
+            terms = q_terms.found_in(s.text)
+            offset = self.offsets.get(s.hit.passage.language, 0.0)
+            score = (
+                W_COSINE * (float(cos) + offset)
+                + W_OVERLAP * q_terms.coverage(terms)
+                + W_PASSAGE * (s.hit.score + offset)
+            )
+            if has_answer_kind(s.text, kind, known):
+                score += W_KIND
+            scored.append(replace(s, score=score, terms=terms))
+        return scored
+
+    def confidence(
         self,
         question: Question | str,
         query_vector: np.ndarray,
         sentences: list[Sentence],
-        margin: float = 0.0,
-    ) -> list[Sentence]:
-        """The sentences with `score` = the ranker's probability that each answers the
-        question. The margin shifts every probability of a question alike, so it changes
-        whether to answer, never the order."""
-        described, x = self.describe(question, query_vector, sentences, margin)
+        best: Sentence,
+        margin: float,
+    ) -> float:
+        """The ranker's probability that `best`, one of `sentences`, answers the question:
+        the answer's reported confidence and the order of `qa eval`'s risk-coverage curve."""
+        _, x = self.describe(question, query_vector, sentences, margin)
         p = self.ranker.probabilities(x)
-        return [replace(s, score=float(pi)) for s, pi in zip(described, p, strict=True)]
+        i = next(i for i, s in enumerate(sentences) if (s.start, s.end) == (best.start, best.end))
+        return float(p[i])
