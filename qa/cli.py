@@ -307,6 +307,7 @@ def serve(
     """Build the index if missing (with a progress bar), warm the model, then serve."""
     from qa.api import QA
     from qa.app.app import exposure_warning, launch, login
+    from qa.app.hosts import served_hosts
     from qa.errors import DatabaseError
 
     qa = QA(settings or Settings.from_env())
@@ -332,6 +333,12 @@ def serve(
     warning = exposure_warning(host, share, login(qa.settings))
     if warning:
         print(warning, file=sys.stderr)
+    hosts = ", ".join(served_hosts(host, port, qa.settings.allowed_host_names, share))
+    print(
+        f"Answering requests for the hosts {hosts}; others are refused (QA_ALLOWED_HOSTS "
+        "adds names).",
+        file=sys.stderr,
+    )
     launch(qa, host=host, port=port, share=share)
 
 

@@ -124,8 +124,19 @@ class Settings:
     auth: str | None = _setting(
         None,
         "user:password that the app asks for. Unset: no login (fine on 127.0.0.1; "
-        "`qa serve --host` on another interface warns).",
+        "`qa serve --host` on another interface serves the library read-only without it).",
     )
+    allowed_hosts: str | None = _setting(
+        None,
+        "More host names the app answers to, comma-separated (name, name:port, .domain for "
+        "its subdomains, or * for any), e.g. for a reverse proxy or a LAN name. Always "
+        "answered: 127.0.0.1, localhost and [::1] on the app's port, and the `--host` name; "
+        "any other Host header is refused (against DNS rebinding).",
+    )
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [h.strip() for h in (self.allowed_hosts or "").split(",") if h.strip()]
 
     @property
     def example_questions(self) -> list[str]:
@@ -156,6 +167,12 @@ class Settings:
             raise QAError("QA_LLM_TIMEOUT must be a positive number of seconds.")
         if self.auth is not None and ":" not in self.auth:
             raise QAError("QA_AUTH must be user:password.")
+        for host in self.allowed_host_names:
+            if "/" in host or " " in host:
+                raise QAError(
+                    f"QA_ALLOWED_HOSTS: {host!r} is not a host name; list names such as "
+                    "qa.example.org or qa.example.org:8443, without a scheme or path."
+                )
         for name in (
             "top_k",
             "chunk_tokens",

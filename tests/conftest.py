@@ -129,9 +129,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(root: Path, env: dict[str, str] | None = None, timeout: float = 300):
-    """`qa serve` in a subprocess in `root`, the way a user starts it; returns (process,
-    url) once the port answers, or fails with the server's output."""
+def start_server(
+    root: Path, env: dict[str, str] | None = None, timeout: float = 300, args: tuple[str, ...] = ()
+):
+    """`qa serve` in a subprocess in `root`, the way a user starts it (with more `args`, such
+    as `--host`); returns (process, url) once the port answers on 127.0.0.1, or fails with the
+    server's output."""
     import os
     import socket
     import subprocess
@@ -141,7 +144,7 @@ def start_server(root: Path, env: dict[str, str] | None = None, timeout: float =
     port = free_port()
     log = (root / "serve.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "qa.cli", "serve", "--port", str(port), *args],
         cwd=root,
         stdout=log,
         stderr=subprocess.STDOUT,

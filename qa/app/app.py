@@ -3,7 +3,7 @@
 A thin layer over `qa.api.QA`. All document text is HTML-escaped before display, and chat
 messages escape Markdown: documents may contain markup or scripts, which show as text.
 Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/upload`,
-`/remove`.
+`/remove`. Served beyond this machine without a login, the library is read-only.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import gradio as gr
 
 from qa.api import QA
 from qa.app.export import md_escape
+from qa.app.hosts import LOOPBACK, HostCheck, served_hosts
 from qa.app.views import (
     CARDS_JS,
     CSS,
@@ -125,18 +126,29 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
     )
 
 
-def _library_tab(qa: QA) -> SimpleNamespace:
-    """The Library tab's components: upload, the table of documents, removal."""
-    gr.Markdown(
-        f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
-        f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
-        "be asked about without a restart."
-    )
+READ_ONLY = (
+    "The library is read-only: this app is served beyond this machine without a login. "
+    "Set QA_AUTH=user:password and restart it to upload or remove documents."
+)
+
+
+def _library_tab(qa: QA, read_only: bool) -> SimpleNamespace:
+    """The Library tab's components: upload, the table of documents, removal (disabled when
+    the library is read-only)."""
+    if read_only:
+        gr.Markdown(f"**{READ_ONLY}**", elem_id="read-only")
+    else:
+        gr.Markdown(
+            f"Upload {', '.join(SUPPORTED_SUFFIXES)} files (up to "
+            f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
+            "be asked about without a restart."
+        )
     files = gr.File(
         label="Upload documents",
         file_count="multiple",
         file_types=list(SUPPORTED_SUFFIXES),
         elem_id="upload",
+        interactive=not read_only,
     )
     status = gr.Markdown(elem_id="library-status")
     table = gr.Dataframe(
@@ -147,15 +159,18 @@ def _library_tab(qa: QA) -> SimpleNamespace:
         column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
     )
     with gr.Row():
-        to_remove = gr.Dropdown(label="Remove a document", scale=4)
-        remove_btn = gr.Button("Remove", variant="stop", scale=1)
+        to_remove = gr.Dropdown(label="Remove a document", scale=4, interactive=not read_only)
+        remove_btn = gr.Button(
+            "Remove", variant="stop", scale=1, interactive=not read_only, elem_id="remove"
+        )
     return SimpleNamespace(
         files=files, status=status, table=table, to_remove=to_remove, remove_btn=remove_btn
     )
 
 
-def _add_api(qa: QA) -> None:
-    """The named endpoints for `gradio_client` (inside the Blocks being built)."""
+def _add_api(qa: QA, read_only: bool) -> None:
+    """The named endpoints for `gradio_client` (inside the Blocks being built); `/upload`
+    and `/remove` refuse when the library is read-only."""
 
     def ask(
         question: str,
@@ -201,6 +216,8 @@ def _add_api(qa: QA) -> None:
 
     def remove(doc_id: str) -> dict:
         """Remove a document from the index (an uploaded file is deleted)."""
+        if read_only:
+            raise gr.Error(READ_ONLY)
         try:
             report = qa.remove(doc_id)
         except QAError as exc:
@@ -209,6 +226,8 @@ def _add_api(qa: QA) -> None:
 
     def upload_api(file: str) -> dict:
         """Index an uploaded file (PDF, TXT, MD, HTML); returns what was added."""
+        if read_only:
+            raise gr.Error(READ_ONLY)
         if not file:
             raise gr.Error("No file received.")
         path = Path(file)
@@ -232,8 +251,9 @@ def _add_api(qa: QA) -> None:
     gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
 
 
-def _ui_callbacks(qa: QA) -> SimpleNamespace:
-    """What the UI's events do (not part of the named API)."""
+def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
+    """What the UI's events do (not part of the named API); library changes refuse when the
+    library is read-only, whatever a client sends."""
 
     def chat(
         question,
@@ -324,6 +344,8 @@ def _ui_callbacks(qa: QA) -> SimpleNamespace:
         )
 
     def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        if read_only:
+            return (READ_ONLY, None, *filter_choices())
         messages = []
         for file in files or []:
             path = Path(file if isinstance(file, str) else file.name)
@@ -346,6 +368,8 @@ def _ui_callbacks(qa: QA) -> SimpleNamespace:
         return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
 
     def remove_selected(doc_id):
+        if read_only:
+            return READ_ONLY, *filter_choices()
         if not doc_id:
             return "Pick a document to remove first.", *filter_choices()
         try:
@@ -365,10 +389,11 @@ def _ui_callbacks(qa: QA) -> SimpleNamespace:
     )
 
 
-def build_app(qa: QA) -> gr.Blocks:
-    """The Blocks app; `launch()` serves it with the CSS and limits."""
+def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
+    """The Blocks app; `launch()` serves it with the CSS and limits. `read_only`: no uploads
+    or removals, in the Library tab or through the API."""
 
-    cb = _ui_callbacks(qa)
+    cb = _ui_callbacks(qa, read_only)
     with gr.Blocks(title=f"{qa.settings.app_title} — cited answers") as app:
         gr.Markdown(
             f"## {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
@@ -379,7 +404,7 @@ def build_app(qa: QA) -> gr.Blocks:
             with gr.Tab("Ask", id="ask"):
                 ui = _ask_tab(qa)
             with gr.Tab("Library", id="library"):
-                library = _library_tab(qa)
+                library = _library_tab(qa, read_only)
 
         inputs = [
             ui.box,
@@ -424,7 +449,7 @@ def build_app(qa: QA) -> gr.Blocks:
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
         )
         app.load(cb.filter_choices, None, choice_outputs, api_visibility="private")
-        _add_api(qa)
+        _add_api(qa, read_only)
     return app
 
 
@@ -440,38 +465,52 @@ def _export(answers: list[Answer]) -> tuple[str, str]:
     return str(md), str(docx)
 
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+def beyond_loopback(host: str, share: bool) -> bool:
+    """Whether other machines can reach the app: another interface than loopback, or a
+    public --share link."""
+    return share or host.strip("[]") not in LOOPBACK
+
+
+def library_read_only(host: str, share: bool, auth: tuple[str, str] | None) -> bool:
+    """Library changes need a login beyond this machine: without one the library is
+    read-only there."""
+    return auth is None and beyond_loopback(host, share)
 
 
 def exposure_warning(host: str, share: bool, auth: tuple[str, str] | None) -> str | None:
     """What to tell the user when the app is reachable beyond this machine without a login."""
-    if auth is not None:
+    if not library_read_only(host, share, auth):
         return None
-    if share:
-        return (
-            "Warning: --share publishes the app on a public gradio.live link without a login. "
-            "Set QA_AUTH=user:password to require one."
-        )
-    if host not in LOOPBACK:
-        return (
-            f"Warning: serving on {host}, reachable from other machines, without a login. "
-            "Set QA_AUTH=user:password to require one."
-        )
-    return None
+    where = (
+        "--share publishes the app on a public gradio.live link"
+        if share
+        else f"serving on {host}, reachable from other machines,"
+    )
+    return (
+        f"Warning: {where} without a login: anyone there can ask and read the sources; the "
+        "library is read-only (uploads and removals refused). Set QA_AUTH=user:password to "
+        "require a login and allow changes."
+    )
 
 
 def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860, share: bool = False) -> None:
-    """Serve the app for `qa` (whose index is built and model warm: see `qa serve`)."""
-    app = build_app(qa)
+    """Serve the app for `qa` (whose index is built and model warm: see `qa serve`), answering
+    only the hosts `served_hosts` lists."""
+    from starlette.middleware import Middleware
+
+    auth = login(qa.settings)
+    app = build_app(qa, read_only=library_read_only(host, share, auth))
     app.queue(default_concurrency_limit=4)
+    allowed = served_hosts(host, port, qa.settings.allowed_host_names, share)
     app.launch(
         server_name=host,
         server_port=port,
         css=CSS,
         show_error=True,
-        auth=login(qa.settings),
+        auth=auth,
         max_file_size=int(qa.settings.max_file_mb * 1e6),
         share=share,
+        app_kwargs={"middleware": [Middleware(HostCheck, allowed=allowed)]},
     )
 
 
