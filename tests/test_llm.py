@@ -319,6 +319,7 @@ def test_the_extractive_answer_json_is_unchanged_and_llm_answers_add_their_field
         "abstain_reason",
         "language",
         "margin",
+        "confidence",
         "index_version",
         "filters",
         "citations",

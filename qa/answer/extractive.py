@@ -172,7 +172,8 @@ _ANAPHOR = re.compile(
 
 def _with_antecedent(s: Sentence) -> Sentence:
     """A sentence that opens with a pointer back ("This means...", "It...") is quoted
-    together with the sentence before it, so that the quote stands on its own."""
+    together with the sentence before it in the same paragraph, so that the quote stands
+    on its own."""
     if not _ANAPHOR.match(s.text):
         return s
     p = s.hit.passage
@@ -182,7 +183,11 @@ def _with_antecedent(s: Sentence) -> Sentence:
     i = spans.index((s.start, s.end))
     if i == 0:
         return s
-    start = spans[i - 1][0]
+    start, end = spans[i - 1]
+    before = p.text[start - p.start : end - p.start]
+    between = p.text[end - p.start : s.start - p.start]
+    if "\n" in between or before.rstrip()[-1:] not in '.!?…"”’)':
+        return s  # a heading or another paragraph is not what "This" points back to
     return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
 
 
