@@ -186,7 +186,7 @@ def _with_antecedent(s: Sentence) -> Sentence:
     start, end = spans[i - 1]
     before = p.text[start - p.start : end - p.start]
     between = p.text[end - p.start : s.start - p.start]
-    if "\n" in between or before.rstrip()[-1:] not in '.!?…"”’)':
+    if "\n\n" in between or before.rstrip()[-1:] not in '.!?…"”’)':
         return s  # a heading or another paragraph is not what "This" points back to
     return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
 
