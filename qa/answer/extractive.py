@@ -172,8 +172,8 @@ _ANAPHOR = re.compile(
 
 def _with_antecedent(s: Sentence) -> Sentence:
     """A sentence that opens with a pointer back ("This means...", "It...") is quoted
-    together with the sentence before it in the same paragraph, so that the quote stands
-    on its own."""
+    together with the sentence before it (unless that is a heading), so that the quote
+    stands on its own."""
     if not _ANAPHOR.match(s.text):
         return s
     p = s.hit.passage
@@ -185,9 +185,8 @@ def _with_antecedent(s: Sentence) -> Sentence:
         return s
     start, end = spans[i - 1]
     before = p.text[start - p.start : end - p.start]
-    between = p.text[end - p.start : s.start - p.start]
-    if "\n\n" in between or before.rstrip()[-1:] not in '.!?…"”’)':
-        return s  # a heading or another paragraph is not what "This" points back to
+    if before.rstrip()[-1:] not in '.!?…"”’)':
+        return s  # a heading is not what "This" points back to
     return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
 
 
