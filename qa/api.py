@@ -274,9 +274,6 @@ class QA:
 
     def _ask_one(self, index: Snapshot, q: Question, k: int, allowed: Admitted = None) -> Answer:
         query, candidates, answerer = self._retrieve(index, q, k, allowed)
-        reranker = make_reranker(self.settings.reranker, answerer.scorer)
-        if reranker:
-            candidates = reranker(q, query, candidates)
         passages = answer_passages(candidates, self.settings.answer_passages)
         answer = answerer(q, passages, index.documents, query)
         cited = {c.passage_id for c in answer.citations}
@@ -286,7 +283,8 @@ class QA:
     def _retrieve(
         self, index: Snapshot, q: Question, k: int, allowed: Admitted = None
     ) -> tuple[np.ndarray, list[Hit], ExtractiveAnswerer]:
-        """The question's vector, its fused candidate passages, and the answerer for it."""
+        """The question's vector, its candidate passages (fused, then reranked), and the
+        answerer for it."""
         query = self.embedder.embed_queries([q.text])[0]
         calibration = index.manifest.get("calibration", {})
         scorer = SentenceScorer(
@@ -302,7 +300,11 @@ class QA:
             min_score = threshold_for(calibration, q.language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
-        return query, self.candidates(index, q, query, n, allowed), answerer
+        candidates = self.candidates(index, q, query, n, allowed)
+        reranker = make_reranker(self.settings.reranker, scorer)
+        if reranker:
+            candidates = reranker(q, query, candidates)
+        return query, candidates, answerer
 
     def sentence_candidates(self, question: str) -> tuple[list[Sentence], np.ndarray]:
         """The candidate sentences an answer to `question` picks from (those of its answer
@@ -312,9 +314,6 @@ class QA:
         q = analyse(self.check_question(question), languages_of(index.term_idf))
         k = self.settings.top_k
         query, candidates, answerer = self._retrieve(index, q, k)
-        reranker = make_reranker(self.settings.reranker, answerer.scorer)
-        if reranker:
-            candidates = reranker(q, query, candidates)
         passages = answer_passages(candidates, self.settings.answer_passages)
         scorer = answerer.scorer
         return scorer.describe(q, query, scorer.candidates(passages), answerer.margin(passages))

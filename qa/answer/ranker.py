@@ -3,9 +3,9 @@
 A logistic regression over features that mean the same in every collection -- cosines
 relative to the best candidate, IDF-weighted coverage of the question's terms, whether the
 sentence gives the kind of thing the question asks for (a name for "who", a figure for "how
-many", a date for "when"), how much of it is new beside the question, whether it reads as
-prose, its language -- trained on the tuning halves of the development collections and
-validated leave-one-collection-out (`eval/train_ranker.py` writes `ranker.json` beside this
+many", a date for "when"), how much of it is new beside the question, its language
+(candidates are prose already: `is_prose` filters them) -- trained on the tuning halves of
+the development collections and validated leave-one-collection-out (`eval/train_ranker.py` writes `ranker.json` beside this
 file). Its probability for the sentence an answer quotes is the answer's `confidence`.
 """
 
@@ -65,7 +65,6 @@ FEATURES = (
     "asks_kind",
     "gives_kind",
     "log_words",
-    "prose",
     "ends_sentence",
     "digit_share",
     "symbol_share",
@@ -113,7 +112,6 @@ def features(
                 float(asks_kind),
                 float(asks_kind and c.gives_kind),
                 math.log1p(len(c.text.split())),
-                float(is_prose(c.text)),
                 float(c.text.rstrip()[-1:] in '.!?"”’)»…'),
                 sum(ch.isdigit() for ch in chars) / len(chars),
                 sum(ch in _SYMBOLS for ch in chars) / len(chars),
