@@ -1,5 +1,7 @@
 """The real app: `qa serve` in a subprocess on a free port, queried with gradio_client."""
 
+import json
+
 import pytest
 
 from conftest import make_qa, start_server, stop_server
@@ -140,3 +142,21 @@ def test_an_answer_shows_figures_its_sources_disagree_on_side_by_side(tmp_path, 
     text = answer_markdown(answer)
     assert "Sources disagree" in text
     assert "**21**" in text and "**17**" in text and "Kyiv Post" in text and "Policy brief" in text
+
+
+def test_the_app_takes_its_title_and_examples_from_settings_not_from_one_corpus(tmp_path, embedder):
+    from qa.app.app import build_app
+
+    plain = make_qa(tmp_path / "plain", embedder, {"a.txt": "Some text about harbours."})
+    config = build_app(plain).get_config_file()
+    assert config["title"] == "Ask the documents — cited answers"
+    assert "Sweden" not in json.dumps(config, default=str)  # no examples for the shipped corpus
+    named = make_qa(
+        tmp_path / "named",
+        embedder,
+        {"a.txt": "Some text about harbours."},
+        app_title="Harbour reports",
+        examples="Which harbour is largest?|Who runs the ferries?",
+    )
+    text = json.dumps(build_app(named).get_config_file(), default=str)
+    assert "Harbour reports" in text and "Who runs the ferries?" in text

@@ -234,3 +234,11 @@ def test_very_long_lines_and_unbroken_strings_are_chunked_within_the_model_limit
         assert embedder.count_tokens(p.text) <= embedder.max_tokens + 8
     answer = qa.ask("Where was the Orvane pact signed?")
     assert "Odesa" in answer.answer
+
+
+def test_restructuredtext_is_read_as_plain_text(tmp_path):
+    path = tmp_path / "usage.rst"
+    path.write_text("Usage\n=====\n\nThe server ports are set with ``authport`` (default 1812).\n")
+    assert "(default 1812)" in load(path).text
+    files, skipped = discover([tmp_path])
+    assert path in files and not skipped
