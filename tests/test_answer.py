@@ -166,3 +166,35 @@ def test_an_answer_carries_the_rankers_confidence_and_the_json_reports_it(corpus
     assert not answered.abstained and 0.0 < answered.confidence <= 1.0
     assert answered.to_dict()["confidence"] == round(answered.confidence, 4)
     assert off_topic.abstained
+
+
+def test_a_sentence_announcing_a_list_is_quoted_with_its_items_and_an_item_with_its_lead_in(
+    tmp_path, embedder
+):
+    """Alone, "...the following personas:" answers nothing, and neither does "* allow
+    random access": each is quoted with what gives it its meaning, verbatim."""
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "guide.md": "Personas ground a design in the needs of specific users.\n\n"
+            "In 2021, the Brillo design team developed the following personas for Brillo:\n\n"
+            "- Casual Knitter\n- Pattern Designer\n- Yarn Shop Owner\n\n"
+            "A write-up of how the personas were made is in the wiki.\n\n"
+            "The Brillo archive format does not attempt to:\n\n"
+            "* allow random access to the stored patterns;\n"
+            "* compress photographs of finished garments.\n",
+        },
+    )
+    qa.build()
+    personas = qa.ask("Which personas did the Brillo design team develop in 2021?")
+    quote = personas.citations[0].quote
+    assert "following personas" in quote and "Yarn Shop Owner" in quote
+    access = qa.ask("Does the Brillo archive format allow random access to stored patterns?")
+    assert any(
+        "does not attempt to" in c.quote and "random access" in c.quote for c in access.citations
+    )
+    for c in personas.citations + access.citations:
+        assert qa.documents[c.document].text[c.start : c.end] == c.quote

@@ -82,7 +82,7 @@ class ExtractiveAnswerer:
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         confidence = self.scorer.confidence(q, query_vector, sentences, chosen[0], margin)
-        chosen = [_with_antecedent(s) for s in chosen]
+        chosen = _drop_held([_in_context(s) for s in chosen])
         citations = []
         parts = []
         for n, s in enumerate(chosen, start=1):
@@ -190,6 +190,73 @@ def _with_antecedent(s: Sentence) -> Sentence:
     return replace(s, start=start, text=p.text[start - p.start : s.end - p.start])
 
 
+# A list item: a bullet, or a number or letter with "." or ")" ("2.", "b)", "(iii)").
+_ITEM = re.compile(r"[ \t]*(?:[-*•–+]|\d{1,2}[.)]|[a-z][.)]|\(\w{1,4}\))[ \t]+\S")
+# A list is quoted whole with its lead-in only while the quote stays this short.
+MAX_LIST_WORDS = 80
+
+
+def _with_list(s: Sentence) -> Sentence:
+    """A sentence that announces a list ("...the following personas:") is quoted with the
+    items that follow it, and a list item with the lead-in that gives it its meaning
+    ("The format does not attempt to: ... * allow random access"): alone, neither answers
+    anything. Only within the passage, and only while the quote stays short."""
+    p = s.hit.passage
+    a, b = s.start - p.start, s.end - p.start
+    if s.text.rstrip().endswith(":"):
+        end = b
+        for line in _lines_after(p.text, b):
+            if not _ITEM.match(p.text[line[0] : line[1]]):
+                break
+            if len(p.text[a : line[1]].split()) > MAX_LIST_WORDS:
+                break
+            end = line[1]
+        if end > b:
+            return replace(s, end=p.start + end, text=p.text[a:end])
+        return s
+    if not _ITEM.match(s.text):
+        return s
+    for start, stop in _lines_before(p.text, a):
+        line = p.text[start:stop]
+        if _ITEM.match(line):
+            continue
+        if line.rstrip().endswith(":") and len(p.text[start:b].split()) <= MAX_LIST_WORDS:
+            return replace(s, start=p.start + start, text=p.text[start:b])
+        break
+    return s
+
+
+def _lines_after(text: str, at: int):
+    """(start, end) of each non-blank line after offset `at`, stopping at the end of the
+    text; the rest of the line `at` is on is skipped."""
+    pos = text.find("\n", at)
+    while pos != -1:
+        start = pos + 1
+        pos = text.find("\n", start)
+        stop = len(text) if pos == -1 else pos
+        if text[start:stop].strip():
+            yield start, start + len(text[start:stop].rstrip())
+
+
+def _lines_before(text: str, at: int):
+    """(start, end) of each non-blank line before the line that offset `at` is on, nearest
+    first."""
+    end = text.rfind("\n", 0, at)
+    while end > 0:
+        start = text.rfind("\n", 0, end) + 1
+        line = text[start:end]
+        if line.strip():
+            yield start + len(line) - len(line.lstrip()), start + len(line.rstrip())
+        end = start - 1
+
+
+def _in_context(s: Sentence) -> Sentence:
+    """The quote a reader can take on its own: with its list or lead-in, else with the
+    sentence that a pointer back refers to."""
+    listed = _with_list(s)
+    return listed if listed is not s else _with_antecedent(s)
+
+
 def _select(
     sentences: list[Sentence],
     names: set[str],
@@ -223,6 +290,26 @@ def _select(
             chosen.append(s)
             covered |= s.terms
     return sorted(chosen, key=lambda s: -s.score)
+
+
+def _drop_held(chosen: list[Sentence]) -> list[Sentence]:
+    """The quotes without those another quote holds (a list quoted whole holds its items):
+    the holder takes the place of the first quote it holds."""
+
+    def holds(c: Sentence, s: Sentence) -> bool:
+        return c.hit.passage.doc_id == s.hit.passage.doc_id and c.start <= s.start <= s.end <= c.end
+
+    kept: list[Sentence] = []
+    for s in chosen:
+        if any(holds(k, s) for k in kept):
+            continue
+        held = [i for i, k in enumerate(kept) if holds(s, k)]
+        if held:
+            kept[held[0]] = s
+            kept = [k for i, k in enumerate(kept) if i not in held[1:]]
+        else:
+            kept.append(s)
+    return kept
 
 
 def _overlaps(s: Sentence, chosen: list[Sentence]) -> bool:
