@@ -79,3 +79,31 @@ def test_the_default_reranker_needs_no_model_and_puts_the_answering_passage_firs
         qa.ask("What GDP share did Latvia target?", k=3).hits[0].passage.doc_id
         == "corpus/latvia.txt"
     )
+
+
+def test_the_default_reranker_fuses_its_sentence_order_with_the_retrieval_order(embedder):
+    """The passage retrieval ranked first keeps its place against one whose sentence
+    scores higher; the sentence order alone lost answering passages that retrieval ranked
+    first (the manuals collection): the two orders are fused by reciprocal rank."""
+    from qa.answer.question import analyse
+    from qa.answer.rerank import SentenceReranker
+    from qa.answer.scoring import SentenceScorer
+    from qa.documents import Hit, Passage
+
+    texts = [
+        "Retransmission of the last packet happens after a timeout of five seconds.",
+        "The weather in the valley was mild for most of the year.",
+        "What GDP share did Latvia target? Latvia targeted 0.25% of GDP for support.",
+    ]
+    hits = [
+        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), 0.5, i + 1)
+        for i, t in enumerate(texts)
+    ]
+    scorer = SentenceScorer(embedder)
+    question = analyse("What GDP share did Latvia target?", ["en"])
+    query = embedder.embed_queries([question.text])[0]
+    scored = scorer.score(question, query, scorer.candidates(hits))
+    assert max(scored, key=lambda s: s.score).hit is hits[2]  # sentence order: d2 first
+    order = [h.passage.doc_id for h in SentenceReranker(scorer)(question, query, hits)]
+    assert order[0] == "d0" and order[1] == "d2"  # fused: retrieval's first keeps its place
+    assert [h.rank for h in SentenceReranker(scorer)(question, query, hits)] == [1, 2, 3]
