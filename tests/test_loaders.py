@@ -139,6 +139,31 @@ def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tm
     assert "See the DW article on 21 agreements." in doc.text
 
 
+def test_inline_html_in_markdown_keeps_its_words_and_code_keeps_its_tags(tmp_path):
+    md = tmp_path / "guide.md"
+    md.write_text(
+        '<p align="center"><img src="logo.png" alt="logo"></p>\n\n'
+        'There are <a href="https://example.org/q">four types</a> of questions.<br>'
+        "<em>Descriptive</em> questions ask for stories. <!-- draft -->\n\n"
+        "Write `<br>` for a break; List<String> stays.\n\n"
+        "```html\n<div>kept</div>\n```\n"
+    )
+    text = read_document(md, "guide.md").text
+    assert "There are four types of questions.\nDescriptive questions ask for stories." in text
+    assert "<a " not in text and "<img" not in text and "draft" not in text
+    assert "`<br>`" in text and "List<String>" in text and "<div>kept</div>" in text
+
+
+def test_permalink_marks_after_html_headings_are_not_text(tmp_path):
+    page = tmp_path / "doc.html"
+    page.write_text(
+        '<html><body><h2>Collision detection<a class="headerlink" href="#c">¶</a></h2>'
+        "<p>Use a rectangle a little smaller than the sprite.</p></body></html>"
+    )
+    text = read_document(page, "doc.html").text
+    assert "¶" not in text and "Collision detection" in text
+
+
 def test_sidecar_metadata_wins_and_a_file_without_one_gets_a_title_from_its_name(tmp_path):
     (tmp_path / "my_report-2024.txt").write_text("Text of the report.")
     (tmp_path / "other.txt").write_text("Other text.")

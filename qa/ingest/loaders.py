@@ -150,6 +150,9 @@ _BLOCK_TAGS = {
     "title",
 }
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
+# The permalink marks documentation generators put after each heading (Sphinx's "¶"):
+# on their own they are links, not text, and glued to a heading they would be quoted.
+_ANCHOR_MARKS = {"¶", "§", "🔗"}
 
 
 class _HTMLText(HTMLParser):
@@ -184,7 +187,7 @@ class _HTMLText(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.in_title:
             self.title.append(data)
-        elif not self.skip_depth:
+        elif not self.skip_depth and data.strip() not in _ANCHOR_MARKS:
             self.parts.append(data)
 
 
@@ -202,13 +205,51 @@ def _from_html(html: str, encoding: str) -> RawText:
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`[^`\n]+`", re.S | re.M)
+# Raw HTML that Markdown allows inline (READMEs are full of it): tags of HTML's own
+# vocabulary only, so that "List<String>" or "<your-token>" in prose stay as written.
+_HTML_NAMES = (
+    "a|abbr|b|blockquote|br|center|code|dd|del|details|div|dl|dt|em|figcaption|figure|"
+    "h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|picture|pre|s|small|source|span|strong|sub|"
+    "summary|sup|table|tbody|td|tfoot|th|thead|tr|u|ul"
+)
+_HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
+_HTML_BLOCK = re.compile(
+    r"</?(?:blockquote|center|details|div|dl|figure|h[1-6]|hr|li|ol|p|pre|summary|table|"
+    r"tbody|tfoot|thead|tr|ul)\b[^<>]*>",
+    re.I,
+)
+_HTML_TAG = re.compile(rf"</?(?:{_HTML_NAMES})\b[^<>]*>", re.I)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
+def _drop_html(md: str) -> str:
+    """Markdown without its inline HTML tags (their words kept), except in code."""
+    out, at = [], 0
+    for code in _MD_CODE.finditer(md):
+        out.append(_drop_tags(md[at : code.start()]))
+        out.append(code.group(0))
+        at = code.end()
+    out.append(_drop_tags(md[at:]))
+    return "".join(out)
+
+
+def _drop_tags(text: str) -> str:
+    text = _HTML_COMMENT.sub("", text)
+    text = _HTML_BREAK.sub("\n", text)
+    text = _HTML_BLOCK.sub("\n\n", text)
+    text = _HTML_TAG.sub("", text)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
 _MD_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 
 
 def _from_markdown(md: str, encoding: str) -> RawText:
-    """Keep the words, drop the markup that would otherwise be quoted: link targets, # marks."""
-    md = _MD_FRONT_MATTER.sub("", md)
+    """Keep the words, drop the markup that would otherwise be quoted: link targets, # marks,
+    inline HTML tags."""
+    md = _drop_html(_MD_FRONT_MATTER.sub("", md))
     hints = {}
     if m := re.search(r"^#\s+(.+)$", md, re.M):
         hints["title"] = m.group(1).strip()
