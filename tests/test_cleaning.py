@@ -30,6 +30,20 @@ def test_line_end_hyphenation_is_joined_only_when_the_whole_word_occurs_elsewher
     assert "half-hearted" in text
 
 
+def test_a_last_letter_set_apart_by_pdf_extraction_is_joined_but_real_words_stay():
+    raw = (
+        "The technical annex is short. Th e technica l annex was\nsigned a year ago by "
+        "thei r\nministers, and their deputies signed a\nnew one; under the rule s[0] is "
+        "true.\nThe rules are new."
+    )
+    c = clean(raw)
+    assert "The technical annex was signed a year ago by their ministers" in c.text
+    assert "signed a new one" in c.text and "rule s[0]" in c.text
+    for i, ch in enumerate(c.text):
+        if ch.isalnum():
+            assert raw[c.offsets[i]] == ch  # joined letters still map to their source
+
+
 def test_hard_wrapped_lines_are_unwrapped_but_list_items_stay_on_their_own_lines():
     raw = "The agreements promise\ncontinued help and\ntraining.\n\n• first item,\n• second item."
     text = clean(raw).text

@@ -42,16 +42,35 @@ class _Stream:
             parts.append(self.text[pos : m.start()])
             offs.extend(self.offsets[pos : m.start()])
             new = repl(m) if callable(repl) else m.expand(repl)
+            kept = _kept_positions(m.group(0), new)
             span = max(1, m.end() - m.start())
             for i in range(len(new)):
-                # a replacement character points at the matched character in the same place
-                j = min(m.start() + min(i, span - 1), len(self.offsets) - 1)
+                # a character that was only kept (a deletion around it) points at itself;
+                # a replacement character at the matched character in the same place
+                at = kept[i] if kept else min(i, span - 1)
+                j = min(m.start() + at, len(self.offsets) - 1)
                 offs.append(self.offsets[j] if self.offsets else 0)
             parts.append(new)
             pos = m.end()
         parts.append(self.text[pos:])
         offs.extend(self.offsets[pos:])
         return _Stream("".join(parts), offs)
+
+
+def _kept_positions(old: str, new: str) -> list[int] | None:
+    """Where each character of `new` sits in `old` when `new` is `old` with characters
+    deleted ("th e" -> "the"); None for any other replacement."""
+    if len(new) >= len(old):
+        return None
+    out, j = [], 0
+    for ch in new:
+        while j < len(old) and old[j] != ch:
+            j += 1
+        if j == len(old):
+            return None
+        out.append(j)
+        j += 1
+    return out
 
 
 # --- page-level: headers, footers, footnotes, repeated URLs ---------------------------
@@ -172,6 +191,7 @@ _BULLET = re.compile(r"(?m)^[ \t]*[\ufffd\uf0a7\uf0b7\uf076\u25aa\u25cf\u2022][ 
 _REPLACEMENT = re.compile(r"[\ufffd\ue000-\uf8ff]")
 _CLUSTER = re.compile(r"[^\W\d_][\u0300-\u036f]+|[^\x00-\x7f]")
 _HYPHEN_BREAK = re.compile(r"([^\W\d_]{1,40})-[ \t]*\n[ \t]*([^\W\d_][\w]*)")
+_SPLIT_LAST = re.compile(r"(?<![\w-])([^\W\d_]{1,40}) ([^\W\d_])(?=[\s.,;:!?)”’\"']|$)")
 _SOFT_BREAK = re.compile(r"([^\n])[ \t]*\n[ \t]*(?=[^\n])")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _EDGE_SPACES = re.compile(r" *\n *")
@@ -197,6 +217,22 @@ def _make_hyphen_fixer(text: str):
         return f"{left}-{right}"
 
     return fix
+
+
+def _make_split_joiner(text: str):
+    """Join "technica l", "th e", "o f": some PDFs are extracted with a word's last letter
+    set apart. Joined only when the whole word occurs in the document and the part before
+    the letter never occurs as a word of its own ("signed a", "in a" and "an d" stay)."""
+    words = Counter(w.casefold() for w in re.findall(r"(?<!\w)[^\W\d_]+(?!\w)", text))
+    fragments = Counter(m.group(1).casefold() for m in _SPLIT_LAST.finditer(text))
+
+    def join(m: re.Match[str]) -> str:
+        left, letter = m.group(1).casefold(), m.group(2).casefold()
+        if words[left + letter] > 0 and words[left] - fragments[left] <= 0:
+            return m.group(1) + m.group(2)
+        return m.group(0)
+
+    return join
 
 
 def _make_unwrapper(text: str):
@@ -293,6 +329,7 @@ def clean(raw: str, title: str | None = None) -> CleanText:
     s = s.sub(_SPACES, " ")
     s = s.sub(_EDGE_SPACES, "\n")
     s = s.sub(_HYPHEN_BREAK, _make_hyphen_fixer(s.text))
+    s = s.sub(_SPLIT_LAST, _make_split_joiner(s.text))
     s = s.sub(_SOFT_BREAK, _make_unwrapper(s.text))
     s = s.sub(_BLANKS, "\n\n")
     text, offsets = _strip(s)
