@@ -120,3 +120,25 @@ def test_an_index_calibrated_before_language_offsets_is_recalibrated_without_emb
     assert report is not None and report.embedded_passages == 0
     assert similarity_offsets(again.index.manifest["calibration"], "vi")["en"] > 0
     assert again.ensure_index() is None  # now usable as it is
+
+
+def test_a_how_much_question_about_a_place_is_not_answered_by_another_languages_figure(
+    tmp_path, embedder
+):
+    """The places a question names must be named, in their own language's words, by a
+    sentence of another language that answers "how much": Denmark is "Đan Mạch", and a
+    Vietnamese sentence about Luxembourg's aid says nothing of Denmark's."""
+    docs = {
+        "denmark.txt": "Denmark became the latest NATO member to sign a security agreement "
+        "with Ukraine on Friday. The ceremony took place in Kyiv.",
+        "vien-tro.txt": "Theo Kiev, Luxembourg đã cung cấp viện trợ quân sự cho Ukraine vượt "
+        "quá 250 triệu euro. Hai bên sẽ hợp tác trong lĩnh vực an ninh mạng.",
+        "fishing.txt": DOCS["fishing.txt"],
+        "thoi-tiet.txt": DOCS["thoi-tiet.txt"],
+    }
+    qa = make_qa(tmp_path, embedder, docs)
+    qa.build()
+    answer = qa.ask("How much military aid did Denmark commit to Ukraine?")
+    assert not any("250" in c.quote for c in answer.citations)
+    luxembourg = qa.ask("How much military aid has Luxembourg provided to Ukraine?")
+    assert not luxembourg.abstained and "250" in luxembourg.citations[0].quote

@@ -18,7 +18,7 @@ from qa.answer.figures import has_answer_kind
 from qa.answer.question import Question, as_question
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
-from qa.text import languages_of
+from qa.text import content_terms, languages_of
 
 # A further sentence joins the answer only when it scores close to the best one and adds
 # question terms that the sentences already chosen do not cover (multi-part questions); a
@@ -139,11 +139,15 @@ def supporting_sentences(
     figure or date, with the question's key names in them or next to them. In a passage of
     another language than the question's only the names that language's passages use are
     required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
-    Norway's English name). None for other questions. `sentences` are in passage order."""
+    Norway's English name), and the places whose names there are known (Denmark is "Đan
+    Mạch": a Vietnamese sentence about Luxembourg's aid does not answer for Denmark).
+    None for other questions. `sentences` are in passage order."""
     kind = question.kind
     if not kind:
         return None
     known = set(question.figures)
+    # places whose names in the other languages are known: a sentence there must name them
+    named = set().union(*(content_terms(p.written) for p in question.places if p.elsewhere))
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
@@ -152,7 +156,7 @@ def supporting_sentences(
         required = (
             key_names
             if passage_language == language
-            else {n for n in key_names if n in vocabulary(passage_language)}
+            else {n for n in key_names if n in vocabulary(passage_language) or n in named}
         )
         near = set(s.terms)  # the sentence and its neighbours in the same passage
         for j in (i - 1, i + 1):
