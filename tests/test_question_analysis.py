@@ -47,6 +47,21 @@ def test_a_quantity_answer_needs_a_figure_that_the_question_does_not_already_giv
     assert not has_answer_kind("It was signed on 13th June 2024.", "quantity")
 
 
+def test_a_date_answer_needs_a_date_and_words_that_start_like_months_are_not_dates():
+    assert has_answer_kind("It was signed on 12 July.", "date")
+    assert has_answer_kind("Signed in May 2024.", "date")
+    assert has_answer_kind("Hai bên ký hôm 10/7 tại Washington.", "date")
+    for sentence in (
+        "More than 10 countries may begin negotiations in the near future.",
+        "The declaration calls for a decision on the market.",
+        "The octet mode sends eight-bit bytes.",
+    ):
+        assert not has_answer_kind(sentence, "date")
+    # and a count of decisions or octets is a figure, not a day of a month
+    assert has_answer_kind("The court made 12 decisions.", "quantity")
+    assert has_answer_kind("Blocks of 512 octets are sent.", "quantity")
+
+
 def test_the_parts_of_a_question_are_kept_as_written():
     assert split_question("What did Sweden pledge, and what did Norway pledge?") == [
         "What did Sweden pledge",

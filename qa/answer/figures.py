@@ -145,7 +145,6 @@ MONTHS = {
         start=1,
     )
 }
-MONTH_ABBREVIATIONS = "|".join(m[:3] for m in MONTHS)  # jan|feb|...|dec
 _MONTH_RE = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -407,15 +406,19 @@ def normalized(x: Quantity) -> str:
 
 # --- figures as the question and the answer kind see them ----------------------------------
 
-_DATE_WORDS = re.compile(
-    rf"\b({MONTH_ABBREVIATIONS})[a-z]*\b|tháng|\d{{1,2}}/\d{{1,2}}|\b(19|20)\d\d\b", re.I
+# A month is a name, written with its capital: "may begin", "declaration", "market" and
+# "octet" are not months.
+_MONTH_NAME = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+_DATE_WORDS = re.compile(rf"\b{_MONTH_NAME}\b|(?i:tháng)|\d{{1,2}}/\d{{1,2}}|\b(19|20)\d\d\b")
 
 
 _YEARS_AND_DAYS = re.compile(
     r"\b(19|20)\d\d\b(?!\s*(%|percent|per cent))|\b\d{1,2}(st|nd|rd|th)\b|"
-    rf"\b\d{{1,2}}\s+({MONTH_ABBREVIATIONS})[a-z]*\b|"
-    rf"\b({MONTH_ABBREVIATIONS})[a-z]*\s+\d{{1,2}}\b|"
+    rf"\b\d{{1,2}}\s+(?-i:{_MONTH_NAME})\b|"
+    rf"\b(?-i:{_MONTH_NAME})\.?\s+\d{{1,2}}\b|"
     r"\b\d{1,2}/\d{1,2}(/\d{2,4})?\b",
     re.I,
 )
