@@ -45,6 +45,9 @@ def test_a_quantity_answer_needs_a_figure_that_the_question_does_not_already_giv
     assert not has_answer_kind("Denmark signed a 10-year agreement in 2024.", "quantity", known)
     assert has_answer_kind("Denmark committed EUR 1.8 billion.", "quantity", known)
     assert not has_answer_kind("It was signed on 13th June 2024.", "quantity")
+    assert has_answer_kind("In this workflow we use four models, two of them new.", "quantity")
+    assert not has_answer_kind("This is one of the widgets.", "quantity")
+    assert not has_answer_kind("On the eve of the two-year anniversary it was signed.", "quantity")
 
 
 def test_a_date_answer_needs_a_date_and_words_that_start_like_months_are_not_dates():

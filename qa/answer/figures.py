@@ -432,10 +432,19 @@ def figures(text: str) -> set[str]:
     return {m.group(0).rstrip(".,") for m in _FIGURE.finditer(text)}
 
 
+# Numbers spelled out count as figures too ("we use four models"), but not "one", which
+# is more often a pronoun ("one of the widgets") than a count, nor a number that makes a
+# compound ("a two-year anniversary", like "10-year" in digits).
+_SPELLED = re.compile(rf"\b(?:{_WORD_NUMBER})\b(?![-–]\w)", re.I)
+
+
 def has_quantity(sentence: str, known: set[str] = frozenset()) -> bool:
-    """A figure other than a year, a day of the month, or one of `known` (those the
-    question itself gives)."""
-    return bool(figures(_YEARS_AND_DAYS.sub(" ", sentence)) - set(known))
+    """A figure, in digits or spelled out, other than a year, a day of the month, or one
+    of `known` (those the question itself gives)."""
+    if figures(_YEARS_AND_DAYS.sub(" ", sentence)) - set(known):
+        return True
+    spelled = {normalize(w) for w in _SPELLED.findall(sentence)} - {"one"}
+    return bool(spelled - {normalize(k) for k in known})
 
 
 def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
