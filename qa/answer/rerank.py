@@ -5,8 +5,9 @@ question with the same evidence the answer uses (sentence cosine from the stored
 vectors, IDF-weighted term coverage, the figure or date the question asks for); that order
 is fused with the retrieval order by reciprocal rank, since neither alone holds across
 collections (the sentence order alone pushed passages that retrieval ranked first or third
-out of the top five on the manuals collection). Needs no extra model. `cross-encoder:<name or path>`: a sentence-transformers CrossEncoder scores
-(question, passage) pairs, when the user has one. `none`: keep the fused order.
+out of the top five on the manuals collection). Needs no extra model.
+`cross-encoder:<name or path>`: a sentence-transformers CrossEncoder scores (question,
+passage) pairs, when the user has one. `none`: keep the fused order.
 """
 
 from __future__ import annotations
