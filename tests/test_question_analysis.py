@@ -34,6 +34,10 @@ def test_names_joined_by_and_form_one_group():
         ("On what date did they sign?", "date"),
         ("Văn kiện được công bố vào thời điểm nào?", "date"),
         ("Who signed for Luxembourg?", None),
+        ("How much was pledged, and when was it signed?", "date"),
+        ("Since when has Norway given aid?", "date"),
+        ("What happens to a server when a handler raises an exception?", None),
+        ("Who presides over the Senate when it tries an impeachment?", None),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):

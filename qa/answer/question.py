@@ -55,8 +55,12 @@ _QUANTITY_QUESTION = re.compile(
     r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
     re.I,
 )
+# "When" asks for a date where it opens the question or one of its parts ("..., and when
+# did..."), or follows "since", "until", "by"; elsewhere it is a conjunction ("What
+# happens when a handler fails?", "Who presides when the Senate tries...").
 _DATE_QUESTION = re.compile(
-    r"\b(when|what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
+    r"(?:^|[,;:]\s*|\band\s+|\bor\s+)(?:since |until |by )?when\b|"
+    r"\b(what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
     r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
     re.I,
 )
