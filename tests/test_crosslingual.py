@@ -142,3 +142,6 @@ def test_a_how_much_question_about_a_place_is_not_answered_by_another_languages_
     assert not any("250" in c.quote for c in answer.citations)
     luxembourg = qa.ask("How much military aid has Luxembourg provided to Ukraine?")
     assert not luxembourg.abstained and "250" in luxembourg.citations[0].quote
+    # naming the source's language is not naming a place the source must name
+    cited = qa.ask("According to the Vietnamese article, how much aid has Luxembourg given?")
+    assert not cited.abstained and "250" in cited.citations[0].quote

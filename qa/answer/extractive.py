@@ -15,6 +15,7 @@ from dataclasses import replace
 import numpy as np
 
 from qa.answer.figures import has_answer_kind
+from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
@@ -140,7 +141,8 @@ def supporting_sentences(
     another language than the question's only the names that language's passages use are
     required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
     Norway's English name), and the places whose names there are known (Denmark is "Đan
-    Mạch": a Vietnamese sentence about Luxembourg's aid does not answer for Denmark).
+    Mạch": a Vietnamese sentence about Luxembourg's aid does not answer for Denmark) --
+    but not the name of the passage's own language ("the Vietnamese report says...").
     None for other questions. `sentences` are in passage order."""
     kind = question.kind
     if not kind:
@@ -153,10 +155,16 @@ def supporting_sentences(
         if not has_answer_kind(s.text, kind, known):
             continue
         passage_language = s.hit.passage.language
+        # "the Vietnamese report" names the passage's language, not a place it must name
+        own = content_terms(language_name(passage_language, language))
         required = (
             key_names
             if passage_language == language
-            else {n for n in key_names if n in vocabulary(passage_language) or n in named}
+            else {
+                n
+                for n in key_names
+                if (n in vocabulary(passage_language) or n in named) and n not in own
+            }
         )
         near = set(s.terms)  # the sentence and its neighbours in the same passage
         for j in (i - 1, i + 1):

@@ -66,6 +66,19 @@ def place_forms(language: str) -> dict[str, tuple[str, ...]]:
     return forms
 
 
+@lru_cache(maxsize=64)
+def language_name(code: str, in_language: str) -> str:
+    """A language's name in another language (vi in en: "Vietnamese"); "" when unknown."""
+    from babel import Locale, UnknownLocaleError
+
+    if "und" in (code, in_language):
+        return ""
+    try:
+        return Locale.parse(in_language).languages.get(code, "")
+    except (UnknownLocaleError, ValueError):
+        return ""
+
+
 @lru_cache(maxsize=16)
 def _matchers(language: str) -> tuple[re.Pattern, re.Pattern, dict[str, str]] | None:
     """Patterns for one-word names (case kept) and longer ones (any case), and which
