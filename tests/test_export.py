@@ -9,6 +9,7 @@ from docx_footnotes import read_docx_footnotes
 
 from qa.app.export import conversation_docx, conversation_markdown, md_escape
 from qa.documents import Answer, Citation
+from qa.references import pages
 
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
 MARKUP = "Sweden pledged *EUR* 6.5 [billion] `x` <script>alert(1)</script> & _more_."
@@ -150,7 +151,7 @@ def test_real_answers_export_with_a_footnote_per_citation(corpus_qa, tmp_path):
     assert len(quoted) == len(citations)
     for c in citations:
         (note,) = [n for n in notes.values() if n.startswith(f"“{md_escape(c.quote)}”")]
-        assert md_escape(c.title) in note and f"p. {c.page}" in note
+        assert md_escape(c.title) in note and pages(c.page, c.page_end) in note
     assert f"index {answers[0].index_version}" in md
     path = conversation_docx(answers, tmp_path / "real.docx")
     assert sorted(read_docx_footnotes(path)) == list(range(1, n_notes + 1))
