@@ -24,7 +24,7 @@ from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.config import Settings
-from qa.documents import Answer, Document, Hit
+from qa.documents import NO_PAGE, Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
 from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
@@ -60,7 +60,7 @@ class DocumentInfo:
     language: str | None
     url: str | None
     kind: str | None
-    pages: int
+    pages: int  # 0: a source without pages (plain text, a web page)
     passages: int
     characters: int
     uploaded: bool  # lives in the upload folder (and is deleted when removed)
@@ -151,7 +151,7 @@ class QA:
                 language=d.meta.language,
                 url=d.meta.url,
                 kind=d.meta.kind,
-                pages=len(d.page_labels),
+                pages=len({x for x in d.page_labels if x != NO_PAGE}),  # footnote runs too
                 passages=counts.get(d.doc_id, 0),
                 characters=len(d.text),
                 uploaded=is_upload(root / d.doc_id, self.settings.uploads),
@@ -169,9 +169,13 @@ class QA:
         staged = stage_upload(source, original_name, s.uploads, s.max_file_mb)
         final = None
         try:
-            read_document(
-                staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
-            )
+            try:
+                read_document(
+                    staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
+                )
+            except DocumentError as exc:  # name the user's file, never the staging name
+                message = str(exc).replace(f"{staged.name}: ", "", 1).replace(staged.name, "")
+                raise type(exc)(f"{original_name}: {message}") from None
             digest = fingerprint(staged)
             same = [d for d in self._documents_or_empty().values() if d.sha256 == digest]
             if same:

@@ -20,11 +20,14 @@ from qa.app.hosts import LOOPBACK, HostCheck, served_hosts
 from qa.app.views import (
     CARDS_JS,
     CSS,
-    LIBRARY_HEADERS,
+    FOCUS_CITATION_JS,
     SCROLL_TO_CITED_JS,
+    THEME,
     answer_markdown,
     cards_html,
-    library_rows,
+    collection_html,
+    library_html,
+    notice_html,
     source_html,
 )
 from qa.config import Settings
@@ -39,23 +42,41 @@ def filters_from(documents, publishers, languages, date_from, date_to) -> Filter
     return Filters.of(documents, publishers, languages, date_from, date_to)
 
 
+def llm_configured(settings: Settings) -> bool:
+    """Whether a language model server is set up: only then is its answerer offered."""
+    return bool(settings.llm_model) or settings.answerer == "llm"
+
+
 def _ask_tab(qa: QA) -> SimpleNamespace:
-    """The Ask tab's components: the conversation, filters and exports, and beside them
-    the citation cards and the source viewer."""
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=320):
-            chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
-            with gr.Row():
+    """The Ask tab's components: the conversation, examples, filters and exports, and beside
+    them the citation cards and the source viewer. On a phone the cards follow the question
+    box (app.css reorders the column), so that an answer's citations are next to it."""
+    with gr.Row(equal_height=False, elem_id="main-row"):
+        with gr.Column(scale=3, min_width=320, elem_id="conversation"):
+            chatbot = gr.Chatbot(
+                label="Answers",
+                height=460,
+                elem_id="chat",
+                buttons=["copy", "copy_all"],  # no "share": that posts to Hugging Face
+                placeholder="Answers appear here, each sentence quoted from a document with its "
+                "[n]. Click an answer or its [n] to see its citations.",
+            )
+            with gr.Row(elem_id="ask-row"):
                 box = gr.Textbox(
                     placeholder="Ask a question…",
+                    label="Question",
                     show_label=False,
                     scale=5,
                     elem_id="question",
                     max_lines=4,
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            examples = []
             if qa.settings.example_questions:
-                gr.Examples(qa.settings.example_questions, inputs=box)
+                with gr.Column(elem_id="examples"):
+                    gr.Markdown("Try one of these (it is asked at once):")
+                    for q in qa.settings.example_questions:
+                        examples.append((q, gr.Button(q, size="sm", elem_classes="example")))
             with gr.Accordion("Filters and display", open=False, elem_id="filters"):
                 f_docs = gr.Dropdown(label="Documents", multiselect=True, elem_id="filter-docs")
                 with gr.Row():
@@ -73,28 +94,35 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
                         label="Passages to retrieve",
                     )
                     show_scores = gr.Checkbox(label="Show scores", value=False)
-                answerer = gr.Radio(
-                    [
-                        ("Quoted sentences", "extractive"),
-                        ("Written by a language model, every sentence checked", "llm"),
-                    ],
-                    value=qa.settings.answerer,
-                    label="Answer",
-                    elem_id="answerer",
+                if llm_configured(qa.settings):
+                    answerer = gr.Radio(
+                        [
+                            ("Quoted sentences", "extractive"),
+                            ("Written by a language model, every sentence checked", "llm"),
+                        ],
+                        value=qa.settings.answerer,
+                        label="Answer",
+                        elem_id="answerer",
+                    )
+                else:  # no model server configured: quoted sentences only
+                    answerer = gr.State("extractive")
+            with gr.Column(elem_id="export"):
+                pick = gr.CheckboxGroup(
+                    label="Answers to export", elem_id="export-pick", choices=[], value=[]
                 )
-            with gr.Row():
-                dl_md = gr.DownloadButton(
-                    "Export Markdown", interactive=False, elem_id="export-md", size="sm"
-                )
-                dl_docx = gr.DownloadButton(
-                    "Export Word", interactive=False, elem_id="export-docx", size="sm"
-                )
-                clear_btn = gr.Button("Clear conversation", size="sm")
-        with gr.Column(scale=2, min_width=320):
+                with gr.Row():
+                    dl_md = gr.DownloadButton(
+                        "Export Markdown", interactive=False, elem_id="export-md", size="sm"
+                    )
+                    dl_docx = gr.DownloadButton(
+                        "Export Word", interactive=False, elem_id="export-docx", size="sm"
+                    )
+                    clear_btn = gr.Button("Clear conversation", size="sm", elem_id="clear")
+        with gr.Column(scale=2, min_width=320, elem_id="side"):
             with gr.Tabs(selected="citations") as side:
                 with gr.Tab("Citations", id="citations"):
                     cards = gr.HTML(
-                        "<div class='cards'></div>",
+                        collection_html(qa.library()),
                         elem_id="citations",
                         js_on_load=CARDS_JS,
                     )
@@ -109,6 +137,7 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
         chatbot=chatbot,
         box=box,
         send=send,
+        examples=examples,
         f_docs=f_docs,
         f_pubs=f_pubs,
         f_langs=f_langs,
@@ -117,6 +146,7 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
         k=k,
         show_scores=show_scores,
         answerer=answerer,
+        pick=pick,
         dl_md=dl_md,
         dl_docx=dl_docx,
         clear_btn=clear_btn,
@@ -143,21 +173,15 @@ def _library_tab(qa: QA, read_only: bool) -> SimpleNamespace:
             f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
             "be asked about without a restart."
         )
-    files = gr.File(
-        label="Upload documents",
+    # no file_types: a refused type gets its own status from the server, naming the file
+    files = gr.UploadButton(
+        "Upload documents",
         file_count="multiple",
-        file_types=list(SUPPORTED_SUFFIXES),
         elem_id="upload",
         interactive=not read_only,
     )
     status = gr.Markdown(elem_id="library-status")
-    table = gr.Dataframe(
-        headers=LIBRARY_HEADERS,
-        interactive=False,
-        elem_id="library",
-        wrap=True,
-        column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
-    )
+    table = gr.HTML(library_html([]), elem_id="library")
     with gr.Row():
         to_remove = gr.Dropdown(label="Remove a document", scale=4, interactive=not read_only)
         remove_btn = gr.Button(
@@ -253,12 +277,19 @@ def _add_api(qa: QA, read_only: bool) -> None:
 
 def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     """What the UI's events do (not part of the named API); library changes refuse when the
-    library is read-only, whatever a client sends."""
+    library is read-only, whatever a client sends.
+
+    The conversation's state: `answers` (the Answers given, in order), `owners` (for each
+    chat message, the number of the answer it belongs to, 0 for none) and `shown` (the
+    number of the answer whose cards the pane shows), so that clicking any message brings
+    back its own answer's cards and never another's."""
 
     def chat(
         question,
         history,
         answers,
+        owners,
+        chosen,
         k,
         documents,
         publishers,
@@ -269,12 +300,15 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
         answerer,
     ):
         """Yields while a language model writes (each checked sentence as it is accepted),
-        once for the extractive answer."""
-        history, answers = list(history or []), list(answers or [])
+        once for the extractive answer. A question that is refused clears the cards of the
+        answer before: the pane says why instead."""
+        history, answers, owners = list(history or []), list(answers or []), list(owners or [])
+        keep = (gr.update(),) * 4  # shown, export buttons and choice: unchanged
         if not (question or "").strip():
             gr.Warning("Type a question about the documents first.")
-            yield history, gr.update(), question, answers, gr.update(), gr.update()
+            yield history, gr.update(), question, answers, owners, *keep
             return
+        number = len(answers) + 1
         history.append({"role": "user", "content": md_escape(question[:2000])})
         try:
             f = filters_from(documents, publishers, languages, d_from, d_to)
@@ -284,30 +318,45 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
                     if not answer.final:
                         partial = answer_markdown(answer) or "*Writing…*"
                         shown = [*history, {"role": "assistant", "content": partial}]
-                        cards = cards_html(answer, show_scores=show_scores)
-                        yield shown, cards, "", answers, gr.update(), gr.update()
+                        cards = cards_html(answer, show_scores=show_scores, number=number)
+                        yield shown, cards, "", answers, owners, *keep
             else:
                 answer = qa.ask(question, int(k), f, answerer="extractive")
         except QAError as exc:
             history.append(
                 {"role": "assistant", "content": f"**Not answered:** {md_escape(str(exc))}"}
             )
-            yield history, gr.update(), "", answers, gr.update(), gr.update()
+            owners += [0, 0]
+            note = notice_html(f"Not answered: {exc} No citations to show.")
+            yield history, note, "", answers, owners, 0, gr.update(), gr.update(), gr.update()
             return
         answers.append(answer)
+        owners += [number, number]
         history.append({"role": "assistant", "content": answer_markdown(answer)})
-        md, docx = _export(answers)
+        chosen = [*(chosen or []), number]
         yield (
             history,
-            cards_html(answer, show_scores=show_scores),
+            cards_html(answer, show_scores=show_scores, number=number),
             "",
             answers,
-            gr.update(value=md, interactive=True),
-            gr.update(value=docx, interactive=True),
+            owners,
+            number,
+            *_export_updates(answers, chosen),
         )
 
-    def rerender(answers, show_scores):
-        return cards_html(answers[-1], show_scores=show_scores) if answers else gr.update()
+    def rerender(answers, shown, show_scores):
+        if not answers or not shown:
+            return gr.update()
+        return cards_html(answers[shown - 1], show_scores=show_scores, number=shown)
+
+    def select(evt: gr.SelectData, answers, owners, show_scores):
+        """A click on a message (or its [n]) shows the cards of the answer it belongs to."""
+        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        n = owners[i] if isinstance(i, int) and 0 <= i < len(owners or []) else 0
+        if not n or n > len(answers or []):
+            return gr.update(), gr.update(), gr.update()
+        cards = cards_html(answers[n - 1], show_scores=show_scores, number=n)
+        return cards, n, gr.Tabs(selected="citations")
 
     def view(evt: gr.EventData):
         data = evt._data or {}
@@ -324,11 +373,15 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     def clear():
         return (
             [],
-            "<div class='cards'></div>",
+            collection_html(qa.library()),
             [],
-            gr.update(value=None, interactive=False),
-            gr.update(value=None, interactive=False),
+            [],
+            0,
+            *_export_updates([], []),
         )
+
+    def pick_export(answers, chosen):
+        return _export_updates(answers or [], chosen or [])[:2]
 
     def filter_choices():
         rows = qa.library()
@@ -340,12 +393,14 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
             gr.update(choices=pubs),
             gr.update(choices=langs),
             gr.update(choices=docs, value=None),
-            library_rows(rows),
+            library_html(rows),
         )
 
     def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        """One status line per file of this upload (the last upload's lines are replaced),
+        each naming the file as the user named it."""
         if read_only:
-            return (READ_ONLY, None, *filter_choices())
+            return (READ_ONLY, *filter_choices())
         messages = []
         for file in files or []:
             path = Path(file if isinstance(file, str) else file.name)
@@ -358,14 +413,15 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
             try:
                 report = qa.add_upload(path, original, on_progress)
                 added = (report.added or report.updated)[0]
+                n = report.embedded_passages
                 messages.append(
-                    f"**Indexed:** {md_escape(original)} as `{added}` "
-                    f"({report.embedded_passages} passage{'s' if report.embedded_passages != 1 else ''}, "
-                    f"{report.seconds:.1f} s)."
+                    f"- **Indexed:** {md_escape(original)} as `{added}` "
+                    f"({n} passage{'s' if n != 1 else ''}, {report.seconds:.1f} s)."
                 )
             except QAError as exc:
-                messages.append(f"**Not indexed:** {md_escape(original)}: {md_escape(str(exc))}")
-        return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
+                reason = str(exc).removeprefix(f"{original}: ")
+                messages.append(f"- **Not indexed:** {md_escape(original)}: {md_escape(reason)}")
+        return ("\n".join(messages) or "No file received.", *filter_choices())
 
     def remove_selected(doc_id):
         if read_only:
@@ -381,8 +437,10 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     return SimpleNamespace(
         chat=chat,
         rerender=rerender,
+        select=select,
         view=view,
         clear=clear,
+        pick_export=pick_export,
         filter_choices=filter_choices,
         upload_files=upload_files,
         remove_selected=remove_selected,
@@ -390,26 +448,30 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
 
 
 def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
-    """The Blocks app; `launch()` serves it with the CSS and limits. `read_only`: no uploads
-    or removals, in the Library tab or through the API."""
+    """The Blocks app; `launch()` serves it with the CSS, theme and limits. `read_only`: no
+    uploads or removals, in the Library tab or through the API."""
 
     cb = _ui_callbacks(qa, read_only)
     with gr.Blocks(title=f"{qa.settings.app_title} — cited answers") as app:
         gr.Markdown(
-            f"## {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
+            f"# {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
             "sources, each with its citation. When the documents do not answer, the app says so."
         )
         answers = gr.State([])
+        owners = gr.State([])
+        shown = gr.State(0)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 ui = _ask_tab(qa)
-            with gr.Tab("Library", id="library"):
+            with gr.Tab("Library", id="library-tab"):
                 library = _library_tab(qa, read_only)
 
         inputs = [
             ui.box,
             ui.chatbot,
             answers,
+            owners,
+            ui.pick,
             ui.k,
             ui.f_docs,
             ui.f_pubs,
@@ -419,26 +481,41 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
             ui.show_scores,
             ui.answerer,
         ]
-        outputs = [ui.chatbot, ui.cards, ui.box, answers, ui.dl_md, ui.dl_docx]
-        ui.send.click(cb.chat, inputs, outputs, api_visibility="private")
-        ui.box.submit(cb.chat, inputs, outputs, api_visibility="private")
+        outputs = [ui.chatbot, ui.cards, ui.box, answers, owners, shown, *_export_outputs(ui)]
+        ask = {"fn": cb.chat, "inputs": inputs, "outputs": outputs, "api_visibility": "private"}
+        to_citations = {"fn": lambda: gr.Tabs(selected="citations"), "outputs": ui.side}
+        ui.send.click(**ask).then(**to_citations, api_visibility="private")
+        ui.box.submit(**ask).then(**to_citations, api_visibility="private")
+        for question, button in ui.examples:
+            button.click(lambda q=question: q, None, ui.box, api_visibility="private").then(
+                **ask
+            ).then(**to_citations, api_visibility="private")
         ui.show_scores.change(
-            cb.rerender, [answers, ui.show_scores], ui.cards, api_visibility="private"
+            cb.rerender, [answers, shown, ui.show_scores], ui.cards, api_visibility="private"
         )
+        ui.chatbot.select(
+            cb.select,
+            [answers, owners, ui.show_scores],
+            [ui.cards, shown, ui.side],
+            api_visibility="private",
+        ).then(None, js=FOCUS_CITATION_JS)
         ui.cards.click(cb.view, None, [ui.viewer, ui.side], api_visibility="private").then(
             None, js=SCROLL_TO_CITED_JS
+        )
+        ui.pick.input(
+            cb.pick_export, [answers, ui.pick], [ui.dl_md, ui.dl_docx], api_visibility="private"
         )
         ui.clear_btn.click(
             cb.clear,
             None,
-            [ui.chatbot, ui.cards, answers, ui.dl_md, ui.dl_docx],
+            [ui.chatbot, ui.cards, answers, owners, shown, *_export_outputs(ui)],
             api_visibility="private",
         )
         choice_outputs = [ui.f_docs, ui.f_pubs, ui.f_langs, library.to_remove, library.table]
         library.files.upload(
             cb.upload_files,
             library.files,
-            [library.status, library.files, *choice_outputs],
+            [library.status, *choice_outputs],
             api_visibility="private",
         )
         library.remove_btn.click(
@@ -453,14 +530,37 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
     return app
 
 
+def _export_outputs(ui: SimpleNamespace) -> list:
+    return [ui.dl_md, ui.dl_docx, ui.pick]
+
+
+def _export_updates(answers: list[Answer], chosen: list[int]) -> tuple:
+    """The export buttons (enabled with fresh files when some answer is chosen) and the list
+    of answers to choose from (numbered as in the citations pane)."""
+    choices = [(f"{i}. {a.question[:80]}", i) for i, a in enumerate(answers, start=1)]
+    chosen = [i for i in chosen if 1 <= i <= len(answers)]
+    pick = gr.update(choices=choices, value=chosen)
+    if not chosen:
+        off = gr.update(value=None, interactive=False)
+        return off, off, pick
+    md, docx = _export([answers[i - 1] for i in chosen])
+    return (
+        gr.update(value=md, interactive=True),
+        gr.update(value=docx, interactive=True),
+        pick,
+    )
+
+
 def _export(answers: list[Answer]) -> tuple[str, str]:
-    """The conversation as Markdown and Word files, written afresh after every answer."""
-    from qa.app.export import conversation_docx, conversation_markdown
+    """The chosen answers as Markdown and Word files, named after the date and the first
+    question (2026-11-29-how-much-did-sweden-pledge.md), so that downloads tell apart."""
+    from qa.app.export import conversation_docx, conversation_markdown, export_name
 
     folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
-    md = folder / "cited-answers.md"
+    name = export_name(answers)
+    md = folder / f"{name}.md"
     md.write_text(conversation_markdown(answers), encoding="utf-8")
-    docx = folder / "cited-answers.docx"
+    docx = folder / f"{name}.docx"
     conversation_docx(answers, docx)
     return str(md), str(docx)
 
@@ -506,6 +606,7 @@ def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860, share: bool = Fals
         server_name=host,
         server_port=port,
         css=CSS,
+        theme=THEME,
         show_error=True,
         auth=auth,
         max_file_size=int(qa.settings.max_file_mb * 1e6),
