@@ -541,12 +541,16 @@ def _export_updates(answers: list[Answer], chosen: list[int]) -> tuple:
     chosen = [i for i in chosen if 1 <= i <= len(answers)]
     pick = gr.update(choices=choices, value=chosen)
     if not chosen:
-        off = gr.update(value=None, interactive=False)
-        return off, off, pick
+        return (
+            gr.update(value=None, interactive=False, label="Export Markdown"),
+            gr.update(value=None, interactive=False, label="Export Word"),
+            pick,
+        )
     md, docx = _export([answers[i - 1] for i in chosen])
+    count = f"({len(chosen)} answer{'s' if len(chosen) != 1 else ''})"  # what a click exports
     return (
-        gr.update(value=md, interactive=True),
-        gr.update(value=docx, interactive=True),
+        gr.update(value=md, interactive=True, label=f"Export Markdown {count}"),
+        gr.update(value=docx, interactive=True, label=f"Export Word {count}"),
         pick,
     )
 
