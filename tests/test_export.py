@@ -90,13 +90,14 @@ def test_a_bracketed_number_inside_a_quote_is_text_not_a_footnote():
     ("text", "shown"),
     [
         ("*bold*", "\\*bold\\*"),
-        ("[link](http://x)", "\\[link\\]\\(http://x\\)"),
+        ("[link](http://x)", "\\[link\\](http://x)"),  # no link without its brackets
         ("`code`", "\\`code\\`"),
-        ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
         ("# heading", "\\# heading"),
         ("- item", "\\- item"),
-        ("1. item", "\\1. item"),
-        ("[^1]: fake note", "\\[\\^1\\]: fake note"),
+        ("1. item", "1\\. item"),
+        ("[^1]: fake note", "\\[^1\\]: fake note"),
+        ("+ item", "\\+ item"),
         ("two\n\nparagraphs", "two paragraphs"),
         ("$x$ & y", "\\$x\\$ &amp; y"),
     ],

@@ -47,6 +47,14 @@ def llm_configured(settings: Settings) -> bool:
     return bool(settings.llm_model) or settings.answerer == "llm"
 
 
+def _collection(qa: QA) -> str:
+    """The first screen's summary of the collection (empty until an index is built)."""
+    try:
+        return collection_html(qa.library())
+    except QAError:
+        return collection_html([])
+
+
 def _ask_tab(qa: QA) -> SimpleNamespace:
     """The Ask tab's components: the conversation, examples, filters and exports, and beside
     them the citation cards and the source viewer. On a phone the cards follow the question
@@ -122,7 +130,7 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
             with gr.Tabs(selected="citations") as side:
                 with gr.Tab("Citations", id="citations"):
                     cards = gr.HTML(
-                        collection_html(qa.library()),
+                        _collection(qa),
                         elem_id="citations",
                         js_on_load=CARDS_JS,
                     )
@@ -192,7 +200,7 @@ def _library_tab(qa: QA, read_only: bool) -> SimpleNamespace:
     )
 
 
-def _add_api(qa: QA, read_only: bool) -> None:
+def _add_api(app: gr.Blocks, qa: QA, read_only: bool) -> None:
     """The named endpoints for `gradio_client` (inside the Blocks being built); `/upload`
     and `/remove` refuse when the library is read-only."""
 
@@ -266,13 +274,136 @@ def _add_api(qa: QA, read_only: bool) -> None:
             "version": report.version,
         }
 
-    gr.api(ask, api_name="ask")
-    gr.api(list_documents, api_name="documents")
-    gr.api(source, api_name="source")
-    gr.api(remove, api_name="remove")
-    api_file = gr.File(visible=False)  # a File component, so that clients can send files
+    for fn, name in (
+        (ask, "ask"),
+        (list_documents, "documents"),
+        (source, "source"),
+        (remove, "remove"),
+    ):
+        _document_endpoint(app, gr.api(fn, api_name=name), name)
+    api_file = gr.File(visible=False, label="file")  # a File component: clients can send files
     api_out = gr.JSON(visible=False)
-    gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
+    upload = gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
+    _document_endpoint(app, upload, "upload")
+
+
+def _schema(fields: str) -> dict:
+    """A JSON schema for an object from "name:type, ..." (str, int, float, bool, list, dict;
+    a trailing ? means it may be null), so that view_api() names each field and its type."""
+    kinds = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+    props = {}
+    for field in fields.split(","):
+        name, kind = (x.strip() for x in field.split(":"))
+        base = kinds.get(kind.rstrip("?"))
+        if kind.rstrip("?") == "list":
+            props[name] = {"type": "array", "items": {"type": "object"}}
+        elif kind.rstrip("?") == "dict":
+            props[name] = {"type": "object"}
+        else:
+            nullable = {"anyOf": [{"type": base}, {"type": "null"}]}
+            props[name] = nullable if kind.endswith("?") else {"type": base}
+    return {"type": "object", "properties": props}
+
+
+CITATION = _schema(
+    "n: int, document: str, title: str, publisher: str?, date: str?, url: str?, page: int, "
+    "page_end: int, quote: str, start: int, end: int, score: float, passage_id: str, "
+    "language: str"
+)
+DOCUMENT = _schema(
+    "doc_id: str, title: str, publisher: str?, date: str?, language: str?, url: str?, "
+    "kind: str?, pages: int, passages: int, characters: int, uploaded: bool"
+)
+# For each endpoint: what each parameter means, and what it returns (with its shape).
+API_DOCS: dict[str, tuple[dict[str, str], str, dict]] = {
+    "ask": (
+        {
+            "question": "the question, 1 to QA_MAX_QUESTION_CHARS characters",
+            "k": "how many passages to retrieve (1-20)",
+            "documents": "restrict to these document ids (from /documents); empty: all",
+            "publishers": "restrict to these publishers; empty: all",
+            "languages": "restrict to documents in these ISO 639-1 languages, e.g. ['vi']",
+            "date_from": "only documents dated from YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "date_to": "only documents dated up to YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "answerer": "'extractive' (quoted sentences) or 'llm'; '' for the server's default",
+        },
+        "the answer as `qa ask --json` prints it: quoted sentences with [n] markers, and "
+        "citations[n] whose quote is document text[start:end]; page 0 means a source without "
+        "pages",
+        {
+            "type": "object",
+            "properties": {
+                **_schema(
+                    "question: str, answer: str, abstained: bool, abstain_reason: str?, "
+                    "language: str, margin: float?, confidence: float?, index_version: str?, "
+                    "filters: dict, disagreements: list, passages: list"
+                )["properties"],
+                "citations": {"type": "array", "items": CITATION},
+            },
+        },
+    ),
+    "documents": (
+        {},
+        "every indexed document with its metadata",
+        {"type": "array", "items": DOCUMENT},
+    ),
+    "source": (
+        {"doc_id": "a document id, as /documents lists it"},
+        "the document's cleaned text (citations' start/end index it), metadata, and where each "
+        "page starts (page_starts[i] begins page page_labels[i])",
+        {
+            "type": "object",
+            "properties": {
+                **_schema("doc_id: str, text: str, meta: dict")["properties"],
+                "page_starts": {"type": "array", "items": {"type": "integer"}},
+                "page_labels": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+    ),
+    "remove": (
+        {"doc_id": "the id of the document to take out of the index"},
+        "the ids removed and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "removed": {"type": "array", "items": {"type": "string"}},
+                "version": {"type": "string"},
+            },
+        },
+    ),
+    "upload": (
+        {"file": "a PDF, TXT, MD, RST or HTML file: handle_file(path)"},
+        "the document ids added, passages embedded, seconds taken and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "added": {"type": "array", "items": {"type": "string"}},
+                **_schema("passages: int, seconds: float, version: str")["properties"],
+            },
+        },
+    ),
+}
+
+
+def _document_endpoint(app: gr.Blocks, dependency: dict, name: str) -> None:
+    """Give an endpoint's inputs and output the descriptions and shapes of API_DOCS, which
+    `Client.view_api()` and the app's API page show (Gradio's own are "the 1st Api component"
+    and Any for a dict)."""
+    params, returns, shape = API_DOCS[name]
+    for block_id, (param, text) in zip(dependency["inputs"], params.items(), strict=True):
+        block = app.blocks[block_id]
+        block.label = param
+        if hasattr(block, "_api_info"):
+            block._api_info = {**block._api_info, "additional_description": text}
+        else:  # the File of /upload: Gradio's file schema, with what to send
+            schema = block.api_info_as_input()
+            block.api_info_as_input = lambda s=schema, t=text: {**s, "additional_description": t}
+    (out_id,) = dependency["outputs"]
+    out = app.blocks[out_id]
+    out.label = "answer" if name == "ask" else name
+    out.api_info = lambda: {**shape, "description": returns}  # type: ignore[method-assign]
+    if hasattr(out, "_api_info"):
+        out._api_info = {**shape, "description": returns}
 
 
 def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
@@ -373,7 +504,7 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     def clear():
         return (
             [],
-            collection_html(qa.library()),
+            _collection(qa),
             [],
             [],
             0,
@@ -526,7 +657,7 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
         )
         app.load(cb.filter_choices, None, choice_outputs, api_visibility="private")
-        _add_api(qa, read_only)
+        _add_api(app, qa, read_only)
     return app
 
 

@@ -123,7 +123,8 @@ def md_escape(text: str) -> str:
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = html.escape(text, quote=False)
     # no heading, list, rule or quote block at the start of the line
-    return re.sub(r"^([-=>#+]|\d+(?=[.)]))", r"\\\1", text)
+    text = re.sub(r"^([-=>#+])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1\. item": a number, not a list
 
 
 def _md_link(url: str) -> str:
