@@ -9,6 +9,7 @@ for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ from qa.documents import NO_PAGE, Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
 from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
-from qa.library import is_upload, publish, retire, stage_upload
+from qa.library import is_upload, publish, retire, stage_upload, write_metadata
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
 from qa.store.stores import Admitted, Snapshot, Store, open_store
@@ -194,6 +195,32 @@ class QA:
                 if path is not None:
                     path.unlink(missing_ok=True)
             raise
+
+    def edit_metadata(
+        self,
+        doc_id: str,
+        *,
+        title: str,
+        publisher: str = "",
+        date: str = "",
+        url: str = "",
+    ) -> UpdateReport:
+        """Describe an uploaded document for citing (title, publisher, date, URL): written to
+        its metadata sidecar and re-indexed, so the index and every citation carry it."""
+        doc = self._documents_or_empty().get(doc_id)
+        if doc is None:
+            raise DocumentError(f"No document {doc_id!r} in the index; pick one from the list.")
+        title, publisher, date, url = (x.strip() for x in (title, publisher, date, url))
+        if not title:
+            raise DocumentError(f"{doc_id}: a title is needed to cite the document.")
+        if date and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", date):
+            raise DocumentError(f"{doc_id}: date {date!r}: write YYYY, YYYY-MM or YYYY-MM-DD.")
+        if url and not re.fullmatch(r"https?://\S+", url):
+            raise DocumentError(f"{doc_id}: URL {url!r}: write a full http:// or https:// address.")
+        source = self.settings.index_dir.resolve().parent / doc_id
+        fields = {"title": title, "publisher": publisher, "date": date, "url": url}
+        write_metadata(source, self.settings.uploads, fields)
+        return self.build([source])
 
     def remove(self, doc_id: str) -> UpdateReport:
         """Take a document out of the index. An uploaded file is deleted; any other source

@@ -253,6 +253,29 @@ def test_upload_errors_name_the_users_file_and_each_upload_has_its_own_status(pa
     assert "random-bytes" not in status  # the previous upload's error is gone
 
 
+def test_an_uploaded_document_can_be_described_for_citing(page, tmp_path):
+    note = tmp_path / "ferry-note.txt"
+    note.write_text("The Odesa ferry agreement adds 2 night crossings a week from May 2025.")
+    open_tab(page, "Library")
+    upload(page, note)
+    page.wait_for_selector("#library-status :text('ferry-note.txt')", timeout=120_000)
+    page.get_by_text("Describe an uploaded document for citing").click()
+    page.get_by_label("Uploaded document").click()
+    page.get_by_role("option", name=re.compile("Ferry note")).click()
+    title = page.locator("#edit-title textarea")
+    page.wait_for_function("t => t.value === 'Ferry note'", arg=title.element_handle())
+    title.fill("Odesa ferry agreement")  # its details, filled in from the index, edited
+    page.get_by_label("Publisher").fill("Port of Odesa")
+    page.get_by_label("Date", exact=True).fill("2025-04")
+    page.click("#save-details")
+    page.wait_for_selector("#library-status :text('Saved')", timeout=120_000)
+    assert "Odesa ferry agreement" in page.locator("#library").inner_text()
+    open_tab(page, "Ask")
+    ask(page, "How many night crossings does the Odesa ferry agreement add?")
+    ref = page.locator("#citations .card .ref").first.inner_text()
+    assert "Odesa ferry agreement, Port of Odesa, 2025-04" in ref
+
+
 def test_export_downloads_markdown_with_footnotes(page):
     ask(page, "How much did Sweden pledge to Ukraine?")
     with page.expect_download() as download:
@@ -326,8 +349,7 @@ def test_on_a_phone_the_first_card_follows_its_answer_within_one_screen(phone):
 
 def test_on_a_phone_the_library_is_a_list_of_labelled_cards(phone):
     open_tab(phone, "Library")
-    row = phone.locator("#library tbody tr").first
-    row.wait_for()
+    phone.locator("#library td[data-label='Title']").first.wait_for()
     assert (
         phone.evaluate("getComputedStyle(document.querySelector('#library tr')).display") == "block"
     )

@@ -190,13 +190,29 @@ def _library_tab(qa: QA, read_only: bool) -> SimpleNamespace:
     )
     status = gr.Markdown(elem_id="library-status")
     table = gr.HTML(library_html([]), elem_id="library")
+    with gr.Accordion("Describe an uploaded document for citing", open=False, elem_id="describe"):
+        to_edit = gr.Dropdown(label="Uploaded document", interactive=not read_only)
+        with gr.Row():
+            e_title = gr.Textbox(label="Title", interactive=not read_only, elem_id="edit-title")
+            e_publisher = gr.Textbox(label="Publisher", interactive=not read_only)
+        with gr.Row():
+            e_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", interactive=not read_only)
+            e_url = gr.Textbox(label="URL", placeholder="https://…", interactive=not read_only)
+        save_btn = gr.Button("Save details", interactive=not read_only, elem_id="save-details")
     with gr.Row():
         to_remove = gr.Dropdown(label="Remove a document", scale=4, interactive=not read_only)
         remove_btn = gr.Button(
             "Remove", variant="stop", scale=1, interactive=not read_only, elem_id="remove"
         )
     return SimpleNamespace(
-        files=files, status=status, table=table, to_remove=to_remove, remove_btn=remove_btn
+        files=files,
+        status=status,
+        table=table,
+        to_edit=to_edit,
+        fields=[e_title, e_publisher, e_date, e_url],
+        save_btn=save_btn,
+        to_remove=to_remove,
+        remove_btn=remove_btn,
     )
 
 
@@ -519,13 +535,34 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
         docs = [(r.title, r.doc_id) for r in rows]
         pubs = sorted({r.publisher for r in rows if r.publisher})
         langs = [(language_name(x), x) for x in sorted({r.language or "und" for r in rows})]
+        uploads = [(r.title, r.doc_id) for r in rows if r.uploaded]
         return (
             gr.update(choices=docs),
             gr.update(choices=pubs),
             gr.update(choices=langs),
             gr.update(choices=docs, value=None),
             library_html(rows),
+            gr.update(choices=uploads),
         )
+
+    def details(doc_id):
+        """The chosen upload's current details, to edit."""
+        doc = qa.documents.get(doc_id or "")
+        m = doc.meta if doc else None
+        return [
+            (getattr(m, f, None) or "") if m else "" for f in ("title", "publisher", "date", "url")
+        ]
+
+    def save_details(doc_id, title, publisher, date, url):
+        if read_only:
+            return READ_ONLY, *filter_choices()
+        if not doc_id:
+            return "Pick an uploaded document first.", *filter_choices()
+        try:
+            qa.edit_metadata(doc_id, title=title, publisher=publisher, date=date, url=url)
+        except QAError as exc:
+            return f"**Not saved:** {md_escape(str(exc))}", *filter_choices()
+        return f"**Saved** the details of `{doc_id}`; citations now use them.", *filter_choices()
 
     def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
         """One status line per file of this upload (the last upload's lines are replaced),
@@ -573,6 +610,8 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
         clear=clear,
         pick_export=pick_export,
         filter_choices=filter_choices,
+        details=details,
+        save_details=save_details,
         upload_files=upload_files,
         remove_selected=remove_selected,
     )
@@ -642,7 +681,21 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
             [ui.chatbot, ui.cards, answers, owners, shown, *_export_outputs(ui)],
             api_visibility="private",
         )
-        choice_outputs = [ui.f_docs, ui.f_pubs, ui.f_langs, library.to_remove, library.table]
+        choice_outputs = [
+            ui.f_docs,
+            ui.f_pubs,
+            ui.f_langs,
+            library.to_remove,
+            library.table,
+            library.to_edit,
+        ]
+        library.to_edit.input(cb.details, library.to_edit, library.fields, api_visibility="private")
+        library.save_btn.click(
+            cb.save_details,
+            [library.to_edit, *library.fields],
+            [library.status, *choice_outputs],
+            api_visibility="private",
+        )
         library.files.upload(
             cb.upload_files,
             library.files,

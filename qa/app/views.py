@@ -117,10 +117,11 @@ def cards_html(
         for h in answer.hits[:3]:
             p = h.passage
             meta = docs.get(p.doc_id)
-            title = meta.title if meta else p.doc_id
+            named = (meta.title, meta.publisher, meta.date) if meta else (p.doc_id,)
             score = f" · score {h.score:.2f}" if show_scores else ""
             view = _view_payload(p.doc_id, p.start, p.start, p.start, p.end)
-            where = ", ".join(x for x in (html.escape(title), pages(p.page_start, p.page_end)) if x)
+            parts = [html.escape(x) for x in named if x] + [pages(p.page_start, p.page_end)]
+            where = ", ".join(x for x in parts if x)
             out.append(
                 f'<div class="card"><div class="ref">{where}{score}</div>'
                 f'<div class="ctx">{html.escape(p.text[:600])}{"…" if len(p.text) > 600 else ""}'
