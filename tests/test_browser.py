@@ -117,6 +117,16 @@ def test_the_first_screen_says_what_the_collection_holds_and_passes_axe(page):
     shoot(page, "first-screen.png")
 
 
+def test_an_example_is_shown_whole_and_asked_on_click(page):
+    example = page.locator("#examples button.example").first
+    text = example.inner_text()
+    assert text == "How much did Sweden and Norway pledge to Ukraine?"  # whole, no "…"
+    example.click()
+    page.locator("#citations .card").first.wait_for()
+    assert text in page.locator("#citations .for").inner_text()
+    assert "6.5 billion" in page.locator("#chat").inner_text()
+
+
 def test_asking_shows_the_answer_and_its_citation_cards(page):
     ask(page, "How much did Sweden and Norway pledge to Ukraine?")
     cards = page.locator("#citations .card")
@@ -343,7 +353,10 @@ def test_on_a_phone_the_first_card_follows_its_answer_within_one_screen(phone):
     )
     assert 0 < gap < 844, f"the first card is {gap}px below its answer"
     assert_accessible(phone, "phone")
-    phone.locator("#citations .card").first.scroll_into_view_if_needed()
+    phone.evaluate(  # the answer at the top: the screenshot shows it and its first card
+        """() => { const bots = document.querySelectorAll('#chat .bot');
+                   bots[bots.length - 1].scrollIntoView({block: 'start'}); }"""
+    )
     shoot(phone, "phone-dark.png")
 
 
