@@ -306,6 +306,7 @@ def test_export_holds_only_the_chosen_answers(page):
     ask(page, "Who signed the security agreement for Luxembourg?")
     md = page.locator("#export-md")
     md.filter(has_text="(2 answers)").wait_for()
+    assert page.evaluate("getComputedStyle(document.querySelector('#export-md')).opacity") == "1"
     page.locator("#export-pick").get_by_label("1. How much did Sweden pledge to Ukraine?").uncheck()
     md.filter(has_text="(1 answer)").wait_for()
     with page.expect_download() as download:
@@ -319,6 +320,8 @@ def test_export_holds_only_the_chosen_answers(page):
         "2. Who signed the security agreement for Luxembourg?"
     ).uncheck()
     page.wait_for_function("document.querySelector('#export-md').disabled")  # nothing chosen
+    opacity = "Number(getComputedStyle(document.querySelector('#export-md')).opacity)"
+    page.wait_for_function(f"{opacity} < 0.6")  # and it looks disabled
 
 
 def test_a_document_with_a_script_shows_it_as_text_and_runs_nothing(page, tmp_path):
@@ -336,7 +339,8 @@ def test_a_document_with_a_script_shows_it_as_text_and_runs_nothing(page, tmp_pa
     ask(page, "When was the Plovdiv memorandum on mine clearance signed?")
     card = page.locator("#citations .card").first
     card.get_by_text("View in source").click()
-    page.locator("#source-view mark#cited").wait_for(state="visible")
+    # the quote (mark#cited), or the passage if the answer abstained for this index's calibration
+    page.locator("#source-view #cited").wait_for(state="visible")
     assert "<script>window.__pwned = 1</script>" in page.locator("#source-view").inner_text()
     assert page.evaluate("window.__pwned") is None
     assert page.locator("#source-view script, #citations script, #source-view img").count() == 0
