@@ -37,7 +37,7 @@ def test_the_api_documents_every_parameter_and_the_shape_of_every_answer(server)
     url, _ = server
     api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")
     endpoints = api["named_endpoints"]
-    assert {"/ask", "/documents", "/source", "/upload", "/remove"} <= set(endpoints)
+    assert {"/ask", "/documents", "/source", "/upload", "/describe", "/remove"} <= set(endpoints)
     for name, endpoint in endpoints.items():
         for p in endpoint["parameters"]:
             assert p["python_type"]["description"], f"{name} {p['parameter_name']}: no description"
@@ -128,6 +128,25 @@ def test_the_api_lists_documents_serves_sources_and_takes_uploads(server, tmp_pa
     assert answer["citations"][0]["document"] == "corpus/uploads/Velmora-note.txt"
     with pytest.raises(Exception, match="already indexed"):
         client.predict(handle_file(str(note)), api_name="/upload")
+
+    described = client.predict(
+        "corpus/uploads/Velmora-note.txt",
+        "Velmora protocol",
+        "Lviv City Council",
+        "2025-03",
+        "",
+        api_name="/describe",
+    )
+    assert described["updated"] == ["corpus/uploads/Velmora-note.txt"]
+    answer = client.predict("Where is the Velmora cyber defence centre?", 3, api_name="/ask")
+    cited = answer["citations"][0]
+    assert (cited["title"], cited["publisher"], cited["date"]) == (
+        "Velmora protocol",
+        "Lviv City Council",
+        "2025-03",
+    )
+    with pytest.raises(Exception, match="only uploaded documents"):
+        client.predict(report_id, "A report", api_name="/describe")
 
 
 def test_the_ask_endpoint_applies_filters(server):

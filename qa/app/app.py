@@ -3,7 +3,7 @@
 A thin layer over `qa.api.QA`. All document text is HTML-escaped before display, and chat
 messages escape Markdown: documents may contain markup or scripts, which show as text.
 Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/upload`,
-`/remove`. Served beyond this machine without a login, the library is read-only.
+`/describe`, `/remove`. Served beyond this machine without a login, the library is read-only.
 """
 
 from __future__ import annotations
@@ -272,6 +272,19 @@ def _add_api(app: gr.Blocks, qa: QA, read_only: bool) -> None:
             raise gr.Error(str(exc)) from None
         return {"removed": report.removed, "version": report.version}
 
+    def describe(
+        doc_id: str, title: str, publisher: str = "", date: str = "", url: str = ""
+    ) -> dict:
+        """Set an uploaded document's title, publisher, date and URL for its citations; it is
+        re-indexed with them."""
+        if read_only:
+            raise gr.Error(READ_ONLY)
+        try:
+            report = qa.edit_metadata(doc_id, title=title, publisher=publisher, date=date, url=url)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        return {"updated": report.updated, "version": report.version}
+
     def upload_api(file: str) -> dict:
         """Index an uploaded file (PDF, TXT, MD, HTML); returns what was added."""
         if read_only:
@@ -295,6 +308,7 @@ def _add_api(app: gr.Blocks, qa: QA, read_only: bool) -> None:
         (list_documents, "documents"),
         (source, "source"),
         (remove, "remove"),
+        (describe, "describe"),
     ):
         _document_endpoint(app, gr.api(fn, api_name=name), name)
     api_file = gr.File(visible=False, label="file")  # a File component: clients can send files
@@ -383,6 +397,23 @@ API_DOCS: dict[str, tuple[dict[str, str], str, dict]] = {
             "type": "object",
             "properties": {
                 "removed": {"type": "array", "items": {"type": "string"}},
+                "version": {"type": "string"},
+            },
+        },
+    ),
+    "describe": (
+        {
+            "doc_id": "an uploaded document's id (from /documents, uploaded true)",
+            "title": "the title citations give",
+            "publisher": "who published it; '' for none",
+            "date": "YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "url": "an http:// or https:// address; '' for none",
+        },
+        "the ids re-indexed with the new details and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "updated": {"type": "array", "items": {"type": "string"}},
                 "version": {"type": "string"},
             },
         },
