@@ -274,6 +274,7 @@ def test_an_uploaded_document_can_be_described_for_citing(page, tmp_path):
     page.get_by_role("option", name=re.compile("Ferry note")).click()
     title = page.locator("#edit-title textarea")
     page.wait_for_function("t => t.value === 'Ferry note'", arg=title.element_handle())
+    assert_accessible(page, "library, describing an upload")
     title.fill("Odesa ferry agreement")  # its details, filled in from the index, edited
     page.get_by_label("Publisher").fill("Port of Odesa")
     page.get_by_label("Date", exact=True).fill("2025-04")
