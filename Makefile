@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # Browser tests drive Debian's Chromium through Playwright (Playwright's own browser download
 # does not work everywhere); installed once with apt, as root or through sudo.
 CHROMIUM := /usr/bin/chromium
+# The browser tests run axe-core (npm) on every screen; installed once into .cache/axe/.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
 
 LLAMA := .venv-llama
 LLAMA_CMAKE := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON
@@ -20,7 +23,7 @@ SHIPPED_EXAMPLES ?= How much did Sweden and Norway pledge to Ukraine?|Which agre
 run: $(STAMP)
 	QA_APP_TITLE="$${QA_APP_TITLE-$(SHIPPED_TITLE)}" QA_EXAMPLES="$${QA_EXAMPLES-$(SHIPPED_EXAMPLES)}" $(BIN)/qa serve
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -64,6 +67,10 @@ $(STAMP): pyproject.toml
 $(CHROMIUM):
 	$$(command -v sudo) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq chromium chromium-driver
+
+$(AXE):
+	command -v npm >/dev/null || DEBIAN_FRONTEND=noninteractive $$(command -v sudo) apt-get install -y -qq npm
+	npm install --silent --no-audit --no-fund --prefix .cache/axe axe-core@$(AXE_VERSION)
 
 clean:
 	rm -rf $(VENV) $(LLAMA) index/CURRENT index/v-* index/.tmp-* index/.lock

@@ -9,6 +9,7 @@ for partial in qa.ask_stream("What did Sweden pledge?"):  # the llm answerer, as
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -24,11 +25,11 @@ from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
 from qa.answer.scoring import Sentence, SentenceScorer
 from qa.config import Settings
-from qa.documents import Answer, Document, Hit
+from qa.documents import NO_PAGE, Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError
 from qa.filters import Filters
 from qa.ingest.pipeline import Progress, UpdateReport, fingerprint, read_document
-from qa.library import is_upload, publish, retire, stage_upload
+from qa.library import is_upload, publish, retire, stage_upload, write_metadata
 from qa.store.calibration import similarity_offsets, threshold_for
 from qa.store.embedding import Embedder, get_embedder
 from qa.store.stores import Admitted, Snapshot, Store, open_store
@@ -60,7 +61,7 @@ class DocumentInfo:
     language: str | None
     url: str | None
     kind: str | None
-    pages: int
+    pages: int  # 0: a source without pages (plain text, a web page)
     passages: int
     characters: int
     uploaded: bool  # lives in the upload folder (and is deleted when removed)
@@ -151,7 +152,7 @@ class QA:
                 language=d.meta.language,
                 url=d.meta.url,
                 kind=d.meta.kind,
-                pages=len(d.page_labels),
+                pages=len({x for x in d.page_labels if x != NO_PAGE}),  # footnote runs too
                 passages=counts.get(d.doc_id, 0),
                 characters=len(d.text),
                 uploaded=is_upload(root / d.doc_id, self.settings.uploads),
@@ -169,9 +170,13 @@ class QA:
         staged = stage_upload(source, original_name, s.uploads, s.max_file_mb)
         final = None
         try:
-            read_document(
-                staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
-            )
+            try:
+                read_document(
+                    staged, staged.name, max_file_mb=s.max_file_mb, max_pdf_pages=s.max_pdf_pages
+                )
+            except DocumentError as exc:  # name the user's file, never the staging name
+                message = str(exc).replace(f"{staged.name}: ", "", 1).replace(staged.name, "")
+                raise type(exc)(f"{original_name}: {message}") from None
             digest = fingerprint(staged)
             same = [d for d in self._documents_or_empty().values() if d.sha256 == digest]
             if same:
@@ -190,6 +195,32 @@ class QA:
                 if path is not None:
                     path.unlink(missing_ok=True)
             raise
+
+    def edit_metadata(
+        self,
+        doc_id: str,
+        *,
+        title: str,
+        publisher: str = "",
+        date: str = "",
+        url: str = "",
+    ) -> UpdateReport:
+        """Describe an uploaded document for citing (title, publisher, date, URL): written to
+        its metadata sidecar and re-indexed, so the index and every citation carry it."""
+        doc = self._documents_or_empty().get(doc_id)
+        if doc is None:
+            raise DocumentError(f"No document {doc_id!r} in the index; pick one from the list.")
+        title, publisher, date, url = (x.strip() for x in (title, publisher, date, url))
+        if not title:
+            raise DocumentError(f"{doc_id}: a title is needed to cite the document.")
+        if date and not re.fullmatch(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?", date):
+            raise DocumentError(f"{doc_id}: date {date!r}: write YYYY, YYYY-MM or YYYY-MM-DD.")
+        if url and not re.fullmatch(r"https?://\S+", url):
+            raise DocumentError(f"{doc_id}: URL {url!r}: write a full http:// or https:// address.")
+        source = self.settings.index_dir.resolve().parent / doc_id
+        fields = {"title": title, "publisher": publisher, "date": date, "url": url}
+        write_metadata(source, self.settings.uploads, fields)
+        return self.build([source])
 
     def remove(self, doc_id: str) -> UpdateReport:
         """Take a document out of the index. An uploaded file is deleted; any other source

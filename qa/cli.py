@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import BadQuestion, QAError
-from qa.references import reference
+from qa.references import pages, reference
 from qa.threads import set_thread_defaults
 
 
@@ -249,7 +249,10 @@ def format_answer(answer) -> str:
             snippet = " ".join(h.passage.text.split())[:240]
             title = meta.title if meta else None
             score = round(h.score, 4)  # as the JSON gives it
-            lines.append(f"  - {title}, p. {h.passage.page_start} (score {score:.2f}): {snippet}…")
+            where = ", ".join(
+                x for x in (title, pages(h.passage.page_start, h.passage.page_end)) if x
+            )
+            lines.append(f"  - {where} (score {score:.2f}): {snippet}…")
     for c in answer.citations:
         foreign = f" [in {language_name(c.language)}]" if c.language != answer.language else ""
         lines.append(f"[{c.n}] {reference(c)}{foreign}")

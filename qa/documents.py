@@ -6,6 +6,10 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# The page of a source that has no pages (plain text without form feeds, a web page): a
+# citation names none. An int, so that every store keeps its integer page columns.
+NO_PAGE = 0
+
 # The answer when the documents do not answer (also what the llm answerer is told to say).
 ABSTAIN_MESSAGE = "The documents do not answer this."
 
@@ -28,7 +32,7 @@ class Document:
     """A cleaned document. `text` is what passages and citations point into.
 
     `page_starts[i]` is the offset in `text` where page `page_labels[i]` begins; a document
-    without pages (plain text with no form feeds) has one page labelled 1.
+    without pages (plain text with no form feeds, HTML) has one run labelled NO_PAGE.
     """
 
     doc_id: str  # stable: the source path relative to the project, posix style

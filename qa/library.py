@@ -91,12 +91,14 @@ def is_upload(source: Path, uploads: Path) -> bool:
 
 
 def retire(source: Path, corpus: Path, uploads: Path) -> None:
-    """What removing a document does to its file: an upload is deleted; a file of the
+    """What removing a document does to its file: an upload is deleted (with its metadata
+    sidecar); a file of the
     corpus folder is moved to its `.removed/` subfolder with its metadata sidecar (so that
     `qa index` does not bring it back, and nothing is lost); any other file is left alone."""
     source, corpus = source.resolve(), corpus.resolve()
     if is_upload(source, uploads):
         source.unlink(missing_ok=True)
+        sidecar_path(source).unlink(missing_ok=True)  # its edited metadata goes with it
     elif source.is_file() and source.is_relative_to(corpus):
         target = corpus / ".removed" / source.relative_to(corpus)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -104,3 +106,24 @@ def retire(source: Path, corpus: Path, uploads: Path) -> None:
         side = sidecar_path(source)
         if side.exists():
             shutil.move(str(side), sidecar_path(target))
+
+
+def write_metadata(source: Path, uploads: Path, fields: dict[str, str | None]) -> Path:
+    """Write an uploaded document's metadata sidecar: the given fields over those it had
+    (empty ones removed), so that the next build cites it as the user described it. Only
+    uploads: a corpus file's sidecar is the user's own file, edited by hand."""
+    import json
+
+    if not is_upload(source, uploads):
+        raise DocumentError(
+            f"{source.name}: only uploaded documents are edited here; edit "
+            f"{sidecar_path(source).name} beside it and run `qa index`."
+        )
+    side = sidecar_path(source)
+    data = json.loads(side.read_text(encoding="utf-8")) if side.exists() else {}
+    data.update(fields)
+    data = {k: v for k, v in data.items() if v not in (None, "")}
+    staged = side.with_name(f".{side.name}.tmp")
+    staged.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    os.replace(staged, side)  # whole or not at all
+    return side

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
+from qa.documents import NO_PAGE
+
 
 class Cited(Protocol):
     """What a reference needs: a Citation has it, and so does a disagreement's Figure."""
@@ -18,6 +20,9 @@ class Cited(Protocol):
 
 
 def pages(page: int, page_end: int) -> str:
+    """ "p. 3", "pp. 3–4", or "" for a source without pages (NO_PAGE)."""
+    if page == NO_PAGE:
+        return ""
     return f"p. {page}" if page == page_end else f"pp. {page}–{page_end}"
 
 
@@ -32,7 +37,8 @@ def reference(
     format (Markdown, HTML), so that every format words a reference alike."""
     parts = [text(c.title)]
     parts += [text(x) for x in (c.publisher, c.date) if x]
-    parts.append(pages(c.page, c.page_end))
+    if c.page != NO_PAGE:
+        parts.append(pages(c.page, c.page_end))
     if c.url:
         parts.append(link(c.url))
     return ", ".join(parts)

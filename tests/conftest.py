@@ -171,13 +171,23 @@ def stop_server(proc) -> None:
         proc.kill()
 
 
+def shipped_settings() -> dict[str, str]:
+    """The title and example questions `make run` gives the shipped corpus (Makefile)."""
+    import re
+
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    title = re.search(r"^SHIPPED_TITLE \?= (.+)$", makefile, re.M).group(1)
+    examples = re.search(r"^SHIPPED_EXAMPLES \?= (.+)$", makefile, re.M).group(1)
+    return {"QA_APP_TITLE": title.strip(), "QA_EXAMPLES": examples.strip()}
+
+
 @pytest.fixture(scope="session")
 def served_corpus(tmp_path_factory, embedder):
-    """One app for the session, started on a copy of the real corpus with no index yet.
-    Tests may add documents to it but never remove the shipped ones."""
+    """One app for the session, started on a copy of the real corpus with no index yet, as
+    `make run` serves it. Tests may add documents to it but never remove the shipped ones."""
     root = tmp_path_factory.mktemp("served")
     make_qa(root, embedder)
-    proc, url = start_server(root)
+    proc, url = start_server(root, env=shipped_settings())
     yield url, root
     stop_server(proc)
 

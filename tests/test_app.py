@@ -27,7 +27,39 @@ def test_ask_endpoint_answers_with_citations(server):
     data = client.predict("What did Sweden and Norway pledge?", 5, api_name="/ask")
     assert not data["abstained"]
     assert any("6.5 billion" in c["quote"] for c in data["citations"])
-    assert all(c["title"] and c["page"] for c in data["citations"])
+    assert all(c["title"] for c in data["citations"])
+    assert all(c["page"] > 0 for c in data["citations"] if "glass-half-full" in c["document"])
+
+
+def test_the_api_documents_every_parameter_and_the_shape_of_every_answer(server):
+    from gradio_client import Client
+
+    url, _ = server
+    api = Client(url, verbose=False).view_api(print_info=False, return_format="dict")
+    endpoints = api["named_endpoints"]
+    assert {"/ask", "/documents", "/source", "/upload", "/describe", "/remove"} <= set(endpoints)
+    for name, endpoint in endpoints.items():
+        for p in endpoint["parameters"]:
+            assert p["python_type"]["description"], f"{name} {p['parameter_name']}: no description"
+            assert "Api component" not in p["python_type"]["description"]
+        for r in endpoint["returns"]:
+            assert r["python_type"]["description"], f"{name}: return not described"
+            assert r["python_type"]["type"] not in ("Any", "dict", "Dict(Any)")
+    ask = endpoints["/ask"]
+    assert [p["parameter_name"] for p in ask["parameters"]][:2] == ["question", "k"]
+    assert "citations: list[dict(n: int" in ask["returns"][0]["python_type"]["type"]
+
+
+def test_the_language_model_answerer_is_offered_only_when_a_model_is_configured(tmp_path, embedder):
+    from qa.app.app import build_app
+
+    docs = {"a.txt": "Some text about harbours."}
+    plain = make_qa(tmp_path / "plain", embedder, docs)
+    assert '"elem_id": "answerer"' not in json.dumps(
+        build_app(plain).get_config_file(), default=str
+    )
+    model = make_qa(tmp_path / "model", embedder, docs, llm_model="llama3.2")
+    assert '"elem_id": "answerer"' in json.dumps(build_app(model).get_config_file(), default=str)
 
 
 def test_ask_endpoint_refuses_an_empty_question_with_a_message(server):
@@ -96,6 +128,25 @@ def test_the_api_lists_documents_serves_sources_and_takes_uploads(server, tmp_pa
     assert answer["citations"][0]["document"] == "corpus/uploads/Velmora-note.txt"
     with pytest.raises(Exception, match="already indexed"):
         client.predict(handle_file(str(note)), api_name="/upload")
+
+    described = client.predict(
+        "corpus/uploads/Velmora-note.txt",
+        "Velmora protocol",
+        "Lviv City Council",
+        "2025-03",
+        "",
+        api_name="/describe",
+    )
+    assert described["updated"] == ["corpus/uploads/Velmora-note.txt"]
+    answer = client.predict("Where is the Velmora cyber defence centre?", 3, api_name="/ask")
+    cited = answer["citations"][0]
+    assert (cited["title"], cited["publisher"], cited["date"]) == (
+        "Velmora protocol",
+        "Lviv City Council",
+        "2025-03",
+    )
+    with pytest.raises(Exception, match="only uploaded documents"):
+        client.predict(report_id, "A report", api_name="/describe")
 
 
 def test_the_ask_endpoint_applies_filters(server):

@@ -1,11 +1,14 @@
 """Cleaning fixes extraction artifacts and keeps a map back to the raw text and its pages."""
 
+import unicodedata
 from itertools import pairwise
+from pathlib import Path
 
-from qa.documents import Document, Metadata
+from qa.documents import NO_PAGE, Document, Metadata
 from qa.ingest.chunking import chunk_document
 from qa.ingest.cleaning import clean
 from qa.ingest.sentences import split_sentences
+from qa.references import pages
 
 TITLE = "Making the Glass Half Full"
 
@@ -172,3 +175,51 @@ def test_a_footer_with_the_page_number_in_brackets_is_removed_and_the_sentence_r
     text = clean("\f".join(pages)).text
     assert "Informational" not in text and "RFC 1951" not in text
     assert "each of alpha page beta opens here." in text  # the sentence runs over the break
+
+
+def test_a_source_without_pages_keeps_its_numbered_title_and_names_no_page():
+    raw = (
+        "21 Security Agreements: Ukraine's Bridge to NATO?\n\n"
+        "Since January, Ukraine has concluded 21 security agreements.\n\n"
+        "21 Security Agreements: Ukraine's Bridge to NATO?"
+    )
+    c = clean(raw, title="21 Security Agreements: Ukraine's Bridge to NATO?")
+    assert c.text.startswith("21 Security Agreements")
+    assert c.page_labels == (NO_PAGE,)
+    assert pages(NO_PAGE, NO_PAGE) == ""
+
+
+def test_glued_footnote_marks_are_raised_and_still_match_their_source():
+    raw = (
+        "They signed the declaration2 in Vilnius, the Compact3 followed. It was aware of.4 "
+        "The agreements are valid for10 years, and for all of them.\n\n"
+        "2  The declaration.\n\n3  The compact.\n\n4  A note."
+    )
+    c = clean(raw)
+    assert "the declaration² in Vilnius, the Compact³ followed. It was aware of.⁴" in c.text
+    assert "valid for 10 years" in c.text  # out of sequence: a lost space, not a mark
+    assert unicodedata.normalize("NFKC", "declaration²") == "declaration2"
+    for i, ch in enumerate(c.text):  # every raised digit points at the digit it raises
+        if ch in "²³⁴":
+            assert raw[c.offsets[i]] == unicodedata.normalize("NFKC", ch)
+    sentences = [c.text[a:b] for a, b in split_sentences(c.text)]
+    assert "It was aware of.⁴" in sentences
+
+
+def test_numbered_names_and_identifiers_keep_their_digits():
+    raw = "An AS90 gun, items item1 and item2, and G7 leaders.\n\n1 A note."
+    assert clean(raw).text.startswith("An AS90 gun, items item1 and item2, and G7 leaders.")
+
+
+def test_the_shipped_web_article_has_no_page_and_the_report_one_label_per_page():
+    from qa.ingest.pipeline import read_document
+
+    root = Path(__file__).resolve().parent.parent
+    dw = "corpus/dw-21-security-agreements-bridge-to-nato.txt"
+    article = read_document(root / dw, dw)
+    assert article.page_labels == (NO_PAGE,)
+    assert article.text.startswith("21 Security Agreements: Ukraine's Bridge to NATO?")
+    name = "corpus/making-the-glass-half-full-bilateral-security-agreements.txt"
+    report = read_document(root / name, name)
+    body = report.page_labels[: report.page_labels.index(max(report.page_labels)) + 1]
+    assert list(body) == sorted(set(body)) and len(body) == 7  # one printed label per page

@@ -1,14 +1,16 @@
 """Exports for briefings: every quote a footnote, numbered across the conversation."""
 
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import docx
 import pytest
 from docx_footnotes import read_docx_footnotes
 
-from qa.app.export import conversation_docx, conversation_markdown, md_escape
+from qa.app.export import conversation_docx, conversation_markdown, export_name, md_escape
 from qa.documents import Answer, Citation
+from qa.references import pages
 
 WHEN = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
 MARKUP = "Sweden pledged *EUR* 6.5 [billion] `x` <script>alert(1)</script> & _more_."
@@ -89,13 +91,14 @@ def test_a_bracketed_number_inside_a_quote_is_text_not_a_footnote():
     ("text", "shown"),
     [
         ("*bold*", "\\*bold\\*"),
-        ("[link](http://x)", "\\[link\\]\\(http://x\\)"),
+        ("[link](http://x)", "\\[link\\](http://x)"),  # no link without its brackets
         ("`code`", "\\`code\\`"),
-        ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
         ("# heading", "\\# heading"),
         ("- item", "\\- item"),
-        ("1. item", "\\1. item"),
-        ("[^1]: fake note", "\\[\\^1\\]: fake note"),
+        ("1. item", "1\\. item"),
+        ("[^1]: fake note", "\\[^1\\]: fake note"),
+        ("+ item", "\\+ item"),
         ("two\n\nparagraphs", "two paragraphs"),
         ("$x$ & y", "\\$x\\$ &amp; y"),
     ],
@@ -150,7 +153,7 @@ def test_real_answers_export_with_a_footnote_per_citation(corpus_qa, tmp_path):
     assert len(quoted) == len(citations)
     for c in citations:
         (note,) = [n for n in notes.values() if n.startswith(f"“{md_escape(c.quote)}”")]
-        assert md_escape(c.title) in note and f"p. {c.page}" in note
+        assert md_escape(c.title) in note and pages(c.page, c.page_end) in note
     assert f"index {answers[0].index_version}" in md
     path = conversation_docx(answers, tmp_path / "real.docx")
     assert sorted(read_docx_footnotes(path)) == list(range(1, n_notes + 1))
@@ -184,3 +187,44 @@ def test_sources_disagree_figures_point_to_footnotes_reusing_the_cited_ones(tmp_
     assert _footnote_definitions(md)[2] == "“There are already 17 agreements.” — Report, p. 2"
     notes = read_docx_footnotes(conversation_docx([answer], tmp_path / "d.docx"))
     assert notes[2] == "“There are already 17 agreements.” — Report, p. 2"
+
+
+TWO_SOURCES = [
+    HAND_MADE[0],
+    _answer(
+        "When did Luxembourg sign?",
+        replace(_citation(1, "Ký hôm 10/7.", title="GDTĐ", language="vi"), document="g.txt"),
+    ),
+]
+
+
+def test_an_export_ends_with_each_cited_source_once_in_order_of_citation(tmp_path):
+    md = conversation_markdown(TWO_SOURCES, exported_at=WHEN)
+    assert md.split("## Sources\n\n", 1)[1].splitlines() == [
+        "- Report, Publisher, 2024-06, <https://example.org/a_b>",
+        "- GDTĐ, Publisher, 2024-06",
+    ]
+    text = [
+        p.text
+        for p in docx.Document(str(conversation_docx(TWO_SOURCES, tmp_path / "s.docx"))).paragraphs
+    ]
+    assert text[-3:] == [
+        "Sources",
+        "Report, Publisher, 2024-06, https://example.org/a_b",
+        "GDTĐ, Publisher, 2024-06",
+    ]
+
+
+@pytest.mark.parametrize(
+    "questions, name",
+    [
+        (["How much did Sweden pledge?", "Later"], "2026-01-02-how-much-did-sweden-pledge"),
+        (["Thủ tướng Luxembourg ký ngày nào?"], "2026-01-02-thủ-tướng-luxembourg-ký-ngày-nào"),
+        (["../../etc/passwd"], "2026-01-02-etc-passwd"),
+        (["???"], "2026-01-02-cited-answers"),
+        ([], "2026-01-02-cited-answers"),
+    ],
+)
+def test_an_export_is_named_after_its_date_and_first_question(questions, name):
+    answers = [Answer(q, "The documents do not answer this.", True) for q in questions]
+    assert export_name(answers, today=WHEN) == name

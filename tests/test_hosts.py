@@ -195,6 +195,8 @@ def test_beyond_loopback_without_a_login_uploads_and_removals_are_refused(expose
         client.predict(handle_file(str(note)), api_name="/upload")
     with pytest.raises(Exception, match="read-only"):
         client.predict("corpus/a.txt", api_name="/remove")
+    with pytest.raises(Exception, match="read-only"):
+        client.predict("corpus/a.txt", "A title", api_name="/describe")
     assert [d["doc_id"] for d in client.predict(api_name="/documents")] == ["corpus/a.txt"]
     assert not (root / "corpus" / "uploads").exists()
     answer = client.predict("What did Sweden pledge?", 3, api_name="/ask")

@@ -91,7 +91,8 @@ def test_library_lists_documents_with_counts(three_docs):
     rows = {r.doc_id: r for r in three_docs.library()}
     assert set(rows) == {"corpus/alpha.md", "corpus/beta.md", "corpus/gamma.md"}
     assert rows["corpus/alpha.md"].publisher == "Gazette"
-    assert rows["corpus/alpha.md"].passages >= 1 and rows["corpus/alpha.md"].pages == 1
+    assert rows["corpus/alpha.md"].passages >= 1
+    assert rows["corpus/alpha.md"].pages == 0  # a Markdown file has no pages
     assert not rows["corpus/alpha.md"].uploaded
 
 
@@ -152,8 +153,10 @@ def test_a_failed_upload_changes_nothing(small, tmp_path, name, content, error, 
     version = qa.index.version
     src = tmp_path / "src"
     src.write_bytes(content)
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=message) as raised:
         qa.add_upload(src, name)
+    assert str(raised.value).startswith(f"{name}: ")  # the user's file, named once
+    assert ".incoming" not in str(raised.value)  # never the staging name
     assert qa.index.version == version
     uploads = qa.settings.uploads
     assert not uploads.exists() or not any(uploads.iterdir())
@@ -165,6 +168,52 @@ def test_an_upload_over_the_size_limit_is_refused(small, tmp_path):
     src.write_text("word " * 1000)
     with pytest.raises(DocumentError, match="over the upload limit"):
         qa.add_upload(src, "big.txt")
+
+
+def test_an_uploads_edited_details_are_indexed_and_cited(tmp_path, embedder):
+    qa = make_qa(tmp_path / "p", embedder, {"a.md": "Denmark signed."})
+    qa.build()
+    src = tmp_path / "n.txt"
+    src.write_text("Finland pledged artillery ammunition to Ukraine in 2024.")
+    doc_id = qa.add_upload(src, "n.txt").added[0]
+    qa.edit_metadata(
+        doc_id, title="Finnish aid", publisher="Yle", date="2024-03", url="https://yle.fi/a"
+    )
+    (row,) = [r for r in qa.library() if r.doc_id == doc_id]
+    assert (row.title, row.publisher, row.date, row.url) == (
+        "Finnish aid",
+        "Yle",
+        "2024-03",
+        "https://yle.fi/a",
+    )
+    citation = qa.ask("What did Finland pledge to Ukraine?").citations[0]
+    assert (citation.title, citation.publisher, citation.date) == ("Finnish aid", "Yle", "2024-03")
+    sidecar = qa.settings.uploads / "n.meta.json"
+    assert sidecar.exists()  # kept beside the upload: a rebuild keeps the details
+    qa.remove(doc_id)
+    assert not sidecar.exists()
+
+
+@pytest.mark.parametrize(
+    "doc_id, fields, message",
+    [
+        ("corpus/a.md", {"title": "A"}, "only uploaded documents"),
+        ("corpus/none.md", {"title": "A"}, "No document"),
+        ("UPLOAD", {"title": " "}, "a title is needed"),
+        ("UPLOAD", {"title": "A", "date": "July 2024"}, "YYYY-MM-DD"),
+        ("UPLOAD", {"title": "A", "url": "yle.fi"}, "https://"),
+    ],
+)
+def test_bad_details_are_refused_with_what_to_write(tmp_path, embedder, doc_id, fields, message):
+    qa = make_qa(tmp_path / "p", embedder, {"a.md": "Denmark signed."})
+    qa.build()
+    src = tmp_path / "n.txt"
+    src.write_text("Finland pledged artillery ammunition to Ukraine in 2024.")
+    upload = qa.add_upload(src, "n.txt").added[0]
+    version = qa.index.version
+    with pytest.raises(DocumentError, match=message):
+        qa.edit_metadata(upload if doc_id == "UPLOAD" else doc_id, **fields)
+    assert qa.index.version == version
 
 
 def test_the_same_file_uploaded_twice_is_refused(tmp_path, embedder):

@@ -26,6 +26,7 @@ from qa.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from qa.references import pages
 
 REFUSAL = ABSTAIN_MESSAGE
 
@@ -52,11 +53,8 @@ def build_messages(
         doc = documents.get(p.doc_id)
         title = doc.meta.title if doc else p.doc_id
         where = [x for x in ((doc.meta.date if doc else None),) if x]
-        where.append(
-            f"p. {p.page_start}"
-            if p.page_start == p.page_end
-            else f"pp. {p.page_start}-{p.page_end}"
-        )
+        if page := pages(p.page_start, p.page_end):  # a web page has none
+            where.append(page)
         blocks.append(f"[{n}] {title} ({', '.join(where)})\n{' '.join(p.text.split())}")
     user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -3,7 +3,7 @@
 A thin layer over `qa.api.QA`. All document text is HTML-escaped before display, and chat
 messages escape Markdown: documents may contain markup or scripts, which show as text.
 Named API endpoints for `gradio_client`: `/ask`, `/documents`, `/source`, `/upload`,
-`/remove`. Served beyond this machine without a login, the library is read-only.
+`/describe`, `/remove`. Served beyond this machine without a login, the library is read-only.
 """
 
 from __future__ import annotations
@@ -20,11 +20,14 @@ from qa.app.hosts import LOOPBACK, HostCheck, served_hosts
 from qa.app.views import (
     CARDS_JS,
     CSS,
-    LIBRARY_HEADERS,
+    FOCUS_CITATION_JS,
     SCROLL_TO_CITED_JS,
+    THEME,
     answer_markdown,
     cards_html,
-    library_rows,
+    collection_html,
+    library_html,
+    notice_html,
     source_html,
 )
 from qa.config import Settings
@@ -39,23 +42,49 @@ def filters_from(documents, publishers, languages, date_from, date_to) -> Filter
     return Filters.of(documents, publishers, languages, date_from, date_to)
 
 
+def llm_configured(settings: Settings) -> bool:
+    """Whether a language model server is set up: only then is its answerer offered."""
+    return bool(settings.llm_model) or settings.answerer == "llm"
+
+
+def _collection(qa: QA) -> str:
+    """The first screen's summary of the collection (empty until an index is built)."""
+    try:
+        return collection_html(qa.library())
+    except QAError:
+        return collection_html([])
+
+
 def _ask_tab(qa: QA) -> SimpleNamespace:
-    """The Ask tab's components: the conversation, filters and exports, and beside them
-    the citation cards and the source viewer."""
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=320):
-            chatbot = gr.Chatbot(label="Answers", height=460, elem_id="chat")
-            with gr.Row():
+    """The Ask tab's components: the conversation, examples, filters and exports, and beside
+    them the citation cards and the source viewer. On a phone the cards follow the question
+    box (app.css reorders the column), so that an answer's citations are next to it."""
+    with gr.Row(equal_height=False, elem_id="main-row"):
+        with gr.Column(scale=3, min_width=320, elem_id="conversation"):
+            chatbot = gr.Chatbot(
+                label="Answers",
+                height=460,
+                elem_id="chat",
+                buttons=["copy", "copy_all"],  # no "share": that posts to Hugging Face
+                placeholder="Answers appear here, each sentence quoted from a document with its "
+                "[n]. Click an answer or its [n] to see its citations.",
+            )
+            with gr.Row(elem_id="ask-row"):
                 box = gr.Textbox(
                     placeholder="Ask a question…",
+                    label="Question",
                     show_label=False,
                     scale=5,
                     elem_id="question",
                     max_lines=4,
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
+            examples = []
             if qa.settings.example_questions:
-                gr.Examples(qa.settings.example_questions, inputs=box)
+                with gr.Column(elem_id="examples"):
+                    gr.Markdown("Try one of these (it is asked at once):")
+                    for q in qa.settings.example_questions:
+                        examples.append((q, gr.Button(q, size="sm", elem_classes="example")))
             with gr.Accordion("Filters and display", open=False, elem_id="filters"):
                 f_docs = gr.Dropdown(label="Documents", multiselect=True, elem_id="filter-docs")
                 with gr.Row():
@@ -73,28 +102,35 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
                         label="Passages to retrieve",
                     )
                     show_scores = gr.Checkbox(label="Show scores", value=False)
-                answerer = gr.Radio(
-                    [
-                        ("Quoted sentences", "extractive"),
-                        ("Written by a language model, every sentence checked", "llm"),
-                    ],
-                    value=qa.settings.answerer,
-                    label="Answer",
-                    elem_id="answerer",
+                if llm_configured(qa.settings):
+                    answerer = gr.Radio(
+                        [
+                            ("Quoted sentences", "extractive"),
+                            ("Written by a language model, every sentence checked", "llm"),
+                        ],
+                        value=qa.settings.answerer,
+                        label="Answer",
+                        elem_id="answerer",
+                    )
+                else:  # no model server configured: quoted sentences only
+                    answerer = gr.State("extractive")
+            with gr.Column(elem_id="export"):
+                pick = gr.CheckboxGroup(
+                    label="Answers to export", elem_id="export-pick", choices=[], value=[]
                 )
-            with gr.Row():
-                dl_md = gr.DownloadButton(
-                    "Export Markdown", interactive=False, elem_id="export-md", size="sm"
-                )
-                dl_docx = gr.DownloadButton(
-                    "Export Word", interactive=False, elem_id="export-docx", size="sm"
-                )
-                clear_btn = gr.Button("Clear conversation", size="sm")
-        with gr.Column(scale=2, min_width=320):
+                with gr.Row():
+                    dl_md = gr.DownloadButton(
+                        "Export Markdown", interactive=False, elem_id="export-md", size="sm"
+                    )
+                    dl_docx = gr.DownloadButton(
+                        "Export Word", interactive=False, elem_id="export-docx", size="sm"
+                    )
+                    clear_btn = gr.Button("Clear conversation", size="sm", elem_id="clear")
+        with gr.Column(scale=2, min_width=320, elem_id="side"):
             with gr.Tabs(selected="citations") as side:
                 with gr.Tab("Citations", id="citations"):
                     cards = gr.HTML(
-                        "<div class='cards'></div>",
+                        _collection(qa),
                         elem_id="citations",
                         js_on_load=CARDS_JS,
                     )
@@ -109,6 +145,7 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
         chatbot=chatbot,
         box=box,
         send=send,
+        examples=examples,
         f_docs=f_docs,
         f_pubs=f_pubs,
         f_langs=f_langs,
@@ -117,6 +154,7 @@ def _ask_tab(qa: QA) -> SimpleNamespace:
         k=k,
         show_scores=show_scores,
         answerer=answerer,
+        pick=pick,
         dl_md=dl_md,
         dl_docx=dl_docx,
         clear_btn=clear_btn,
@@ -143,32 +181,42 @@ def _library_tab(qa: QA, read_only: bool) -> SimpleNamespace:
             f"{qa.settings.max_file_mb:g} MB each); they are indexed at once and can "
             "be asked about without a restart."
         )
-    files = gr.File(
-        label="Upload documents",
+    # no file_types: a refused type gets its own status from the server, naming the file
+    files = gr.UploadButton(
+        "Upload documents",
         file_count="multiple",
-        file_types=list(SUPPORTED_SUFFIXES),
         elem_id="upload",
         interactive=not read_only,
     )
     status = gr.Markdown(elem_id="library-status")
-    table = gr.Dataframe(
-        headers=LIBRARY_HEADERS,
-        interactive=False,
-        elem_id="library",
-        wrap=True,
-        column_widths=["30%", "14%", "9%", "9%", "6%", "8%", "8%", "16%"],
-    )
+    table = gr.HTML(library_html([]), elem_id="library")
+    with gr.Accordion("Describe an uploaded document for citing", open=False, elem_id="describe"):
+        to_edit = gr.Dropdown(label="Uploaded document", interactive=not read_only)
+        with gr.Row():
+            e_title = gr.Textbox(label="Title", interactive=not read_only, elem_id="edit-title")
+            e_publisher = gr.Textbox(label="Publisher", interactive=not read_only)
+        with gr.Row():
+            e_date = gr.Textbox(label="Date", placeholder="YYYY-MM-DD", interactive=not read_only)
+            e_url = gr.Textbox(label="URL", placeholder="https://…", interactive=not read_only)
+        save_btn = gr.Button("Save details", interactive=not read_only, elem_id="save-details")
     with gr.Row():
         to_remove = gr.Dropdown(label="Remove a document", scale=4, interactive=not read_only)
         remove_btn = gr.Button(
             "Remove", variant="stop", scale=1, interactive=not read_only, elem_id="remove"
         )
     return SimpleNamespace(
-        files=files, status=status, table=table, to_remove=to_remove, remove_btn=remove_btn
+        files=files,
+        status=status,
+        table=table,
+        to_edit=to_edit,
+        fields=[e_title, e_publisher, e_date, e_url],
+        save_btn=save_btn,
+        to_remove=to_remove,
+        remove_btn=remove_btn,
     )
 
 
-def _add_api(qa: QA, read_only: bool) -> None:
+def _add_api(app: gr.Blocks, qa: QA, read_only: bool) -> None:
     """The named endpoints for `gradio_client` (inside the Blocks being built); `/upload`
     and `/remove` refuse when the library is read-only."""
 
@@ -224,6 +272,19 @@ def _add_api(qa: QA, read_only: bool) -> None:
             raise gr.Error(str(exc)) from None
         return {"removed": report.removed, "version": report.version}
 
+    def describe(
+        doc_id: str, title: str, publisher: str = "", date: str = "", url: str = ""
+    ) -> dict:
+        """Set an uploaded document's title, publisher, date and URL for its citations; it is
+        re-indexed with them."""
+        if read_only:
+            raise gr.Error(READ_ONLY)
+        try:
+            report = qa.edit_metadata(doc_id, title=title, publisher=publisher, date=date, url=url)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from None
+        return {"updated": report.updated, "version": report.version}
+
     def upload_api(file: str) -> dict:
         """Index an uploaded file (PDF, TXT, MD, HTML); returns what was added."""
         if read_only:
@@ -242,23 +303,171 @@ def _add_api(qa: QA, read_only: bool) -> None:
             "version": report.version,
         }
 
-    gr.api(ask, api_name="ask")
-    gr.api(list_documents, api_name="documents")
-    gr.api(source, api_name="source")
-    gr.api(remove, api_name="remove")
-    api_file = gr.File(visible=False)  # a File component, so that clients can send files
+    for fn, name in (
+        (ask, "ask"),
+        (list_documents, "documents"),
+        (source, "source"),
+        (remove, "remove"),
+        (describe, "describe"),
+    ):
+        _document_endpoint(app, gr.api(fn, api_name=name), name)
+    api_file = gr.File(visible=False, label="file")  # a File component: clients can send files
     api_out = gr.JSON(visible=False)
-    gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
+    upload = gr.Button(visible=False).click(upload_api, api_file, api_out, api_name="upload")
+    _document_endpoint(app, upload, "upload")
+
+
+def _schema(fields: str) -> dict:
+    """A JSON schema for an object from "name:type, ..." (str, int, float, bool, list, dict;
+    a trailing ? means it may be null), so that view_api() names each field and its type."""
+    kinds = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+    props = {}
+    for field in fields.split(","):
+        name, kind = (x.strip() for x in field.split(":"))
+        base = kinds.get(kind.rstrip("?"))
+        if kind.rstrip("?") == "list":
+            props[name] = {"type": "array", "items": {"type": "object"}}
+        elif kind.rstrip("?") == "dict":
+            props[name] = {"type": "object"}
+        else:
+            nullable = {"anyOf": [{"type": base}, {"type": "null"}]}
+            props[name] = nullable if kind.endswith("?") else {"type": base}
+    return {"type": "object", "properties": props}
+
+
+CITATION = _schema(
+    "n: int, document: str, title: str, publisher: str?, date: str?, url: str?, page: int, "
+    "page_end: int, quote: str, start: int, end: int, score: float, passage_id: str, "
+    "language: str"
+)
+DOCUMENT = _schema(
+    "doc_id: str, title: str, publisher: str?, date: str?, language: str?, url: str?, "
+    "kind: str?, pages: int, passages: int, characters: int, uploaded: bool"
+)
+# For each endpoint: what each parameter means, and what it returns (with its shape).
+API_DOCS: dict[str, tuple[dict[str, str], str, dict]] = {
+    "ask": (
+        {
+            "question": "the question, 1 to QA_MAX_QUESTION_CHARS characters",
+            "k": "how many passages to retrieve (1-20)",
+            "documents": "restrict to these document ids (from /documents); empty: all",
+            "publishers": "restrict to these publishers; empty: all",
+            "languages": "restrict to documents in these ISO 639-1 languages, e.g. ['vi']",
+            "date_from": "only documents dated from YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "date_to": "only documents dated up to YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "answerer": "'extractive' (quoted sentences) or 'llm'; '' for the server's default",
+        },
+        "the answer as `qa ask --json` prints it: quoted sentences with [n] markers, and "
+        "citations[n] whose quote is document text[start:end]; page 0 means a source without "
+        "pages",
+        {
+            "type": "object",
+            "properties": {
+                **_schema(
+                    "question: str, answer: str, abstained: bool, abstain_reason: str?, "
+                    "language: str, margin: float?, confidence: float?, index_version: str?, "
+                    "filters: dict, disagreements: list, passages: list"
+                )["properties"],
+                "citations": {"type": "array", "items": CITATION},
+            },
+        },
+    ),
+    "documents": (
+        {},
+        "every indexed document with its metadata",
+        {"type": "array", "items": DOCUMENT},
+    ),
+    "source": (
+        {"doc_id": "a document id, as /documents lists it"},
+        "the document's cleaned text (citations' start/end index it), metadata, and where each "
+        "page starts (page_starts[i] begins page page_labels[i])",
+        {
+            "type": "object",
+            "properties": {
+                **_schema("doc_id: str, text: str, meta: dict")["properties"],
+                "page_starts": {"type": "array", "items": {"type": "integer"}},
+                "page_labels": {"type": "array", "items": {"type": "integer"}},
+            },
+        },
+    ),
+    "remove": (
+        {"doc_id": "the id of the document to take out of the index"},
+        "the ids removed and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "removed": {"type": "array", "items": {"type": "string"}},
+                "version": {"type": "string"},
+            },
+        },
+    ),
+    "describe": (
+        {
+            "doc_id": "an uploaded document's id (from /documents, uploaded true)",
+            "title": "the title citations give",
+            "publisher": "who published it; '' for none",
+            "date": "YYYY, YYYY-MM or YYYY-MM-DD; '' for none",
+            "url": "an http:// or https:// address; '' for none",
+        },
+        "the ids re-indexed with the new details and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "updated": {"type": "array", "items": {"type": "string"}},
+                "version": {"type": "string"},
+            },
+        },
+    ),
+    "upload": (
+        {"file": "a PDF, TXT, MD, RST or HTML file: handle_file(path)"},
+        "the document ids added, passages embedded, seconds taken and the new index version",
+        {
+            "type": "object",
+            "properties": {
+                "added": {"type": "array", "items": {"type": "string"}},
+                **_schema("passages: int, seconds: float, version: str")["properties"],
+            },
+        },
+    ),
+}
+
+
+def _document_endpoint(app: gr.Blocks, dependency: dict, name: str) -> None:
+    """Give an endpoint's inputs and output the descriptions and shapes of API_DOCS, which
+    `Client.view_api()` and the app's API page show (Gradio's own are "the 1st Api component"
+    and Any for a dict)."""
+    params, returns, shape = API_DOCS[name]
+    for block_id, (param, text) in zip(dependency["inputs"], params.items(), strict=True):
+        block = app.blocks[block_id]
+        block.label = param
+        if hasattr(block, "_api_info"):
+            block._api_info = {**block._api_info, "additional_description": text}
+        else:  # the File of /upload: Gradio's file schema, with what to send
+            schema = block.api_info_as_input()
+            block.api_info_as_input = lambda s=schema, t=text: {**s, "additional_description": t}
+    (out_id,) = dependency["outputs"]
+    out = app.blocks[out_id]
+    out.label = "answer" if name == "ask" else name
+    out.api_info = lambda: {**shape, "description": returns}  # type: ignore[method-assign]
+    if hasattr(out, "_api_info"):
+        out._api_info = {**shape, "description": returns}
 
 
 def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     """What the UI's events do (not part of the named API); library changes refuse when the
-    library is read-only, whatever a client sends."""
+    library is read-only, whatever a client sends.
+
+    The conversation's state: `answers` (the Answers given, in order), `owners` (for each
+    chat message, the number of the answer it belongs to, 0 for none) and `shown` (the
+    number of the answer whose cards the pane shows), so that clicking any message brings
+    back its own answer's cards and never another's."""
 
     def chat(
         question,
         history,
         answers,
+        owners,
+        chosen,
         k,
         documents,
         publishers,
@@ -269,12 +478,15 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
         answerer,
     ):
         """Yields while a language model writes (each checked sentence as it is accepted),
-        once for the extractive answer."""
-        history, answers = list(history or []), list(answers or [])
+        once for the extractive answer. A question that is refused clears the cards of the
+        answer before: the pane says why instead."""
+        history, answers, owners = list(history or []), list(answers or []), list(owners or [])
+        keep = (gr.update(),) * 4  # shown, export buttons and choice: unchanged
         if not (question or "").strip():
             gr.Warning("Type a question about the documents first.")
-            yield history, gr.update(), question, answers, gr.update(), gr.update()
+            yield history, gr.update(), question, answers, owners, *keep
             return
+        number = len(answers) + 1
         history.append({"role": "user", "content": md_escape(question[:2000])})
         try:
             f = filters_from(documents, publishers, languages, d_from, d_to)
@@ -284,30 +496,45 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
                     if not answer.final:
                         partial = answer_markdown(answer) or "*Writing…*"
                         shown = [*history, {"role": "assistant", "content": partial}]
-                        cards = cards_html(answer, show_scores=show_scores)
-                        yield shown, cards, "", answers, gr.update(), gr.update()
+                        cards = cards_html(answer, show_scores=show_scores, number=number)
+                        yield shown, cards, "", answers, owners, *keep
             else:
                 answer = qa.ask(question, int(k), f, answerer="extractive")
         except QAError as exc:
             history.append(
                 {"role": "assistant", "content": f"**Not answered:** {md_escape(str(exc))}"}
             )
-            yield history, gr.update(), "", answers, gr.update(), gr.update()
+            owners += [0, 0]
+            note = notice_html(f"Not answered: {exc} No citations to show.")
+            yield history, note, "", answers, owners, 0, gr.update(), gr.update(), gr.update()
             return
         answers.append(answer)
+        owners += [number, number]
         history.append({"role": "assistant", "content": answer_markdown(answer)})
-        md, docx = _export(answers)
+        chosen = [*(chosen or []), number]
         yield (
             history,
-            cards_html(answer, show_scores=show_scores),
+            cards_html(answer, show_scores=show_scores, number=number),
             "",
             answers,
-            gr.update(value=md, interactive=True),
-            gr.update(value=docx, interactive=True),
+            owners,
+            number,
+            *_export_updates(answers, chosen),
         )
 
-    def rerender(answers, show_scores):
-        return cards_html(answers[-1], show_scores=show_scores) if answers else gr.update()
+    def rerender(answers, shown, show_scores):
+        if not answers or not shown:
+            return gr.update()
+        return cards_html(answers[shown - 1], show_scores=show_scores, number=shown)
+
+    def select(evt: gr.SelectData, answers, owners, show_scores):
+        """A click on a message (or its [n]) shows the cards of the answer it belongs to."""
+        i = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        n = owners[i] if isinstance(i, int) and 0 <= i < len(owners or []) else 0
+        if not n or n > len(answers or []):
+            return gr.update(), gr.update(), gr.update()
+        cards = cards_html(answers[n - 1], show_scores=show_scores, number=n)
+        return cards, n, gr.Tabs(selected="citations")
 
     def view(evt: gr.EventData):
         data = evt._data or {}
@@ -324,28 +551,55 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     def clear():
         return (
             [],
-            "<div class='cards'></div>",
+            _collection(qa),
             [],
-            gr.update(value=None, interactive=False),
-            gr.update(value=None, interactive=False),
+            [],
+            0,
+            *_export_updates([], []),
         )
+
+    def pick_export(answers, chosen):
+        return _export_updates(answers or [], chosen or [])[:2]
 
     def filter_choices():
         rows = qa.library()
         docs = [(r.title, r.doc_id) for r in rows]
         pubs = sorted({r.publisher for r in rows if r.publisher})
         langs = [(language_name(x), x) for x in sorted({r.language or "und" for r in rows})]
+        uploads = [(r.title, r.doc_id) for r in rows if r.uploaded]
         return (
             gr.update(choices=docs),
             gr.update(choices=pubs),
             gr.update(choices=langs),
             gr.update(choices=docs, value=None),
-            library_rows(rows),
+            library_html(rows),
+            gr.update(choices=uploads),
         )
 
-    def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+    def details(doc_id):
+        """The chosen upload's current details, to edit."""
+        doc = qa.documents.get(doc_id or "")
+        m = doc.meta if doc else None
+        return [
+            (getattr(m, f, None) or "") if m else "" for f in ("title", "publisher", "date", "url")
+        ]
+
+    def save_details(doc_id, title, publisher, date, url):
         if read_only:
-            return (READ_ONLY, None, *filter_choices())
+            return READ_ONLY, *filter_choices()
+        if not doc_id:
+            return "Pick an uploaded document first.", *filter_choices()
+        try:
+            qa.edit_metadata(doc_id, title=title, publisher=publisher, date=date, url=url)
+        except QAError as exc:
+            return f"**Not saved:** {md_escape(str(exc))}", *filter_choices()
+        return f"**Saved** the details of `{doc_id}`; citations now use them.", *filter_choices()
+
+    def upload_files(files, progress=gr.Progress()):  # noqa: B008 - how Gradio injects progress
+        """One status line per file of this upload (the last upload's lines are replaced),
+        each naming the file as the user named it."""
+        if read_only:
+            return (READ_ONLY, *filter_choices())
         messages = []
         for file in files or []:
             path = Path(file if isinstance(file, str) else file.name)
@@ -358,14 +612,15 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
             try:
                 report = qa.add_upload(path, original, on_progress)
                 added = (report.added or report.updated)[0]
+                n = report.embedded_passages
                 messages.append(
-                    f"**Indexed:** {md_escape(original)} as `{added}` "
-                    f"({report.embedded_passages} passage{'s' if report.embedded_passages != 1 else ''}, "
-                    f"{report.seconds:.1f} s)."
+                    f"- **Indexed:** {md_escape(original)} as `{added}` "
+                    f"({n} passage{'s' if n != 1 else ''}, {report.seconds:.1f} s)."
                 )
             except QAError as exc:
-                messages.append(f"**Not indexed:** {md_escape(original)}: {md_escape(str(exc))}")
-        return ("\n\n".join(messages) or "No file received.", None, *filter_choices())
+                reason = str(exc).removeprefix(f"{original}: ")
+                messages.append(f"- **Not indexed:** {md_escape(original)}: {md_escape(reason)}")
+        return ("\n".join(messages) or "No file received.", *filter_choices())
 
     def remove_selected(doc_id):
         if read_only:
@@ -381,35 +636,43 @@ def _ui_callbacks(qa: QA, read_only: bool) -> SimpleNamespace:
     return SimpleNamespace(
         chat=chat,
         rerender=rerender,
+        select=select,
         view=view,
         clear=clear,
+        pick_export=pick_export,
         filter_choices=filter_choices,
+        details=details,
+        save_details=save_details,
         upload_files=upload_files,
         remove_selected=remove_selected,
     )
 
 
 def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
-    """The Blocks app; `launch()` serves it with the CSS and limits. `read_only`: no uploads
-    or removals, in the Library tab or through the API."""
+    """The Blocks app; `launch()` serves it with the CSS, theme and limits. `read_only`: no
+    uploads or removals, in the Library tab or through the API."""
 
     cb = _ui_callbacks(qa, read_only)
     with gr.Blocks(title=f"{qa.settings.app_title} — cited answers") as app:
         gr.Markdown(
-            f"## {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
+            f"# {md_escape(qa.settings.app_title)}\nAnswers are sentences quoted from the "
             "sources, each with its citation. When the documents do not answer, the app says so."
         )
         answers = gr.State([])
+        owners = gr.State([])
+        shown = gr.State(0)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 ui = _ask_tab(qa)
-            with gr.Tab("Library", id="library"):
+            with gr.Tab("Library", id="library-tab"):
                 library = _library_tab(qa, read_only)
 
         inputs = [
             ui.box,
             ui.chatbot,
             answers,
+            owners,
+            ui.pick,
             ui.k,
             ui.f_docs,
             ui.f_pubs,
@@ -419,26 +682,55 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
             ui.show_scores,
             ui.answerer,
         ]
-        outputs = [ui.chatbot, ui.cards, ui.box, answers, ui.dl_md, ui.dl_docx]
-        ui.send.click(cb.chat, inputs, outputs, api_visibility="private")
-        ui.box.submit(cb.chat, inputs, outputs, api_visibility="private")
+        outputs = [ui.chatbot, ui.cards, ui.box, answers, owners, shown, *_export_outputs(ui)]
+        ask = {"fn": cb.chat, "inputs": inputs, "outputs": outputs, "api_visibility": "private"}
+        to_citations = {"fn": lambda: gr.Tabs(selected="citations"), "outputs": ui.side}
+        ui.send.click(**ask).then(**to_citations, api_visibility="private")
+        ui.box.submit(**ask).then(**to_citations, api_visibility="private")
+        for question, button in ui.examples:
+            button.click(lambda q=question: q, None, ui.box, api_visibility="private").then(
+                **ask
+            ).then(**to_citations, api_visibility="private")
         ui.show_scores.change(
-            cb.rerender, [answers, ui.show_scores], ui.cards, api_visibility="private"
+            cb.rerender, [answers, shown, ui.show_scores], ui.cards, api_visibility="private"
         )
+        ui.chatbot.select(
+            cb.select,
+            [answers, owners, ui.show_scores],
+            [ui.cards, shown, ui.side],
+            api_visibility="private",
+        ).then(None, js=FOCUS_CITATION_JS)
         ui.cards.click(cb.view, None, [ui.viewer, ui.side], api_visibility="private").then(
             None, js=SCROLL_TO_CITED_JS
+        )
+        ui.pick.input(
+            cb.pick_export, [answers, ui.pick], [ui.dl_md, ui.dl_docx], api_visibility="private"
         )
         ui.clear_btn.click(
             cb.clear,
             None,
-            [ui.chatbot, ui.cards, answers, ui.dl_md, ui.dl_docx],
+            [ui.chatbot, ui.cards, answers, owners, shown, *_export_outputs(ui)],
             api_visibility="private",
         )
-        choice_outputs = [ui.f_docs, ui.f_pubs, ui.f_langs, library.to_remove, library.table]
+        choice_outputs = [
+            ui.f_docs,
+            ui.f_pubs,
+            ui.f_langs,
+            library.to_remove,
+            library.table,
+            library.to_edit,
+        ]
+        library.to_edit.input(cb.details, library.to_edit, library.fields, api_visibility="private")
+        library.save_btn.click(
+            cb.save_details,
+            [library.to_edit, *library.fields],
+            [library.status, *choice_outputs],
+            api_visibility="private",
+        )
         library.files.upload(
             cb.upload_files,
             library.files,
-            [library.status, library.files, *choice_outputs],
+            [library.status, *choice_outputs],
             api_visibility="private",
         )
         library.remove_btn.click(
@@ -449,18 +741,45 @@ def build_app(qa: QA, read_only: bool = False) -> gr.Blocks:
             js="(d) => (d && confirm('Remove this document from the index?')) ? d : null",
         )
         app.load(cb.filter_choices, None, choice_outputs, api_visibility="private")
-        _add_api(qa, read_only)
+        _add_api(app, qa, read_only)
     return app
 
 
+def _export_outputs(ui: SimpleNamespace) -> list:
+    return [ui.dl_md, ui.dl_docx, ui.pick]
+
+
+def _export_updates(answers: list[Answer], chosen: list[int]) -> tuple:
+    """The export buttons (enabled with fresh files when some answer is chosen) and the list
+    of answers to choose from (numbered as in the citations pane)."""
+    choices = [(f"{i}. {a.question[:80]}", i) for i, a in enumerate(answers, start=1)]
+    chosen = [i for i in chosen if 1 <= i <= len(answers)]
+    pick = gr.update(choices=choices, value=chosen)
+    if not chosen:
+        return (
+            gr.update(value=None, interactive=False, label="Export Markdown"),
+            gr.update(value=None, interactive=False, label="Export Word"),
+            pick,
+        )
+    md, docx = _export([answers[i - 1] for i in chosen])
+    count = f"({len(chosen)} answer{'s' if len(chosen) != 1 else ''})"  # what a click exports
+    return (
+        gr.update(value=md, interactive=True, label=f"Export Markdown {count}"),
+        gr.update(value=docx, interactive=True, label=f"Export Word {count}"),
+        pick,
+    )
+
+
 def _export(answers: list[Answer]) -> tuple[str, str]:
-    """The conversation as Markdown and Word files, written afresh after every answer."""
-    from qa.app.export import conversation_docx, conversation_markdown
+    """The chosen answers as Markdown and Word files, named after the date and the first
+    question (2026-11-29-how-much-did-sweden-pledge.md), so that downloads tell apart."""
+    from qa.app.export import conversation_docx, conversation_markdown, export_name
 
     folder = Path(tempfile.mkdtemp(prefix="qa-export-"))
-    md = folder / "cited-answers.md"
+    name = export_name(answers)
+    md = folder / f"{name}.md"
     md.write_text(conversation_markdown(answers), encoding="utf-8")
-    docx = folder / "cited-answers.docx"
+    docx = folder / f"{name}.docx"
     conversation_docx(answers, docx)
     return str(md), str(docx)
 
@@ -506,6 +825,7 @@ def launch(qa: QA, host: str = "127.0.0.1", port: int = 7860, share: bool = Fals
         server_name=host,
         server_port=port,
         css=CSS,
+        theme=THEME,
         show_error=True,
         auth=auth,
         max_file_size=int(qa.settings.max_file_mb * 1e6),

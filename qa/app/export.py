@@ -111,7 +111,10 @@ def _version(answers: Sequence[Answer], index_version: str | None) -> str | None
 
 # --- Markdown ---------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$^])")
+# What Markdown reads as syntax inside a line: emphasis, code, links (a "(" is a link's only
+# after "]", which is escaped), strikethrough, math and table cells. Other punctuation is left
+# as written, so that an exported file reads cleanly as plain text too.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]~$|])")
 
 
 def md_escape(text: str) -> str:
@@ -119,7 +122,9 @@ def md_escape(text: str) -> str:
     text = " ".join(text.split())
     text = _MD_SPECIAL.sub(r"\\\1", text)
     text = html.escape(text, quote=False)
-    return re.sub(r"^([-=>]|\d+(?=[.)]))", r"\\\1", text)  # no list, rule or quote block
+    # no heading, list, rule or quote block at the start of the line
+    text = re.sub(r"^([-=>#+])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)  # "1\. item": a number, not a list
 
 
 def _md_link(url: str) -> str:
@@ -157,7 +162,45 @@ def conversation_markdown(
             lines += [f"- {md_escape(value)}[^{k}]" for value, k in figures]
         lines.append("")
         lines += [_md_note(n) for n in e.notes]
+    sources = cited_sources(answers)
+    if sources:
+        lines += ["", "## Sources", ""]
+        lines += [f"- {_md_source(x)}" for x in sources]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def cited_sources(answers: Sequence[Answer]) -> list[Cited]:
+    """Each document the answers cite, once, in order of first citation: the source list
+    that closes a briefing."""
+    seen: dict[str, Cited] = {}
+    for a in answers:
+        if a.abstained:
+            continue
+        for c in a.citations:
+            seen.setdefault(c.document, c)
+        for d in a.disagreements:
+            for f in d.figures:
+                seen.setdefault(f.document, f)
+    return list(seen.values())
+
+
+def _source_line(c: Cited, text=str, link=str) -> str:
+    parts = [text(c.title)] + [text(x) for x in (c.publisher, c.date) if x]
+    return ", ".join(parts + ([link(c.url)] if c.url else []))
+
+
+def _md_source(c: Cited) -> str:
+    return _source_line(c, md_escape, _md_link)
+
+
+def export_name(answers: Sequence[Answer], today: datetime | None = None) -> str:
+    """A file name from the date and the first question: 2026-11-29-how-much-did-sweden-pledge.
+    Letters of any script are kept; anything else becomes a dash."""
+    day = (today or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+    first = answers[0].question if answers else ""
+    words = re.sub(r"[^\w]+", "-", first.casefold()).strip("-_").split("-")
+    slug = "-".join(words[:8])[:60].strip("-")
+    return f"{day}-{slug}" if slug else f"{day}-cited-answers"
 
 
 # --- Word -------------------------------------------------------------------------------
@@ -221,6 +264,11 @@ def conversation_docx(
                 footnotes.reference(item, k)
         for note in e.notes:
             footnotes.add(note.k, _note_text(note))
+    sources = cited_sources(answers)
+    if sources:
+        document.add_heading("Sources", level=1)
+        for c in sources:
+            document.add_paragraph(_xml_text(_source_line(c)), style="List Bullet")
     path = Path(path)
     document.save(str(path))
     return path

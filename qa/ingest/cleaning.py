@@ -16,6 +16,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
+from qa.documents import NO_PAGE
 from qa.ingest.loaders import PAGE_BREAK
 
 
@@ -118,7 +119,11 @@ def _edge_lines(lines: list[_Line], n: int = 2) -> list[int]:
 def _find_running_lines(
     pages: list[list[_Line]], title: str | None
 ) -> tuple[set[tuple[int, int]], dict[int, int]]:
-    """Lines to drop as running headers/footers, and printed page numbers found in them."""
+    """Lines to drop as running headers/footers, and printed page numbers found in them.
+    A source of one page has nothing that runs from page to page: its first line is its own
+    (a web article titled "21 Security Agreements" is not page 21)."""
+    if len(pages) < 2:
+        return set(), {}
     counts: Counter[str] = Counter()  # numbers ignored: "Report, page 3" repeats
     exact: Counter[str] = Counter()  # numbers kept: plain repeated lines
     for lines in pages:
@@ -331,11 +336,53 @@ def clean(raw: str, title: str | None = None) -> CleanText:
     s = s.sub(_HYPHEN_BREAK, _make_hyphen_fixer(s.text))
     s = s.sub(_SPLIT_LAST, _make_split_joiner(s.text))
     s = s.sub(_SOFT_BREAK, _make_unwrapper(s.text))
+    s = _separate_footnote_marks(s)
     s = s.sub(_BLANKS, "\n\n")
     text, offsets = _strip(s)
     raw_page_starts = [lines[0].start for lines in pages]
+    if PAGE_BREAK not in raw:  # plain text, a web page: no page to name
+        labels = [NO_PAGE]
     page_starts, page_labels = _page_runs(offsets, raw_page_starts, labels)
     return CleanText(text, tuple(offsets), page_starts, page_labels)
+
+
+# A number glued to the end of a word, after optional closing punctuation: "declaration2",
+# "Compact3", "of.4", "recovery.”9", "for10". Words in capitals ("AS90", "G7") are names.
+_GLUED_NUMBER = re.compile(r"(?<=[^\W\d_]{2})([.,;:!?”’\"')\]]{0,2})(\d{1,3})(?=[\s.,;:)]|$)")
+_SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _separate_footnote_marks(s: _Stream) -> _Stream:
+    """Footnote marks that extraction glued to the word before them, raised (declaration²),
+    so that a quote and the source view read as the page did. A mark is a glued number that
+    has a footnote (a line that starts with it) and continues the document's footnote sequence (1, 2, 3..., allowing a gap of two); a glued number out of sequence
+    lost its space ("valid for10 years") and gets it back when the word before it occurs
+    alone in the document. Superscript digits are the same characters under NFKC, one for
+    one, so every quote still matches its source and every offset stays exact."""
+    words = Counter(w.casefold() for w in re.findall(r"[^\W\d_]+", s.text))
+    glued = Counter(w.casefold() for w in re.findall(r"([^\W\d_]+)\d", s.text))
+    notes = {int(n) for n in re.findall(r"(?m)^(\d{1,3}) ", s.text)}
+    spaced: set[int] = set()
+    expected = 1
+
+    def mark(m: re.Match[str]) -> str:
+        nonlocal expected
+        punct, digits = m.group(1), m.group(2)
+        word = re.search(r"[^\W\d_]+$", m.string[max(0, m.start() - 40) : m.start()])
+        if word is None or word.group(0).isupper() or glued[word.group(0).casefold()] > 1:
+            return m.group(0)  # a name ("AS90") or an identifier ("item1 ... item9")
+        number = int(digits)
+        if number in notes and expected <= number <= expected + 2:  # a mark may be missed
+            expected = number + 1
+            return punct + digits.translate(_SUPERSCRIPT)
+        if not punct and words[word.group(0).casefold()] >= 2:
+            spaced.add(m.start())
+        return m.group(0)
+
+    s = s.sub(_GLUED_NUMBER, mark)
+    if not spaced:
+        return s
+    return s.sub(re.compile(r"(?<=[^\W\d_])(?=\d)"), lambda m: " " if m.start() in spaced else "")
 
 
 def _strip(s: _Stream) -> tuple[str, list[int]]:

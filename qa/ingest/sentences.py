@@ -67,8 +67,9 @@ _ABBREVIATIONS = {
 }
 
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, then space.
-# A footnote number glued to the full stop ("aware of.4 In addition") ends a sentence too.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|(?<=[^\W\d_])\.\d{1,3}(?=\s)")
+# A footnote number glued to the full stop ("aware of.4 In addition"), or raised by cleaning
+# ("aware of.⁴ In addition"), ends a sentence too.
+_END = re.compile(r"[.!?…]+[\"'”’»)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?=\s)|(?<=[^\W\d_])\.\d{1,3}(?=\s)")
 _LINE_BREAK = re.compile(r"\n+")
 
 

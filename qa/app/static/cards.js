@@ -13,3 +13,13 @@ element.addEventListener('click', async (e) => {
   const label = copy.textContent; copy.textContent = 'Copied ✓';
   setTimeout(() => { copy.textContent = label; }, 1500);
 });
+// An answer's [n] in the conversation: remember n; the click also selects the message, whose
+// cards the server sends back, and focus-citation.js then brings card n into view.
+if (!window.__qaCiteListener) {
+  window.__qaCiteListener = true;
+  document.addEventListener('click', (e) => {
+    const mark = e.target.closest('#chat strong');
+    const m = mark && mark.textContent.trim().match(/^\[(\d+)\]$/);
+    if (m) window.__qaCite = m[1];
+  }, true);
+}
