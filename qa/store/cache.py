@@ -82,10 +82,10 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0])
 
-    def prune(self, max_rows: int) -> int:
+    def prune(self, max_rows: int, min_rows: int = MIN_ROWS) -> int:
         """Delete the least recently used rows beyond `max_rows` (never fewer than
-        MIN_ROWS are kept); returns how many were deleted."""
-        excess = len(self) - max(max_rows, MIN_ROWS)
+        `min_rows` are kept); returns how many were deleted."""
+        excess = len(self) - max(max_rows, min_rows)
         if excess <= 0:
             return 0
         self._db.execute(
