@@ -348,8 +348,9 @@ def _write_version(
 
 def _vectors_by_language(
     passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Passage and sentence vectors grouped by the passage's language."""
+) -> dict[str, list[np.ndarray]]:
+    """Passage and sentence vectors grouped by the passage's language, as blocks (one
+    language: the arrays themselves, nothing copied)."""
     rows: dict[str, list[int]] = {}
     sentence_rows: dict[str, list[int]] = {}
     at = 0
@@ -357,10 +358,9 @@ def _vectors_by_language(
         rows.setdefault(p.language, []).append(i)
         sentence_rows.setdefault(p.language, []).extend(range(at, at + len(p.sentences)))
         at += len(p.sentences)
-    return {
-        lang: np.vstack([vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]])
-        for lang in rows
-    }
+    if len(rows) == 1:
+        return {next(iter(rows)): [vectors, sentence_vectors]}
+    return {lang: [vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]] for lang in rows}
 
 
 def _fsync_dir(path: Path) -> None:
