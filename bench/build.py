@@ -72,7 +72,9 @@ class TimedEmbedder:
     def embed_passages(self, texts):
         return self._timed("passages", self.inner.embed_passages, texts)
 
-    def _many(self, texts):
+    def _many(self, texts, query=False):
+        if query:
+            return self._timed("queries", self.inner.embed_many, texts, True)
         return self._timed("passages", self.inner.embed_many, texts)
 
     def _pooled(self, texts, spans):

