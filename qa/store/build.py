@@ -190,6 +190,11 @@ def _update(
 
     new_passages = [p for _, ps in fresh.values() for p in ps]
     new_vectors, new_sentences = embed_in_batches(embedder, new_passages, on_progress, cache)
+    if cache is not None and cache.hits:
+        report.notes.append(
+            f"{cache.hits} of the {cache.hits + cache.misses} texts to embed were already in "
+            f"{index_dir / CACHE_FILE}; the others were embedded"
+        )
     documents: list[Document] = []
     passages: list[Passage] = []
     blocks: list[np.ndarray] = []
