@@ -274,9 +274,14 @@ def embed_in_batches(
         on_progress(0, len(passages))
     for i in range(0, len(passages), BATCH_PASSAGES):
         part = passages[i : i + BATCH_PASSAGES]
-        if cache is None:
+        if cache is None and hasattr(embedder, "embed_passages_with_sentences"):
             pv, sv = embed_with_sentences(
                 embedder, [p.text for p in part], [p.sentences for p in part]
+            )
+        elif cache is None:  # every sentence, by the build engine
+            texts = [p.text[a:b] for p in part for a, b in p.sentences]
+            pv, sv = _mean_of_sentences(
+                embedder, [p.sentences for p in part], _embed_many(embedder, texts)
             )
         elif hasattr(embedder, "embed_passages_with_sentences"):
             pv, sv = _pooled_with_cache(embedder, part, cache)
