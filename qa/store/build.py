@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -29,8 +30,10 @@ from qa.ingest.pipeline import (
     read_files,
 )
 from qa.store import ann
+from qa.store.cache import FILE as CACHE_FILE
+from qa.store.cache import EmbeddingCache
 from qa.store.calibration import calibrate
-from qa.store.embedding import Embedder, embed_in_batches
+from qa.store.embedding import Embedder, cache_id, cached_queries, embed_in_batches
 from qa.store.lexical import LexicalIndex
 from qa.store.local import (
     CURRENT,
@@ -83,98 +86,146 @@ def update_index(
     rebuild: bool = False,
     on_progress: Progress | None = None,
     vector_index: str = "auto",
+    embedding_cache: bool = True,
 ) -> UpdateReport:
     """Bring the index in line with the files under `paths`: embed only new or changed
     documents, drop documents whose source file is gone, keep everything else.
-    `vector_index` is the FAISS index kind (`qa/store/ann.py`; auto: by size)."""
+    `vector_index` is the FAISS index kind (`qa/store/ann.py`; auto: by size).
+    `embedding_cache`: keep vectors by text in the index folder (qa/store/cache.py), so that
+    no text is embedded twice, even across builds or after an interrupted one."""
     started = time.perf_counter()
-    root = index_dir.resolve().parent
-    chunking = chunking_settings(embedder.max_tokens, chunk_tokens, chunk_overlap)
-    with IndexLock(index_dir):
-        old, rebuilt_because = _reusable_index(index_dir, embedder, chunking, rebuild)
-        if rebuilt_because:  # keep every document the index had, wherever it came from
-            paths = list(paths) + [
-                root / doc_id for doc_id in indexed_doc_ids(index_dir) if (root / doc_id).is_file()
-            ]
-        files, skipped = discover(paths)
-        report = UpdateReport(skipped=skipped, rebuilt_because=rebuilt_because)
-        keep: dict[str, tuple[Document, list[int]]] = {}  # doc -> rows in the old index
-        fresh: dict[str, tuple[Document, list[Passage]]] = {}
-        old_rows: dict[str, list[int]] = {}
-        if old:
-            for row, p in enumerate(old.passages):
-                old_rows.setdefault(p.doc_id, []).append(row)
-        seen: set[str] = set()
-        reads = read_files(
-            files,
-            root,
-            chunking,
-            embedder.count_tokens,
-            is_unchanged=lambda doc_id, digest: bool(
-                old and doc_id in old.documents and old.documents[doc_id].sha256 == digest
-            ),
-            max_file_mb=max_file_mb,
-            max_pdf_pages=max_pdf_pages,
-        )
-        for read in reads:
-            doc_id = read.doc_id
-            seen.add(doc_id)
-            previous = old.documents.get(doc_id) if old else None
-            if read.unchanged:
-                keep[doc_id] = (previous, old_rows.get(doc_id, []))
-                report.unchanged.append(doc_id)
-                continue
-            if read.document is None:
-                reason = read.reason or ""
-                if previous:  # nothing already indexed is lost
-                    keep[doc_id] = (previous, old_rows.get(doc_id, []))
-                    reason += " (the previously indexed version is kept)"
-                report.skipped.append(Skipped(str(read.path), reason))
-                continue
-            doc = read.document
-            fresh[doc_id] = (doc, read.passages)
-            if doc.encoding and doc.encoding not in ("utf-8", "utf-8-sig", "ascii"):
-                report.notes.append(f"{doc_id}: text decoded as {doc.encoding}")
-            (report.updated if previous else report.added).append(doc_id)
-        if old:
-            for doc_id in old.documents:
-                if doc_id in seen or doc_id in keep:
-                    continue
-                if (root / doc_id).exists():  # not under the given paths: left as it is
-                    keep[doc_id] = (old.documents[doc_id], old_rows.get(doc_id, []))
-                else:
-                    report.removed.append(doc_id)
-
-        new_passages = [p for _, ps in fresh.values() for p in ps]
-        new_vectors, new_sentences = embed_in_batches(embedder, new_passages, on_progress)
-        documents: list[Document] = []
-        passages: list[Passage] = []
-        blocks: list[np.ndarray] = []
-        sentence_blocks: list[np.ndarray] = []
-        for doc, rows in keep.values():
-            documents.append(doc)
-            passages.extend(old.passages[r] for r in rows)  # type: ignore[union-attr]
-            blocks.append(old.reconstruct(rows))  # type: ignore[union-attr]
-            sentence_blocks.append(old.sentences_of(rows))  # type: ignore[union-attr]
-        documents.extend(doc for doc, _ in fresh.values())
-        passages.extend(new_passages)
-        vectors = np.vstack([*blocks, new_vectors])
-        sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
-        report = finish_report(report, len(new_passages), len(passages), started)
-        same_kind = old and ann.kind_of(old.vectors) == ann.choose(vector_index, len(passages))
-        if old and not report.changed and not rebuilt_because and same_kind and old.calibrated:
-            return replace(report, version=old.version)
-        version = _write_version(
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with IndexLock(index_dir), ExitStack() as stack:
+        cache = None
+        if embedding_cache:
+            cache = stack.enter_context(
+                EmbeddingCache(index_dir / CACHE_FILE, cache_id(embedder), embedder.dimension)
+            )
+        return _update(
+            paths,
             index_dir,
             embedder,
-            chunking,
-            documents,
-            passages,
-            vectors,
-            sentence_vectors,
-            vector_index,
+            cache,
+            started,
+            chunk_tokens=chunk_tokens,
+            chunk_overlap=chunk_overlap,
+            max_file_mb=max_file_mb,
+            max_pdf_pages=max_pdf_pages,
+            rebuild=rebuild,
+            on_progress=on_progress,
+            vector_index=vector_index,
         )
-        return replace(report, version=version)
+
+
+def _update(
+    paths: list[Path],
+    index_dir: Path,
+    embedder: Embedder,
+    cache: EmbeddingCache | None,
+    started: float,
+    *,
+    chunk_tokens: int,
+    chunk_overlap: int,
+    max_file_mb: float,
+    max_pdf_pages: int,
+    rebuild: bool,
+    on_progress: Progress | None,
+    vector_index: str,
+) -> UpdateReport:
+    root = index_dir.resolve().parent
+    chunking = chunking_settings(embedder.max_tokens, chunk_tokens, chunk_overlap)
+    old, rebuilt_because = _reusable_index(index_dir, embedder, chunking, rebuild)
+    if rebuilt_because:  # keep every document the index had, wherever it came from
+        paths = list(paths) + [
+            root / doc_id for doc_id in indexed_doc_ids(index_dir) if (root / doc_id).is_file()
+        ]
+    files, skipped = discover(paths)
+    report = UpdateReport(skipped=skipped, rebuilt_because=rebuilt_because)
+    keep: dict[str, tuple[Document, list[int]]] = {}  # doc -> rows in the old index
+    fresh: dict[str, tuple[Document, list[Passage]]] = {}
+    old_rows: dict[str, list[int]] = {}
+    if old:
+        for row, p in enumerate(old.passages):
+            old_rows.setdefault(p.doc_id, []).append(row)
+    seen: set[str] = set()
+    reads = read_files(
+        files,
+        root,
+        chunking,
+        embedder.count_tokens,
+        is_unchanged=lambda doc_id, digest: bool(
+            old and doc_id in old.documents and old.documents[doc_id].sha256 == digest
+        ),
+        max_file_mb=max_file_mb,
+        max_pdf_pages=max_pdf_pages,
+    )
+    for read in reads:
+        doc_id = read.doc_id
+        seen.add(doc_id)
+        previous = old.documents.get(doc_id) if old else None
+        if read.unchanged:
+            keep[doc_id] = (previous, old_rows.get(doc_id, []))
+            report.unchanged.append(doc_id)
+            continue
+        if read.document is None:
+            reason = read.reason or ""
+            if previous:  # nothing already indexed is lost
+                keep[doc_id] = (previous, old_rows.get(doc_id, []))
+                reason += " (the previously indexed version is kept)"
+            report.skipped.append(Skipped(str(read.path), reason))
+            continue
+        doc = read.document
+        fresh[doc_id] = (doc, read.passages)
+        if doc.encoding and doc.encoding not in ("utf-8", "utf-8-sig", "ascii"):
+            report.notes.append(f"{doc_id}: text decoded as {doc.encoding}")
+        (report.updated if previous else report.added).append(doc_id)
+    if old:
+        for doc_id in old.documents:
+            if doc_id in seen or doc_id in keep:
+                continue
+            if (root / doc_id).exists():  # not under the given paths: left as it is
+                keep[doc_id] = (old.documents[doc_id], old_rows.get(doc_id, []))
+            else:
+                report.removed.append(doc_id)
+
+    new_passages = [p for _, ps in fresh.values() for p in ps]
+    new_vectors, new_sentences = embed_in_batches(embedder, new_passages, on_progress, cache)
+    if cache is not None and cache.hits:
+        report.notes.append(
+            f"{cache.hits} of the {cache.hits + cache.misses} texts to embed were already in "
+            f"{index_dir / CACHE_FILE}; the others were embedded"
+        )
+    documents: list[Document] = []
+    passages: list[Passage] = []
+    blocks: list[np.ndarray] = []
+    sentence_blocks: list[np.ndarray] = []
+    for doc, rows in keep.values():
+        documents.append(doc)
+        passages.extend(old.passages[r] for r in rows)  # type: ignore[union-attr]
+        blocks.append(old.reconstruct(rows))  # type: ignore[union-attr]
+        sentence_blocks.append(old.sentences_of(rows))  # type: ignore[union-attr]
+    documents.extend(doc for doc, _ in fresh.values())
+    passages.extend(new_passages)
+    vectors = np.vstack([*blocks, new_vectors])
+    sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
+    report = finish_report(report, len(new_passages), len(passages), started)
+    same_kind = old and ann.kind_of(old.vectors) == ann.choose(vector_index, len(passages))
+    if old and not report.changed and not rebuilt_because and same_kind and old.calibrated:
+        return replace(report, version=old.version)
+    version = _write_version(
+        index_dir,
+        embedder,
+        chunking,
+        documents,
+        passages,
+        vectors,
+        sentence_vectors,
+        vector_index,
+        cached_queries(embedder, cache),
+    )
+    if cache is not None:  # room for this index's texts and as many again
+        cache.prune(2 * (len(passages) + len(sentence_vectors)))
+    return replace(report, version=version)
 
 
 def remove_documents(
@@ -240,6 +291,7 @@ def _write_version(
     vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     vector_index: str = "auto",
+    embed_queries=None,
 ) -> str:
     """Write a complete version folder, fsync it, then point CURRENT at it."""
     import faiss
@@ -271,7 +323,7 @@ def _write_version(
     manifest = {
         "calibration": calibrate(
             _vectors_by_language(passages, vectors, sentence_vectors),
-            embedder.embed_queries,
+            embed_queries or embedder.embed_queries,
             embedder.name,
         ),
         "format_version": FORMAT_VERSION,
@@ -301,8 +353,9 @@ def _write_version(
 
 def _vectors_by_language(
     passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Passage and sentence vectors grouped by the passage's language."""
+) -> dict[str, list[np.ndarray]]:
+    """Passage and sentence vectors grouped by the passage's language, as blocks (one
+    language: the arrays themselves, nothing copied)."""
     rows: dict[str, list[int]] = {}
     sentence_rows: dict[str, list[int]] = {}
     at = 0
@@ -310,10 +363,9 @@ def _vectors_by_language(
         rows.setdefault(p.language, []).append(i)
         sentence_rows.setdefault(p.language, []).extend(range(at, at + len(p.sentences)))
         at += len(p.sentences)
-    return {
-        lang: np.vstack([vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]])
-        for lang in rows
-    }
+    if len(rows) == 1:
+        return {next(iter(rows)): [vectors, sentence_vectors]}
+    return {lang: [vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]] for lang in rows}
 
 
 def _fsync_dir(path: Path) -> None:

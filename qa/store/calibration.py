@@ -128,27 +128,48 @@ def language_offsets(centroids: dict[str, np.ndarray], probes: np.ndarray) -> di
     return table
 
 
-def calibrate(
-    vectors_by_language: dict[str, np.ndarray], embed_queries, model: str | None = None
-) -> dict:
+BLOCK_ROWS = 65_536  # vectors compared with the probes at a time: bounded memory
+
+
+def _best_and_mean(blocks, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Each probe's best similarity over the vectors of `blocks`, their mean vector and
+    count, a block of rows at a time (float16 or memory-mapped blocks are read as they go)."""
+    best = np.full(len(probes), -np.inf, dtype=np.float32)
+    total = np.zeros(probes.shape[1], dtype=np.float64)
+    count = 0
+    for block in [blocks] if isinstance(blocks, np.ndarray) else blocks:
+        for i in range(0, len(block), BLOCK_ROWS):
+            part = np.asarray(block[i : i + BLOCK_ROWS], dtype=np.float32)
+            best = np.maximum(best, (part @ probes.T).max(axis=0))
+            total += part.sum(axis=0, dtype=np.float64)
+            count += len(part)
+    return best, (total / max(count, 1)).astype(np.float32), count
+
+
+def calibrate(vectors_by_language: dict, embed_queries, model: str | None = None) -> dict:
     """Thresholds per (question language, passage language): what off-topic probes in one
     language reach on the passages of another. Cross-lingual similarities run lower than
     same-language ones (e5 finds any two Vietnamese texts a little alike), so one threshold
-    per question language would shut out the cross-lingual answers."""
+    per question language would shut out the cross-lingual answers. A language's vectors
+    are an array or a list of arrays (blocks; passages and sentences, say)."""
     from qa.ingest.language import detect_language
 
-    groups = {lang: v for lang, v in vectors_by_language.items() if len(v)}
-    if not groups:
-        return {}
-    probes = probe_vectors(embed_queries, model)
+    probes = None
     probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
     table: dict[str, dict[str, float]] = {}
-    for passage_lang, vectors in groups.items():
-        best = (np.asarray(vectors, dtype=np.float32) @ probes.T).max(axis=0)
+    centroids: dict[str, np.ndarray] = {}
+    for passage_lang, blocks in vectors_by_language.items():
+        if probes is None:
+            probes = np.asarray(probe_vectors(embed_queries, model), dtype=np.float32)
+        best, centroid, count = _best_and_mean(blocks, probes)
+        if not count:
+            continue
+        centroids[passage_lang] = centroid
         for q_lang in sorted(set(probe_langs)):
             scores = [float(b) for b, lg in zip(best, probe_langs, strict=True) if lg == q_lang]
             table.setdefault(q_lang, {})[passage_lang] = round(calibrate_min_score(scores), 4)
-    centroids = {lang: np.asarray(v, dtype=np.float32).mean(axis=0) for lang, v in groups.items()}
+    if not centroids:
+        return {}
     return described(table, language_offsets(centroids, probes), probe_langs)
 
 
