@@ -191,13 +191,18 @@ def test_view_in_source_opens_the_document_scrolled_to_the_highlighted_quote(pag
     shoot(page, "source-viewer.png")
 
 
-def test_a_document_filter_keeps_citations_to_that_document(page):
+def only_documents(page, typed: str, option: str) -> None:
+    """Restrict the search to one document through the filters' dropdown."""
     page.get_by_text("Filters and display").click()
     dropdown = page.locator("#filter-docs input")
     dropdown.click()
-    dropdown.fill("Denmark signs")
-    page.get_by_role("option", name=re.compile("Denmark signs")).click()
+    dropdown.fill(typed)
+    page.get_by_role("option", name=re.compile(option)).click()
     page.keyboard.press("Escape")
+
+
+def test_a_document_filter_keeps_citations_to_that_document(page):
+    only_documents(page, "Denmark signs", "Denmark signs")
     ask(page, "How much did Sweden pledge to Ukraine?")
     refs = page.locator("#citations .card .ref").all_inner_texts()
     assert refs, "no citation or passage card shown"
@@ -206,12 +211,7 @@ def test_a_document_filter_keeps_citations_to_that_document(page):
 
 
 def test_the_web_article_is_cited_without_a_page_and_with_its_title(page):
-    page.get_by_text("Filters and display").click()
-    dropdown = page.locator("#filter-docs input")
-    dropdown.click()
-    dropdown.fill("21 Security")
-    page.get_by_role("option", name=re.compile("21 Security Agreements")).click()
-    page.keyboard.press("Escape")
+    only_documents(page, "21 Security", "21 Security Agreements")
     ask(page, "Which country was the first to sign such an agreement with Ukraine?")
     refs = page.locator("#citations .card .ref").all_inner_texts()
     assert refs and all("21 Security Agreements" in r for r in refs)
