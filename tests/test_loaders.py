@@ -154,25 +154,6 @@ def test_inline_html_in_markdown_keeps_its_words_and_code_keeps_its_tags(tmp_pat
     assert "`<br>`" in text and "List<String>" in text and "<div>kept</div>" in text
 
 
-def test_html_list_items_keep_a_bullet_in_web_pages_and_in_markdown(tmp_path):
-    """So that a quote can carry its list ("...does not attempt to: • allow random
-    access"), an item starts its own line with a bullet, its words on the same line."""
-    page = tmp_path / "spec.html"
-    page.write_text(
-        "<html><body><p>The format does not attempt to:</p><ul>\n <li>\n  allow random "
-        "access;</li><li><p>compress photographs.</p></li></ul></body></html>"
-    )
-    md = tmp_path / "guide.md"
-    md.write_text(
-        "There are two types:\n<ol>\n  <li>\n    <em>Descriptive</em> — stories.</li>"
-        "\n  <li>Reflective — reasons.</li>\n</ol>\n"
-    )
-    html_text = read_document(page, "spec.html").text
-    assert "attempt to:\n\n• allow random access;\n\n• compress photographs." in html_text
-    md_text = read_document(md, "guide.md").text
-    assert "types:\n\n• Descriptive — stories.\n\n• Reflective — reasons." in md_text
-
-
 def test_permalink_marks_after_html_headings_are_not_text(tmp_path):
     page = tmp_path / "doc.html"
     page.write_text(

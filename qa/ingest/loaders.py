@@ -163,7 +163,6 @@ class _HTMLText(HTMLParser):
         self.title: list[str] = []
         self.in_title = False
         self.lang: str | None = None
-        self.item_opened = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "html":
@@ -174,15 +173,10 @@ class _HTMLText(HTMLParser):
             self.skip_depth += 1
         elif tag == "br":
             self.parts.append("\n")
-        elif tag == "li":  # an item keeps its bullet: a quote can carry its list
-            self.parts.append("\n\n• ")
-            self.item_opened = True
-        elif tag in _BLOCK_TAGS and not self.item_opened:  # "<li><p>..." is one item
+        elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "li":
-            self.item_opened = False
         if tag == "title":
             self.in_title = False
         elif tag in _SKIPPED_TAGS:
@@ -194,9 +188,6 @@ class _HTMLText(HTMLParser):
         if self.in_title:
             self.title.append(data)
         elif not self.skip_depth and data.strip() not in _ANCHOR_MARKS:
-            if self.item_opened:  # the item's words follow its bullet on the same line
-                data = data.lstrip()
-                self.item_opened = not data
             self.parts.append(data)
 
 
@@ -223,7 +214,6 @@ _HTML_NAMES = (
     "summary|sup|table|tbody|td|tfoot|th|thead|tr|u|ul"
 )
 _HTML_BREAK = re.compile(r"<br\s*/?>", re.I)
-_HTML_ITEM = re.compile(r"<li\b[^<>]*>\s*(?:<(?:p|span|em|strong|b|i)\b[^<>]*>\s*)?", re.I)
 _HTML_BLOCK = re.compile(
     r"</?(?:blockquote|center|details|div|dl|figure|h[1-6]|hr|li|ol|p|pre|summary|table|"
     r"tbody|tfoot|thead|tr|ul)\b[^<>]*>",
@@ -246,7 +236,6 @@ def _drop_html(md: str) -> str:
 
 def _drop_tags(text: str) -> str:
     text = _HTML_COMMENT.sub("", text)
-    text = _HTML_ITEM.sub("\n\n• ", text)  # an item keeps its bullet, as in HTML pages
     text = _HTML_BREAK.sub("\n", text)
     text = _HTML_BLOCK.sub("\n\n", text)
     text = _HTML_TAG.sub("", text)
