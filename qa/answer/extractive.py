@@ -150,27 +150,25 @@ def supporting_sentences(
     known = set(question.figures)
     # places whose names in the other languages are known: a sentence there must name them
     named = set().union(*(content_terms(p.written) for p in question.places if p.elsewhere))
+
+    def required_in(passage_language: str) -> set[str]:
+        if passage_language == language:
+            return key_names
+        # "the Vietnamese report" names the passage's language, not a place it must name
+        own = content_terms(language_name(passage_language, language))
+        usable = vocabulary(passage_language)
+        return {n for n in key_names if (n in usable or n in named) and n not in own}
+
+    required = {lang: required_in(lang) for lang in {s.hit.passage.language for s in sentences}}
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
             continue
-        passage_language = s.hit.passage.language
-        # "the Vietnamese report" names the passage's language, not a place it must name
-        own = content_terms(language_name(passage_language, language))
-        required = (
-            key_names
-            if passage_language == language
-            else {
-                n
-                for n in key_names
-                if (n in vocabulary(passage_language) or n in named) and n not in own
-            }
-        )
         near = set(s.terms)  # the sentence and its neighbours in the same passage
         for j in (i - 1, i + 1):
             if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
                 near |= sentences[j].terms
-        if required <= near:
+        if required[s.hit.passage.language] <= near:
             out.append(s)
     return out
 

@@ -145,10 +145,12 @@ MONTHS = {
         start=1,
     )
 }
-_MONTH_RE = (
-    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+# A month's name, as written with its capital; the date patterns below read it in any case.
+_MONTH_NAME = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
 )
+_MONTH_RE = rf"{_MONTH_NAME}\.?"  # compiled with re.I
 # Words that qualify a figure, by what they allow (see `interval`); regular expressions.
 AT_LEAST_WORDS = (
     "over",
@@ -408,10 +410,6 @@ def normalized(x: Quantity) -> str:
 
 # A month is a name, written with its capital: "may begin", "declaration", "market" and
 # "octet" are not months.
-_MONTH_NAME = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
 _DATE_WORDS = re.compile(rf"\b{_MONTH_NAME}\b|(?i:tháng)|\d{{1,2}}/\d{{1,2}}|\b(19|20)\d\d\b")
 
 
