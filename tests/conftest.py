@@ -222,3 +222,28 @@ def pg_url(pg_server):
     yield pg_server.url.replace("/qa?", f"/{name}?")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def save_tiny_cross_encoder(folder: Path, layers: int, labels: dict[int, str] | None = None):
+    """A randomly initialised BERT classifier with MiniLM's tokenizer, saved where a
+    CrossEncoder loads it: for tests of the wiring, its outputs are noise by construction.
+    `labels` (id -> name) for a classifier, one output (a score) without."""
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    from qa.store.embedding import resolve_model_path
+
+    tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
+    torch.manual_seed(0)
+    named = {"id2label": labels, "label2id": {v: k for k, v in labels.items()}} if labels else {}
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=len(labels) if labels else 1,
+        **named,
+    )
+    BertForSequenceClassification(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)

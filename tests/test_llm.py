@@ -346,28 +346,13 @@ def test_settings_refuse_an_unknown_answerer_or_checker():
 def test_a_configured_nli_cross_encoder_judges_entailment(llm_qa, server, tmp_path):
     """A tiny random three-label CrossEncoder: checks the wiring (entailment label found,
     probability used, reason given), not judgement: its outputs are noise by design."""
-    import torch
     from sentence_transformers import CrossEncoder
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     from qa.answer.verify import EntailmentJudge
-    from qa.store.embedding import resolve_model_path
 
-    tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
-    torch.manual_seed(0)
-    labels = {0: "contradiction", 1: "entailment", 2: "neutral"}
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=3,
-        id2label=labels,
-        label2id={v: k for k, v in labels.items()},
-    )
-    BertForSequenceClassification(config).save_pretrained(tmp_path)
-    tokenizer.save_pretrained(tmp_path)
+    from conftest import save_tiny_cross_encoder
+
+    save_tiny_cross_encoder(tmp_path, 1, {0: "contradiction", 1: "entailment", 2: "neutral"})
     judge = EntailmentJudge(str(tmp_path))
     logits = CrossEncoder(str(tmp_path)).predict([(PASSAGE, "Sweden pledged.")])[0]
     expected = np.exp(logits[1]) / np.exp(logits).sum()

@@ -21,25 +21,12 @@ def tiny_cross_encoder(tmp_path_factory) -> str:
     """A randomly initialised two-layer CrossEncoder saved to a local folder. It checks the
     wiring (loading by path, scoring pairs, reordering), not ranking quality: its scores are
     noise by construction."""
-    import torch
     from sentence_transformers import CrossEncoder
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
-    from qa.store.embedding import resolve_model_path
+    from conftest import save_tiny_cross_encoder
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
-    tokenizer = BertTokenizerFast.from_pretrained(resolve_model_path("all-MiniLM-L6-v2"))
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=1,
-    )
-    BertForSequenceClassification(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    save_tiny_cross_encoder(folder, 2)
     CrossEncoder(str(folder))  # loads as a CrossEncoder
     return str(folder)
 
