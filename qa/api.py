@@ -326,7 +326,7 @@ class QA:
         )
         if self.settings.min_score is not None:
             fixed = self.settings.min_score
-            min_score = lambda passage_language: fixed  # noqa: E731
+            min_score = lambda passage: fixed  # noqa: E731
         else:
             min_score = threshold_for(calibration, q.language, FALLBACK_MIN_SCORE)
         answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)

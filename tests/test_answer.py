@@ -1,9 +1,12 @@
 """Answers quote the right passage, cite it precisely, and abstain when nothing answers."""
 
+from dataclasses import replace
+
 import pytest
 
 from qa.documents import ABSTAIN_MESSAGE
 from qa.errors import BadQuestion
+from qa.store.calibration import threshold_for
 from qa.text import normalize
 
 
@@ -27,6 +30,28 @@ def test_an_off_topic_question_abstains_and_still_shows_the_closest_passages(cor
     answer = corpus_qa.ask("What is a good recipe for banana bread?")
     assert answer.abstained and answer.answer == ABSTAIN_MESSAGE
     assert answer.citations == () and len(answer.hits) == corpus_qa.settings.top_k
+
+
+def test_each_document_is_held_to_the_off_topic_bar_of_its_own_passages(corpus_qa):
+    """Documents sit at different heights on the cosine scale; what off-topic probes reach
+    on a document's own passages is its bar, at most the collection's for its language."""
+    index = corpus_qa.index
+    calibration = index.manifest["calibration"]
+    own = calibration["document_min_score"]
+    assert own.keys() == index.documents.keys()
+    assert len({by_language["en"] for by_language in own.values()}) > 1
+    first = {}
+    for p in index.passages:
+        first.setdefault(p.doc_id, p)
+    for doc_id, passage in first.items():
+        for q_lang, bar in own[doc_id].items():
+            assert bar <= calibration["min_score"][q_lang][passage.language]
+            assert threshold_for(calibration, q_lang, 0.8)(passage) == bar
+    unknown = replace(next(iter(first.values())), doc_id="corpus/added-later.txt")
+    assert (
+        threshold_for(calibration, "en", 0.8)(unknown)
+        == (calibration["min_score"]["en"][unknown.language])
+    )
 
 
 def test_answer_json_has_the_documented_fields(corpus_qa):

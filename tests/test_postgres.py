@@ -137,8 +137,12 @@ def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_ur
     )
     writer.build()
     assert "Silver Wren" in reader.ask("What was the Delta ferry to Oskarholm named?").answer
+    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    assert set(own["document_min_score"]) == {"corpus/delta.txt", *(f"corpus/{d}" for d in DOCS)}
     writer.remove("corpus/delta.txt")
     assert "corpus/delta.txt" not in reader.documents
+    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    assert "corpus/delta.txt" not in own["document_min_score"]
 
 
 def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
@@ -214,3 +218,11 @@ def test_postgres_backend_ranks_across_languages_like_the_local_index(tmp_path, 
         assert rows and {index.passages[r].language for r in rows} == {"en"}
     answer = qa.ask("Pháp sẽ giúp gì cho Ukraine?")
     assert "French instructors" in answer.citations[0].quote
+    local = make_qa(tmp_path / "local", embedder, docs=MIXED)
+    local.build()
+    # each document's own abstention threshold, from its vectors alone, as the local index has it
+    own = index.manifest["calibration"]["document_min_score"]
+    expected = local.index.manifest["calibration"]["document_min_score"]
+    assert own.keys() == expected.keys() == set(index.documents)
+    for doc_id, by_language in own.items():
+        assert by_language == pytest.approx(expected[doc_id], abs=0.005)

@@ -18,7 +18,7 @@ from qa.answer.figures import has_answer_kind
 from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
 from qa.answer.scoring import Sentence, SentenceScorer
-from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit
+from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit, Passage
 from qa.text import content_terms, languages_of
 
 # A further sentence joins the answer only when it scores close to the best one and adds
@@ -34,11 +34,11 @@ class ExtractiveAnswerer:
     def __init__(
         self,
         scorer: SentenceScorer,
-        min_score: Callable[[str], float],
+        min_score: Callable[[Passage], float],
         max_sentences: int = 3,
     ) -> None:
-        """`min_score(passage_language)`: the similarity a passage in that language must
-        reach for the question to count as on topic (see qa/store/calibration.py)."""
+        """`min_score(passage)`: the similarity that passage must reach for the question
+        to count as on topic (see qa/store/calibration.py)."""
         self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences
@@ -58,7 +58,7 @@ class ExtractiveAnswerer:
 
     def margin(self, hits: list[Hit]) -> float:
         """How far the best of `hits` is above its calibrated threshold (<0: off-topic)."""
-        return max((h.score - self.min_score(h.passage.language) for h in hits), default=-1.0)
+        return max((h.score - self.min_score(h.passage) for h in hits), default=-1.0)
 
     def _answer(self, q: Question, hits, documents, query_vector, margin, metas) -> Answer:
         question = q.text

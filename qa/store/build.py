@@ -325,6 +325,7 @@ def _write_version(
             _vectors_by_language(passages, vectors, sentence_vectors),
             embed_queries or embedder.embed_queries,
             embedder.name,
+            _vectors_by_document(passages, vectors, sentence_vectors),
         ),
         "format_version": FORMAT_VERSION,
         "model": embedder.name,
@@ -351,21 +352,36 @@ def _write_version(
     return name
 
 
+def _rows_by(passages: list[Passage], key) -> tuple[dict, dict]:
+    """key -> its passages' rows, and key -> their sentences' rows."""
+    rows: dict[str, list[int]] = {}
+    sentence_rows: dict[str, list[int]] = {}
+    at = 0
+    for i, p in enumerate(passages):
+        rows.setdefault(key(p), []).append(i)
+        sentence_rows.setdefault(key(p), []).extend(range(at, at + len(p.sentences)))
+        at += len(p.sentences)
+    return rows, sentence_rows
+
+
 def _vectors_by_language(
     passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
 ) -> dict[str, list[np.ndarray]]:
     """Passage and sentence vectors grouped by the passage's language, as blocks (one
     language: the arrays themselves, nothing copied)."""
-    rows: dict[str, list[int]] = {}
-    sentence_rows: dict[str, list[int]] = {}
-    at = 0
-    for i, p in enumerate(passages):
-        rows.setdefault(p.language, []).append(i)
-        sentence_rows.setdefault(p.language, []).extend(range(at, at + len(p.sentences)))
-        at += len(p.sentences)
+    rows, sentence_rows = _rows_by(passages, lambda p: p.language)
     if len(rows) == 1:
         return {next(iter(rows)): [vectors, sentence_vectors]}
     return {lang: [vectors[rows[lang]], sentence_vectors[sentence_rows[lang]]] for lang in rows}
+
+
+def _vectors_by_document(
+    passages: list[Passage], vectors: np.ndarray, sentence_vectors: np.ndarray
+):
+    """(doc_id, its passage and sentence vectors), one document at a time."""
+    rows, sentence_rows = _rows_by(passages, lambda p: p.doc_id)
+    for doc_id, own in rows.items():
+        yield doc_id, np.vstack([vectors[own], sentence_vectors[sentence_rows[doc_id]]])
 
 
 def _fsync_dir(path: Path) -> None:

@@ -15,11 +15,21 @@ languages: the mean similarity of a language's probes to each passage language (
 that language's centroid) gives the offset that puts a passage in another language on the
 scale of the question's own (`similarity_offsets`). Without it, a Vietnamese question ranks
 every Vietnamese passage above the English one that answers it.
+
+The threshold is also taken per document (`document_thresholds`): what the probes reach on
+that document's own passages. Documents sit at different heights on the cosine scale
+(19th-century prose runs lower than a technical summary), so one collection-wide value shut
+out questions that a low-lying document answers. A document's value depends only on its own
+vectors, so a store computes it when the document is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import numpy as np
+
+from qa.documents import Passage
 
 QUANTILE = 0.9
 
@@ -91,7 +101,7 @@ def calibrate_min_score(best_scores: list[float], quantile: float = QUANTILE) ->
 
 
 _PROBE_VECTORS: dict[str, np.ndarray] = {}  # model name -> probe embeddings
-VERSION = 2  # 2: language offsets; an index calibrated before is recalibrated when updated
+VERSION = 3  # 2: language offsets, 3: per document; an older index is recalibrated when updated
 
 
 def forget_probe_vectors() -> None:
@@ -116,9 +126,7 @@ def language_offsets(centroids: dict[str, np.ndarray], probes: np.ndarray) -> di
     when the collection has none, to the closest language); never below 0, as the offset
     only makes up for the language gap. `centroids`: mean vector per passage language, so
     probe · centroid is a probe's mean cosine over those passages."""
-    from qa.ingest.language import detect_language
-
-    probe_langs = np.array([detect_language(q) for q in OFF_TOPIC_PROBES])
+    probe_langs = np.array(probe_languages())
     table: dict[str, dict[str, float]] = {}
     for q_lang in sorted(set(probe_langs)):
         own = probes[probe_langs == q_lang]
@@ -146,16 +154,44 @@ def _best_and_mean(blocks, probes: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return best, (total / max(count, 1)).astype(np.float32), count
 
 
-def calibrate(vectors_by_language: dict, embed_queries, model: str | None = None) -> dict:
+def probe_languages() -> list[str]:
+    """Each probe's language, as questions' languages are detected."""
+    from qa.ingest.language import detect_language
+
+    return [detect_language(q) for q in OFF_TOPIC_PROBES]
+
+
+def document_thresholds(
+    vectors_by_document: Iterable[tuple[str, np.ndarray]], probes: np.ndarray
+) -> dict[str, dict[str, float]]:
+    """doc_id -> question language -> the threshold over that document's own vectors (its
+    passages and sentences): where the probes of that language reach on it."""
+    langs = np.asarray(probe_languages())
+    out: dict[str, dict[str, float]] = {}
+    for doc_id, vectors in vectors_by_document:
+        if not len(vectors):
+            continue
+        best, _, _ = _best_and_mean(np.asarray(vectors, dtype=np.float32), probes)
+        out[doc_id] = {
+            lg: round(calibrate_min_score(best[langs == lg].tolist()), 4)
+            for lg in sorted(set(langs.tolist()))
+        }
+    return out
+
+
+def calibrate(
+    vectors_by_language: dict,
+    embed_queries,
+    model: str | None = None,
+    vectors_by_document: Iterable[tuple[str, np.ndarray]] = (),
+) -> dict:
     """Thresholds per (question language, passage language): what off-topic probes in one
     language reach on the passages of another. Cross-lingual similarities run lower than
     same-language ones (e5 finds any two Vietnamese texts a little alike), so one threshold
     per question language would shut out the cross-lingual answers. A language's vectors
     are an array or a list of arrays (blocks; passages and sentences, say)."""
-    from qa.ingest.language import detect_language
-
     probes = None
-    probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
+    probe_langs = probe_languages()
     table: dict[str, dict[str, float]] = {}
     centroids: dict[str, np.ndarray] = {}
     for passage_lang, blocks in vectors_by_language.items():
@@ -170,30 +206,43 @@ def calibrate(vectors_by_language: dict, embed_queries, model: str | None = None
             table.setdefault(q_lang, {})[passage_lang] = round(calibrate_min_score(scores), 4)
     if not centroids:
         return {}
-    return described(table, language_offsets(centroids, probes), probe_langs)
+    documents = document_thresholds(vectors_by_document, probes)
+    return described(table, language_offsets(centroids, probes), probe_langs, documents)
 
 
-def described(min_score: dict, offsets: dict, probe_langs: list[str]) -> dict:
+def described(
+    min_score: dict, offsets: dict, probe_langs: list[str], documents: dict | None = None
+) -> dict:
     """The calibration record kept with the index (both stores write the same one)."""
     return {
         "version": VERSION,
         "method": f"quantile {QUANTILE} of the best similarity of off-topic probes, per "
-        "question language and passage language",
+        "question language and passage language, and per question language and document",
         "min_score": min_score,
+        "document_min_score": documents or {},
         "offset": offsets,
         "probes": {lg: probe_langs.count(lg) for lg in sorted(set(probe_langs))},
     }
 
 
-def threshold_for(calibration: dict, question_language: str, fallback: float):
-    """A function: passage language -> the abstention threshold for this question. A
-    language without probes or passages gets the strictest value known."""
+def threshold_for(
+    calibration: dict, question_language: str, fallback: float
+) -> Callable[[Passage], float]:
+    """A function: passage -> the abstention threshold for this question there: its
+    document's own when calibrated, else its language's; a language without probes or
+    passages gets the strictest value known."""
     table = (calibration or {}).get("min_score", {})
     if not table or not isinstance(next(iter(table.values())), dict):
-        return lambda passage_language: fallback
+        return lambda passage: fallback
     row = table.get(question_language) or {}
     strictest = max((t for r in table.values() for t in r.values()), default=fallback)
-    return lambda passage_language: row.get(passage_language, strictest)
+    documents = calibration.get("document_min_score") or {}
+
+    def threshold(passage: Passage) -> float:
+        own = documents.get(passage.doc_id, {}).get(question_language)
+        return own if own is not None else row.get(passage.language, strictest)
+
+    return threshold
 
 
 def similarity_offsets(calibration: dict, question_language: str) -> dict[str, float]:

@@ -42,14 +42,15 @@ from qa.ingest.pipeline import (
     finish_report,
     read_files,
 )
+from qa.store.calibration import VERSION as CALIBRATION_VERSION
 from qa.store.calibration import (
-    OFF_TOPIC_PROBES,
     calibrate_min_score,
     described,
+    document_thresholds,
     language_offsets,
+    probe_languages,
     probe_vectors,
 )
-from qa.store.calibration import VERSION as CALIBRATION_VERSION
 from qa.store.embedding import Embedder, embed_in_batches
 from qa.store.lexical import term_idf, tokenize
 
@@ -391,7 +392,7 @@ class PgStore:
                 }[outcome].append(doc.doc_id)
         calibration = self._meta("calibration") or {}
         if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
-            self.recalibrate(embedder)
+            self.recalibrate(embedder, changed=report.added + report.updated)
         count = int(self._query("SELECT count(*) FROM passages")[0][0])
         report = finish_report(report, done, count, started)
         return replace(report, version=self.live_version())
@@ -530,13 +531,12 @@ class PgStore:
         report = finish_report(UpdateReport(removed=list(doc_ids)), 0, count, started)
         return replace(report, version=self.live_version())
 
-    def recalibrate(self, embedder: Embedder) -> None:
+    def recalibrate(self, embedder: Embedder, changed: list[str] = ()) -> None:
         """Abstention thresholds (qa/store/calibration.py) from nearest-neighbour queries, so the
-        vectors never leave the database."""
-        from qa.ingest.language import detect_language
-
+        vectors never leave the database; a document's own threshold is computed once, from
+        its vectors alone, when it is written (`changed`) or the calibration is outdated."""
         probes = probe_vectors(embedder.embed_queries, embedder.name)
-        probe_langs = [detect_language(q) for q in OFF_TOPIC_PROBES]
+        probe_langs = probe_languages()
         languages = [r[0] for r in self._query("SELECT DISTINCT language FROM passages")]
         table: dict[str, dict[str, float]] = {}
         for passage_lang in languages:
@@ -563,12 +563,31 @@ class PgStore:
                 "GROUP BY language"
             )
         }
-        calibration = described(table, language_offsets(centroids, probes), probe_langs)
+        old = self._meta("calibration") or {}
+        kept = (
+            old.get("document_min_score", {}) if old.get("version") == CALIBRATION_VERSION else {}
+        )
+        present = [r[0] for r in self._query("SELECT doc_id FROM documents ORDER BY doc_id")]
+        documents = {d: kept[d] for d in present if d in kept and d not in set(changed)}
+        todo = [d for d in present if d not in documents]
+        documents |= document_thresholds(((d, self._vectors_of(d)) for d in todo), probes)
+        offsets = language_offsets(centroids, probes)
+        calibration = described(table, offsets, probe_langs, documents)
         self._query(
             "INSERT INTO qa_meta VALUES ('calibration', %s) ON CONFLICT (key) DO UPDATE "
             "SET value = excluded.value RETURNING 1",
             [json.dumps(calibration)],
         )
+
+    def _vectors_of(self, doc_id: str) -> np.ndarray:
+        """One document's passage and sentence vectors."""
+        rows = self._query(
+            "SELECT embedding::text FROM passages WHERE doc_id = %(d)s "
+            "UNION ALL SELECT s.embedding::text FROM passages p JOIN sentences s "
+            "ON s.passage = p.id WHERE p.doc_id = %(d)s",  # by the indexed passage keys
+            {"d": doc_id},
+        )
+        return np.vstack([parse_vector(r[0]) for r in rows]) if rows else np.zeros((0, 1))
 
 
 def filter_sql(filters: Filters | None) -> tuple[str, dict]:
