@@ -223,3 +223,31 @@ def test_a_sentence_announcing_a_list_is_quoted_with_its_items_and_an_item_with_
     )
     for c in personas.citations + access.citations:
         assert qa.documents[c.document].text[c.start : c.end] == c.quote
+
+
+HARBOUR_DOCS = {
+    "orvel-1851-harbour-report.txt": (
+        "The harbour of Kestrin was dredged twice this year, and the east mole was raised. "
+        "There are 412 moorings along the quays, and as many wardens to keep them. "
+        "The lighthouse on the point was given a new lamp."
+    ),
+    "denmark-ferry-news.txt": (
+        "Denmark opened a new ferry line to Kestrin on Friday. "
+        "The crossing is short and smooth in calm weather. "
+        "Passengers praised the quiet cabins and the food on board. "
+        "The harbour master said the quays would be lengthened next spring. "
+        "Norway ordered 37 new ferries for its northern routes."
+    ),
+}
+
+
+def test_a_how_many_question_may_name_the_document_it_asks_about(tmp_path, embedder):
+    """Orvel wrote the report and the report never names him: its title does. A name the
+    text itself uses (Denmark) must still stand next to the figure."""
+    from conftest import make_qa
+
+    qa = make_qa(tmp_path, embedder, HARBOUR_DOCS)
+    qa.build()
+    answer = qa.ask("How many moorings did Orvel report along the quays of Kestrin?")
+    assert not answer.abstained and "412 moorings" in answer.citations[0].quote
+    assert qa.ask("How many ferries did Denmark order for its routes?").abstained

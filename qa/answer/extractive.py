@@ -9,7 +9,7 @@ passages are still returned for the reader to judge.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -73,8 +73,12 @@ class ExtractiveAnswerer:
         if language == "und" and not any(s.terms for s in sentences):
             reason = "the question is in a script or language that no document shares"
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
-        support = supporting_sentences(q, sentences, key_names, self.scorer.vocabulary, language)
-        reason = unsupported_reason(q, hits, support, key_names)
+        titles = {doc_id: meta.title for doc_id, meta in metas.items()}
+        in_titles = _title_only_terms(q_terms.found_in, titles, sentences)
+        support = supporting_sentences(
+            q, sentences, key_names, self.scorer.vocabulary, language, in_titles
+        )
+        reason = unsupported_reason(q, hits, support, key_names, titles)
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         chosen = _select(
@@ -103,17 +107,32 @@ class ExtractiveAnswerer:
         )
 
 
+def _title_only_terms(
+    found_in: Callable[[str], frozenset[str]], titles: Mapping[str, str], sentences: list[Sentence]
+) -> dict[str, frozenset[str]]:
+    """doc_id -> the question's terms that its title has and its retrieved sentences never
+    write: what the document is (Monroe's message, the 1790 report) rather than what it
+    mentions. A name the text itself uses must be found there ("Denmark" in a title does not
+    put every figure of the article next to Denmark)."""
+    in_text: dict[str, set[str]] = {}
+    for s in sentences:
+        in_text.setdefault(s.hit.passage.doc_id, set()).update(s.terms)
+    return {d: found_in(t) - in_text.get(d, set()) for d, t in titles.items()}
+
+
 def unsupported_reason(
     question: Question,
     hits: list[Hit],
     support: list[Sentence] | None,
     key_names: set[str],
+    titles: Mapping[str, str] = {},
 ) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
-    names (a year, an amount) appears in none of them, or the question asks how much or
-    when and no sentence supports an answer (see `supporting_sentences`)."""
+    names (a year, an amount) appears in none of them nor in their documents' titles ("the
+    1790 message"), or the question asks how much or when and no sentence supports an
+    answer (see `supporting_sentences`)."""
     known = question.figures
-    passages = " ".join(h.passage.text for h in hits)
+    passages = " ".join([h.passage.text for h in hits] + list(titles.values()))
     missing = sorted(
         f
         for f in known
@@ -135,9 +154,11 @@ def supporting_sentences(
     key_names: set[str],
     vocabulary: Callable[[str], set[str] | dict[str, float]],
     language: str,
+    in_titles: Mapping[str, frozenset[str]] = {},
 ) -> list[Sentence] | None:
     """For a how-much / when question, the sentences that can answer it: they give a new
-    figure or date, with the question's key names in them or next to them. In a passage of
+    figure or date, with the question's key names in them, next to them or in their
+    document's title (`in_titles`: doc_id -> the question's terms it has). In a passage of
     another language than the question's only the names that language's passages use are
     required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
     Norway's English name), and the places whose names there are known (Denmark is "Đan
@@ -164,7 +185,8 @@ def supporting_sentences(
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
             continue
-        near = set(s.terms)  # the sentence and its neighbours in the same passage
+        # the sentence, its neighbours in the same passage, and its document's title
+        near = set(s.terms) | in_titles.get(s.hit.passage.doc_id, frozenset())
         for j in (i - 1, i + 1):
             if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
                 near |= sentences[j].terms
