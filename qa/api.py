@@ -323,6 +323,7 @@ class QA:
             index.term_idf,
             index.passage_sentence_vectors,
             similarity_offsets(calibration, q.language),
+            title_of=lambda doc_id: index.documents[doc_id].meta.title,
         )
         if self.settings.min_score is not None:
             fixed = self.settings.min_score

@@ -251,3 +251,24 @@ def test_a_how_many_question_may_name_the_document_it_asks_about(tmp_path, embed
     answer = qa.ask("How many moorings did Orvel report along the quays of Kestrin?")
     assert not answer.abstained and "412 moorings" in answer.citations[0].quote
     assert qa.ask("How many ferries did Denmark order for its routes?").abstained
+
+
+def test_a_question_that_names_its_source_is_answered_from_that_document(tmp_path, embedder):
+    """Two harbours' rules say nearly the same; the question names whose rules it asks about,
+    in words only the document's title (its file name here) has."""
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "kestrin-harbour-rules.txt": "Visiting boats are moored at the east quay. "
+            "Fees are paid at the office by the gate.",
+            "orvel-harbour-rules.txt": "Visiting boats moor at the west quay. "
+            "Fees are paid on board to the warden.",
+        },
+    )
+    qa.build()
+    answer = qa.ask("Where should visiting boats moor according to the Kestrin harbour rules?")
+    assert answer.citations[0].document == "corpus/kestrin-harbour-rules.txt"
+    assert "east quay" in answer.citations[0].quote

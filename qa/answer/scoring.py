@@ -26,6 +26,9 @@ from qa.text import capitalized_terms, content_terms, languages_of
 
 W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
 W_KIND = 0.15
+# Times the share of the question's terms that the sentence's document title has: a question
+# that names its source ("the newbie guide", "Monroe's message") asks about that document.
+W_TITLE = 0.1
 # Names and figures in the question (Norway, 2024) are what it is about: a sentence that
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
@@ -101,14 +104,17 @@ class SentenceScorer:
         sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
         offsets: Mapping[str, float] | None = None,
         ranker: Ranker | None = None,
+        title_of: Callable[[str], str] | None = None,
     ) -> None:
         """`idf` maps a language (and "*" for all passages) to term weights (see
         `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
         passage's sentences; without it sentences are embedded at question time (slower).
         `offsets`: passage language -> what to add to its cosines with the question (see
         `calibration.similarity_offsets`), so that a sentence in another language than the
-        question's is not outranked for its language alone."""
+        question's is not outranked for its language alone. `title_of(doc_id)`: the document's
+        title, for questions that say which document they ask about ("the newbie guide")."""
         self.embedder = embedder
+        self.title_of = title_of or (lambda doc_id: "")
         self.idf = idf or {}
         self.sentence_vectors = sentence_vectors
         self.offsets = offsets or {}
@@ -224,6 +230,7 @@ class SentenceScorer:
         q_terms = self.question_terms(q)
         kind = q.kind
         known = set(q.figures)
+        in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
             terms = q_terms.found_in(s.text)
@@ -232,11 +239,16 @@ class SentenceScorer:
                 W_COSINE * (float(cos) + offset)
                 + W_OVERLAP * q_terms.coverage(terms)
                 + W_PASSAGE * (s.hit.score + offset)
+                + W_TITLE * in_title[s.hit.passage.doc_id]
             )
             if has_answer_kind(s.text, kind, known):
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
+
+    def title_coverage(self, q_terms: QuestionTerms, doc_ids: set[str]) -> dict[str, float]:
+        """doc_id -> the share of the question's term weight that the document's title has."""
+        return {d: q_terms.coverage(q_terms.found_in(self.title_of(d))) for d in doc_ids}
 
     def confidence(
         self,
