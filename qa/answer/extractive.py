@@ -17,7 +17,7 @@ import numpy as np
 from qa.answer.figures import has_answer_kind
 from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
-from qa.answer.scoring import Sentence, SentenceScorer
+from qa.answer.scoring import Sentence, SentenceScorer, with_neighbours
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit, Passage
 from qa.text import content_terms, languages_of
 
@@ -181,15 +181,13 @@ def supporting_sentences(
         return {n for n in key_names if (n in usable or n in named) and n not in own}
 
     required = {lang: required_in(lang) for lang in {s.hit.passage.language for s in sentences}}
+    contexts = with_neighbours(sentences, [s.terms for s in sentences])
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known):
             continue
         # the sentence, its neighbours in the same passage, and its document's title
-        near = set(s.terms) | in_titles.get(s.hit.passage.doc_id, frozenset())
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
-                near |= sentences[j].terms
+        near = contexts[i] | in_titles.get(s.hit.passage.doc_id, frozenset())
         if required[s.hit.passage.language] <= near:
             out.append(s)
     return out

@@ -190,12 +190,9 @@ class SentenceScorer:
         found = [q_terms.found_in(s.text) for s in sentences]
         names_total = q_terms.coverage(q_terms.names) if q_terms.names else 0.0
         described, candidates = [], []
-        for i, (s, cos) in enumerate(zip(sentences, cosines, strict=True)):
+        contexts = with_neighbours(sentences, found)
+        for i, (s, cos, near) in enumerate(zip(sentences, cosines, contexts, strict=True)):
             offset = self.offsets.get(s.hit.passage.language, 0.0)
-            near = set(found[i])
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
-                    near |= found[j]
             terms = content_terms(s.text)
             later_words = " ".join(s.text.split()[1:])  # the first word is capitalised anyway
             candidates.append(
@@ -231,13 +228,18 @@ class SentenceScorer:
         kind = q.kind
         known = set(q.figures)
         in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
+        found = [q_terms.found_in(s.text) for s in sentences]
         scored = []
-        for s, cos in zip(sentences, cosines, strict=True):
-            terms = q_terms.found_in(s.text)
+        for s, cos, terms, near in zip(
+            sentences, cosines, found, with_neighbours(sentences, found), strict=True
+        ):
             offset = self.offsets.get(s.hit.passage.language, 0.0)
+            # half on the sentence, half on it with its neighbours: the answer often sits
+            # beside the sentence that repeats the question's words
+            coverage = (q_terms.coverage(terms) + q_terms.coverage(near)) / 2
             score = (
                 W_COSINE * (float(cos) + offset)
-                + W_OVERLAP * q_terms.coverage(terms)
+                + W_OVERLAP * coverage
                 + W_PASSAGE * (s.hit.score + offset)
                 + W_TITLE * in_title[s.hit.passage.doc_id]
             )
@@ -264,3 +266,16 @@ class SentenceScorer:
         p = self.ranker.probabilities(x)
         i = next(i for i, s in enumerate(sentences) if (s.start, s.end) == (best.start, best.end))
         return float(p[i])
+
+
+def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> list[set[str]]:
+    """Each sentence's terms with those of the sentences beside it in the same passage
+    (`sentences` in passage order, `terms[i]` those of sentences[i])."""
+    out = []
+    for i, s in enumerate(sentences):
+        near = set(terms[i])
+        for j in (i - 1, i + 1):
+            if 0 <= j < len(sentences) and sentences[j].hit is s.hit:
+                near |= terms[j]
+        out.append(near)
+    return out
