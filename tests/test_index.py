@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from qa.api import QA
 from qa.errors import IndexBusy, IndexIncompatible, IndexMissing
 from qa.store.build import IndexLock
 from qa.store.local import load_index
@@ -38,6 +39,26 @@ def test_index_round_trip_keeps_passages_documents_and_vectors(tmp_path, embedde
         index.lexical_search("Latvia GDP target", 1)[0][0]
         == [i for i, p in enumerate(index.passages) if p.doc_id == "corpus/latvia.txt"][0]
     )
+
+
+def test_bm25_finds_a_passage_by_its_document_title(tmp_path, embedder):
+    """A question may name its source ("the Kestrin survey"): BM25 reads each passage as
+    its document's title and its text. An index written before that is rewritten by the
+    next update, nothing embedded again."""
+    qa = make_qa(tmp_path, embedder, {**DOCS, "kestrin-survey.txt": "The quays were long."})
+    qa.build()
+    rows = [r for r, _ in qa.index.lexical_search("kestrin survey", 5)]
+    assert [qa.index.passages[r].doc_id for r in rows] == ["corpus/kestrin-survey.txt"]
+    before = qa.index.version
+    manifest = qa.settings.index_dir / before / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["lexical_version"]  # as an index written before titles were indexed has it
+    manifest.write_text(json.dumps(old))
+    counting = CountingEmbedder(embedder)
+    again = QA(qa.settings, embedder=counting)
+    report = again.ensure_index()  # what the app and the CLI do before answering
+    assert report is not None and report.version != before and counting.embedded == []
+    assert again.build().version == report.version  # current now: nothing rewritten
 
 
 def test_updating_one_document_re_embeds_only_that_document(tmp_path, embedder):

@@ -36,18 +36,18 @@ def test_schema_is_created_at_the_current_version(pg_url):
     with connect(pg_url) as conn:
         assert migrate(conn, lambda: 8) == 0
         assert migrate(conn, lambda: 8) == SCHEMA_VERSION  # a second start changes nothing
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 2
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 3
     assert _one(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%hnsw%'")[0] == 2
 
 
-def test_migration_from_version_1_fills_the_lexical_tokens(pg_url, tmp_path):
+def test_migration_from_version_1_fills_the_lexical_tokens_from_title_and_text(pg_url, tmp_path):
     with connect(pg_url) as conn:
         migrate(conn, lambda: 4, target=1)
         text = "Granite harbours of Aldermoor"
         conn.execute(
             "INSERT INTO documents (doc_id, source, sha256, meta, text, page_starts, page_labels,"
             " chunking) VALUES ('a.txt', 'a.txt', 'x', %s, %s, '{0}', '{1}', '{}')",
-            [json.dumps({"title": "A"}), text],
+            [json.dumps({"title": "Kestrin survey"}), text],
         )
         conn.execute(
             "INSERT INTO passages (passage_id, doc_id, start_offset, end_offset, page_start, "
@@ -58,8 +58,9 @@ def test_migration_from_version_1_fills_the_lexical_tokens(pg_url, tmp_path):
         conn.execute("UPDATE qa_meta SET value = '1' WHERE key = 'generation'")
     store = PgStore(pg_url, tmp_path)
     snapshot = store.load("any")  # migrates to the current version first
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 2
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 3
     assert [row for row, _ in snapshot.lexical_search("harbour aldermoor", 5)] == [0]
+    assert [row for row, _ in snapshot.lexical_search("kestrin", 5)] == [0]  # the title
 
 
 def test_a_newer_schema_is_refused_with_a_message(pg_url):

@@ -34,7 +34,8 @@ from qa.store.cache import FILE as CACHE_FILE
 from qa.store.cache import EmbeddingCache
 from qa.store.calibration import calibrate
 from qa.store.embedding import Embedder, cache_id, cached_queries, embed_in_batches
-from qa.store.lexical import LexicalIndex
+from qa.store.lexical import VERSION as LEXICAL_VERSION
+from qa.store.lexical import LexicalIndex, lexical_text
 from qa.store.local import (
     CURRENT,
     FORMAT_VERSION,
@@ -210,7 +211,7 @@ def _update(
     sentence_vectors = np.vstack([*sentence_blocks, new_sentences])
     report = finish_report(report, len(new_passages), len(passages), started)
     same_kind = old and ann.kind_of(old.vectors) == ann.choose(vector_index, len(passages))
-    if old and not report.changed and not rebuilt_because and same_kind and old.calibrated:
+    if old and not report.changed and not rebuilt_because and same_kind and old.current:
         return replace(report, version=old.version)
     version = _write_version(
         index_dir,
@@ -313,7 +314,9 @@ def _write_version(
         vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
     dense = ann.build(vectors, vector_index)
     faiss.write_index(dense, str(tmp / "vectors.faiss"))
-    LexicalIndex.build([p.text for p in passages]).save(tmp / "lexical")
+    titles = {d.doc_id: d.meta.title for d in documents}
+    lexical = LexicalIndex.build([lexical_text(titles[p.doc_id], p.text) for p in passages])
+    lexical.save(tmp / "lexical")
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {
         f.relative_to(tmp).as_posix(): {"size": f.stat().st_size, "sha256": file_sha256(f)}
@@ -328,6 +331,7 @@ def _write_version(
             _vectors_by_document(passages, vectors, sentence_vectors),
         ),
         "format_version": FORMAT_VERSION,
+        "lexical_version": LEXICAL_VERSION,
         "model": embedder.name,
         "dimension": embedder.dimension,
         "chunking": chunking,

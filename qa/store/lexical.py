@@ -41,6 +41,18 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
+# 2: a passage's BM25 document is its document's title and its text; an index of an older
+# kind is rewritten (nothing embedded again) by the next update
+VERSION = 2
+
+
+def lexical_text(title: str, text: str) -> str:
+    """What BM25 indexes for a passage: its document's title, then its text. A question
+    that names its source ("the Quick reStructuredText reference", "Monroe's message")
+    then finds that document's passages, as a title field does in a search engine."""
+    return f"{title}\n{text}"
+
+
 class LexicalIndex:
     """BM25 (Lucene variant, k1=1.2, b=0.75) over passages; row i is passage i."""
 

@@ -32,6 +32,7 @@ from qa.errors import IndexIncompatible, IndexMissing
 from qa.filters import Filters
 from qa.store import ann
 from qa.store.calibration import VERSION as CALIBRATION_VERSION
+from qa.store.lexical import VERSION as LEXICAL_VERSION
 from qa.store.lexical import LexicalIndex, term_idf
 
 FORMAT_VERSION = 4
@@ -77,10 +78,13 @@ class LocalIndex:
         return self.path.name
 
     @property
-    def calibrated(self) -> bool:
-        """Whether the calibration is of the current kind; else the next update redoes it
-        (from the stored vectors, nothing is embedded again)."""
-        return self.manifest.get("calibration", {}).get("version") == CALIBRATION_VERSION
+    def current(self) -> bool:
+        """Whether the calibration and the BM25 index are of the current kind; else the next
+        update redoes them (from the stored vectors and texts, nothing is embedded again)."""
+        return (
+            self.manifest.get("calibration", {}).get("version") == CALIBRATION_VERSION
+            and self.manifest.get("lexical_version") == LEXICAL_VERSION
+        )
 
     def rows_admitted(self, filters: Filters | None) -> np.ndarray | None:
         """Boolean mask of the passages whose document the filters admit (None: all)."""

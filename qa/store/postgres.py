@@ -52,9 +52,9 @@ from qa.store.calibration import (
     probe_vectors,
 )
 from qa.store.embedding import Embedder, embed_in_batches
-from qa.store.lexical import term_idf, tokenize
+from qa.store.lexical import lexical_text, term_idf, tokenize
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_LOCK = 7_466_201  # advisory lock id held while the schema is created or migrated
 EF_SEARCH = 200  # HNSW candidate list: at least the most rows a query asks for
 
@@ -124,7 +124,25 @@ def _v2(conn, dimension: int) -> None:
     """)
 
 
-MIGRATIONS: dict[int, Callable] = {1: _v1, 2: _v2}
+def _v3(conn, dimension: int) -> None:
+    """A passage's BM25 tokens include its document's title (qa/store/lexical.py)."""
+    rows = conn.execute("""
+        SELECT p.id, d.meta->>'title',
+               substr(d.text, p.start_offset + 1, p.end_offset - p.start_offset)
+        FROM passages p JOIN documents d USING (doc_id)
+    """).fetchall()
+    with conn.cursor() as cur:
+        cur.executemany(
+            "UPDATE passages SET tokens = %s, ntokens = %s WHERE id = %s",
+            [
+                (t, len(t), i)
+                for i, title, text in rows
+                for t in [tokenize(lexical_text(title or "", text)) or ["∅"]]
+            ],
+        )
+
+
+MIGRATIONS: dict[int, Callable] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def vector_literal(v: np.ndarray) -> str:
@@ -474,7 +492,7 @@ class PgStore:
                 "page_end, sentences, language, tokens, ntokens, embedding) FROM STDIN"
             ) as copy:
                 for pid, p, v in zip(ids, passages, vectors, strict=True):
-                    tokens = tokenize(p.text) or ["∅"]
+                    tokens = tokenize(lexical_text(doc.meta.title, p.text)) or ["∅"]
                     copy.write_row(
                         [
                             pid,

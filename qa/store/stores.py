@@ -74,8 +74,8 @@ class Store(Protocol):
 
     def usable(self, expected_model: str) -> bool:
         """Whether a snapshot can be loaded and used as things are (False: ensure_index
-        builds, which reuses what it can: an outdated calibration is redone from the stored
-        vectors)."""
+        builds, which reuses what it can: an outdated calibration or BM25 index is redone from
+        the stored vectors and texts)."""
 
     def update(
         self,
@@ -111,7 +111,7 @@ class LocalStore:
         if not index_exists(self.index_dir):
             return False
         try:
-            return load_index(self.index_dir, expected_model=expected_model).calibrated
+            return load_index(self.index_dir, expected_model=expected_model).current
         except IndexError_:
             return False
 
