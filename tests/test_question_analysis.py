@@ -29,6 +29,8 @@ def test_names_joined_by_and_form_one_group():
     [
         ("How much did Norway pledge?", "quantity"),
         ("What share of the budget goes to defence?", "quantity"),
+        ("Which value of the header field marks a text file?", "quantity"),
+        ("Which countries value a strong navy?", None),
         ("Na Uy cam kết bao nhiêu tiền?", "quantity"),
         ("When was the compact presented?", "date"),
         ("On what date did they sign?", "date"),

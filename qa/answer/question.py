@@ -51,8 +51,8 @@ def as_question(question: Question | str, languages: Iterable[str] = ()) -> Ques
 
 
 _QUANTITY_QUESTION = re.compile(
-    r"\b(how (much|many|large|big|long|high|often)|what (share|percentage|proportion|amount|"
-    r"sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
+    r"\b(how (much|many|large|big|long|high|often)|(what|which) (share|percentage|"
+    r"proportion|amount|sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
     re.I,
 )
 # "When" asks for a date where it opens the question or one of its parts ("..., and when
