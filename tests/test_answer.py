@@ -297,3 +297,25 @@ def test_a_sentence_is_read_with_its_neighbours_in_its_passage(embedder):
     scored = scorer.score(question, query, scorer.candidates(hits))
     after_echo, alone = (s.score for s in scored if s.text == answer)
     assert after_echo > alone
+
+
+def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
+    """As a how-much question wants a figure, a who-question wants a name the question does
+    not already have."""
+    from qa.answer.question import analyse
+    from qa.answer.scoring import SentenceScorer
+    from qa.documents import Hit, Passage
+
+    texts = [
+        "The Orvel lighthouse was inspected in the spring.",
+        "Mara Quill inspected the lighthouse at Orvel.",
+    ]
+    hits = [
+        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), 0.8, i + 1)
+        for i, t in enumerate(texts)
+    ]
+    scorer = SentenceScorer(embedder)
+    question = analyse("Who inspected the Orvel lighthouse?")
+    query = embedder.embed_queries([question.text])[0]
+    scored = scorer.score(question, query, scorer.candidates(hits))
+    assert max(scored, key=lambda s: s.score).text == texts[1]

@@ -243,7 +243,9 @@ class SentenceScorer:
                 + W_PASSAGE * (s.hit.score + offset)
                 + W_TITLE * in_title[s.hit.passage.doc_id]
             )
-            if has_answer_kind(s.text, kind, known):
+            if has_answer_kind(s.text, kind, known) or (
+                "who" in q.types and _new_names(s.text, q.text)
+            ):
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
@@ -279,3 +281,9 @@ def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> l
                 near |= terms[j]
         out.append(near)
     return out
+
+
+def _new_names(text: str, question: str) -> set[str]:
+    """Capitalised words of `text` (after its first) that the question does not have."""
+    later = " ".join(text.split()[1:])
+    return capitalized_terms(later) - capitalized_terms(question) - content_terms(question)
