@@ -185,7 +185,6 @@ class SentenceScorer:
         q = as_question(question, languages_of(self.idf))
         q_terms = self.question_terms(q)
         question_terms = content_terms(q.text)
-        question_caps = capitalized_terms(q.text)
         known = set(q.figures)
         found = [q_terms.found_in(s.text) for s in sentences]
         names_total = q_terms.coverage(q_terms.names) if q_terms.names else 0.0
@@ -194,7 +193,6 @@ class SentenceScorer:
         for i, (s, cos, near) in enumerate(zip(sentences, cosines, contexts, strict=True)):
             offset = self.offsets.get(s.hit.passage.language, 0.0)
             terms = content_terms(s.text)
-            later_words = " ".join(s.text.split()[1:])  # the first word is capitalised anyway
             candidates.append(
                 Candidate(
                     text=s.text,
@@ -208,7 +206,7 @@ class SentenceScorer:
                         else 1.0
                     ),
                     gives_kind=has_answer_kind(s.text, q.kind, known),
-                    new_names=len(capitalized_terms(later_words) - question_caps - question_terms),
+                    new_names=len(_new_names(s.text, q.text)),
                     new_figures=len(figures(s.text) - known),
                     novelty=len(terms - question_terms) / max(len(terms), 1),
                     other_language=s.hit.passage.language != q.language,
@@ -284,6 +282,7 @@ def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> l
 
 
 def _new_names(text: str, question: str) -> set[str]:
-    """Capitalised words of `text` (after its first) that the question does not have."""
+    """Capitalised words of `text` that the question does not have (its first word is
+    capitalised anyway)."""
     later = " ".join(text.split()[1:])
     return capitalized_terms(later) - capitalized_terms(question) - content_terms(question)
