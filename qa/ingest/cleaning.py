@@ -251,45 +251,67 @@ def _split_joins(text: str) -> list[_Join]:
     """Words that PDF extraction broke with a space ("Assuranc e", "th e", "a n ongoing",
     "Department o f", "sect ion"), found from the document's own word counts.
 
-    A pair "X Y" is joined when
-    - XY occurs as a word of its own in the document, is much likelier there than X and Y
-      apart (count(XY)/N against count(X)/N * count(Y)/N, a Norvig-style unigram model),
-      and X or Y is a fragment: it stands alone less often than it appears in such
-      splits ("th", "e", "n"; "in to", "any one", "take down" stay: both halves are words);
-    - or XY never occurs unsplit, but one half is a lone letter that is a fragment and the
-      other never stands alone ("Assuranc e").
-    Counts leave out the occurrences that are themselves candidate splits. Nothing is
-    joined unless split words make up a measurable share of the document's vocabulary: clean text, web
-    pages and languages of short syllables ("thỏa thuận an ninh") are left as they are."""
+    A pair "X Y" is joined when XY occurs as a word of its own in the document and is much
+    likelier there than X and Y apart (count(XY)/N against count(X)/N * count(Y)/N, a
+    Norvig-style unigram model), and the pair is broken:
+    - X or Y is a lone letter that is a fragment: it stands alone less often than it
+      appears in such splits ("e", "n"; "a" in "signed a" and "in a" is a word);
+    - or X or Y is a fragment seen split at the end of a line more than once ("th");
+    - or both are fragments, at the end of a line or each seen only once ("sect ion"):
+      a phrase repeated inside lines is written that way ("take down" beside "takedown").
+    "in to", "any one" and "log in to" stay: their halves are words. When XY never occurs
+    unsplit, it is joined only if one half is a lone fragment letter and the other never
+    stands alone ("Assuranc e").
+
+    Counts leave out the occurrences that are themselves candidate splits; justified text
+    breaks words at line ends, so the evidence that a piece is a fragment is taken there.
+    Nothing is joined unless split words make up a measurable share of the document's
+    vocabulary: clean text, web pages and languages of short syllables ("thỏa thuận an
+    ninh") are left as they are."""
     tokens = [(m.start(), m.group(0).casefold()) for m in _WORD.finditer(text)]
     n = len(tokens)
     if n == 0:
         return []
     seen = Counter(w for _, w in tokens)
-    pairs = [
-        (m.start(1) + len(m.group(1)), m.group(1), m.group(2)) for m in _WORD_PAIR.finditer(text)
-    ]
-    known = [(at, x, y) for at, x, y in pairs if seen[(x + y).casefold()]]
-    starts = {at - len(x) for at, x, _ in known} | {at + 1 for at, _, _ in known}
-    in_split = Counter(w for start, w in tokens if start in starts)
-    alone = Counter({w: seen[w] - in_split[w] for w in seen})
+    pairs = []  # (offset of the space, left, right, the right half ends its line)
+    for m in _WORD_PAIR.finditer(text):
+        end = m.end(2)
+        line_end = text.find("\n", end)
+        rest = text[end : len(text) if line_end < 0 else line_end]
+        eol = not any(ch.isalpha() for ch in rest)
+        pairs.append((m.start(1) + len(m.group(1)), m.group(1), m.group(2), eol))
+    known = [p for p in pairs if seen[(p[1] + p[2]).casefold()]]
+    in_split, at_eol = Counter(), Counter()
+    for _, x, y, eol in known:
+        for w in (x.casefold(), y.casefold()):
+            in_split[w] += 1
+            at_eol[w] += eol
+    alone = Counter({w: max(0, seen[w] - in_split[w]) for w in seen})
 
     def fragment(w: str) -> bool:
         return in_split[w] > alone[w]
 
+    def broken(left: str, right: str, eol: bool) -> bool:
+        if any(len(w) == 1 and fragment(w) for w in (left, right)):
+            return True
+        if any(fragment(w) and at_eol[w] >= 2 for w in (left, right)):
+            return True
+        once = seen[left] == 1 and seen[right] == 1
+        return fragment(left) and fragment(right) and (eol or once)
+
     joins: list[tuple[float, _Join]] = []
-    for at, x, y in known:
+    for at, x, y, eol in known:
         left, right, whole = x.casefold(), y.casefold(), (x + y).casefold()
         ratio = max(alone[whole], 1) * n / (max(alone[left], 1) * max(alone[right], 1))
-        if ratio >= _MIN_JOIN_RATIO and (fragment(left) or fragment(right)):
+        if ratio >= _MIN_JOIN_RATIO and broken(left, right, eol):
             joins.append((ratio, _Join(at, x, y, True)))
     # a lone fragment letter beside a piece that never stands alone: "Assuranc e"
     unknown = [
         (at, x, y)
-        for at, x, y in pairs
+        for at, x, y, _ in pairs
         if not seen[(x + y).casefold()] and (len(x) == 1) != (len(y) == 1)
     ]
-    beside_letter = Counter()
+    beside_letter: Counter[str] = Counter()
     for _, x, y in unknown:
         letter, piece = (x, y) if len(x) == 1 else (y, x)
         if fragment(letter.casefold()):
