@@ -231,6 +231,8 @@ _WORD = re.compile(r"\([^\W\d_]\)|(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+
 # Two runs of letters with one space or line break between them, read overlapping ("a n
 # ongoing" gives "a n" and "n ongoing"); the second may carry a glued footnote mark ("b y1").
 _WORD_PAIR = re.compile(r"(?<![\w'’.])(?=([^\W\d_]+)[ \n]([^\W\d_]+)(?=[\s.,;:!?)”’\"'\d]|$))")
+# Nothing but punctuation and digits (a footnote mark) up to the end of the line.
+_LINE_END = re.compile(r"[^\w\n]*(?:\d+[^\w\n]*)*(?:\n|\Z)")
 _MIN_JOIN_RATIO = 20.0  # joined word this many times likelier than its parts apart
 # Splits are a disease of the whole document: joined only when at least this share of the
 # document's distinct words, and this many, turn up split (the DMCA summary: 119 of 1,317
@@ -275,10 +277,7 @@ def _split_joins(text: str) -> list[_Join]:
     seen = Counter(w for _, w in tokens)
     pairs = []  # (offset of the space, left, right, the right half ends its line)
     for m in _WORD_PAIR.finditer(text):
-        end = m.end(2)
-        line_end = text.find("\n", end)
-        rest = text[end : len(text) if line_end < 0 else line_end]
-        eol = not any(ch.isalpha() for ch in rest)
+        eol = _LINE_END.match(text, m.end(2)) is not None
         pairs.append((m.start(1) + len(m.group(1)), m.group(1), m.group(2), eol))
     known = [p for p in pairs if seen[(p[1] + p[2]).casefold()]]
     in_split, at_eol = Counter(), Counter()
