@@ -274,31 +274,6 @@ def test_a_question_that_names_its_source_is_answered_from_that_document(tmp_pat
     assert "east quay" in answer.citations[0].quote
 
 
-def test_a_sentence_is_read_with_its_neighbours_in_its_passage(embedder):
-    """The answer often follows the sentence that repeats the question's words: the same
-    sentence scores higher where its neighbour covers the question than where it stands
-    among unrelated sentences."""
-    from qa.answer.question import analyse
-    from qa.answer.scoring import SentenceScorer
-    from qa.documents import Hit, Passage
-
-    answer = "Cyclists are better off with a season pass from the quay office."
-    texts = [
-        f"Travellers should not pay the ferry fare on board. {answer}",
-        f"The weather in the valley was mild for most of the year. {answer}",
-    ]
-    hits = [
-        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), 0.8, i + 1)
-        for i, t in enumerate(texts)
-    ]
-    scorer = SentenceScorer(embedder)
-    question = analyse("Instead of paying the ferry fare on board, what should cyclists do?")
-    query = embedder.embed_queries([question.text])[0]
-    scored = scorer.score(question, query, scorer.candidates(hits))
-    after_echo, alone = (s.score for s in scored if s.text == answer)
-    assert after_echo > alone
-
-
 def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
     """As a how-much question wants a figure, a who-question wants a name the question does
     not already have."""

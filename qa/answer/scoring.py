@@ -226,18 +226,13 @@ class SentenceScorer:
         kind = q.kind
         known = set(q.figures)
         in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
-        found = [q_terms.found_in(s.text) for s in sentences]
         scored = []
-        for s, cos, terms, near in zip(
-            sentences, cosines, found, with_neighbours(sentences, found), strict=True
-        ):
+        for s, cos in zip(sentences, cosines, strict=True):
+            terms = q_terms.found_in(s.text)
             offset = self.offsets.get(s.hit.passage.language, 0.0)
-            # half on the sentence, half on it with its neighbours: the answer often sits
-            # beside the sentence that repeats the question's words
-            coverage = (q_terms.coverage(terms) + q_terms.coverage(near)) / 2
             score = (
                 W_COSINE * (float(cos) + offset)
-                + W_OVERLAP * coverage
+                + W_OVERLAP * q_terms.coverage(terms)
                 + W_PASSAGE * (s.hit.score + offset)
                 + W_TITLE * in_title[s.hit.passage.doc_id]
             )
