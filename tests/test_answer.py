@@ -185,6 +185,24 @@ def test_headings_separators_and_contents_lines_are_never_quoted(tmp_path, embed
         assert not c.quote.startswith("Exhibit A")
 
 
+def test_an_interpreter_session_is_never_quoted(tmp_path, embedder):
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "manual.txt": "Searching\n\nThe position of a pattern comes back wrapped in a "
+            "tuple, so that the result is true when it is found.\n\n"
+            ">>> bits.find('0b101') returns the found bit position of the pattern\n(3,)\n",
+        },
+    )
+    qa.build()
+    answer = qa.ask("What does bits.find return as the found bit position of a pattern?")
+    assert answer.citations
+    assert all(">>>" not in c.quote for c in answer.citations)
+
+
 def test_an_answer_carries_the_rankers_confidence_and_the_json_reports_it(corpus_qa):
     answered = corpus_qa.ask("How much did Sweden pledge to Ukraine?")
     off_topic = corpus_qa.ask("What is a good recipe for banana bread?")

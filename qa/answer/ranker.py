@@ -29,9 +29,10 @@ _LEADER = re.compile(r"(?:\.\s?){4,}|(?:_\s?){4,}")  # dot leaders of a contents
 
 def is_prose(text: str) -> bool:
     """A sentence a reader can quote as an answer: mostly letters, no dot leaders (a table
-    of contents, a form's blanks), not a run of symbols or code."""
+    of contents, a form's blanks), no interpreter prompt (">>> "), not a run of symbols or
+    code."""
     chars = [c for c in text if not c.isspace()]
-    if not chars or _LEADER.search(text):
+    if not chars or _LEADER.search(text) or ">>> " in text:
         return False
     return sum(c.isalpha() for c in chars) >= 0.5 * len(chars)
 
