@@ -257,7 +257,8 @@ def test_upload_errors_name_the_users_file_and_each_upload_has_its_own_status(pa
     status = page.locator("#library-status").inner_text()
     assert "random-bytes.pdf: not a PDF file" in status and ".incoming" not in status
     upload(page, program)
-    page.wait_for_selector("#library-status :text('tool.exe')", timeout=120_000)
+    # the outcome, not the "Indexing tool.exe" progress line shown before it
+    page.wait_for_selector("#library-status :text('Not indexed: tool.exe')", timeout=120_000)
     status = page.locator("#library-status").inner_text()
     assert "tool.exe: file type .exe is not supported" in status
     assert "random-bytes" not in status  # the previous upload's error is gone
@@ -268,7 +269,7 @@ def test_an_uploaded_document_can_be_described_for_citing(page, tmp_path):
     note.write_text("The Odesa ferry agreement adds 2 night crossings a week from May 2025.")
     open_tab(page, "Library")
     upload(page, note)
-    page.wait_for_selector("#library-status :text('ferry-note.txt')", timeout=120_000)
+    page.wait_for_selector("#library-status :text('Indexed: ferry-note.txt')", timeout=120_000)
     page.get_by_text("Describe an uploaded document for citing").click()
     page.get_by_label("Uploaded document").click()
     page.get_by_role("option", name=re.compile("Ferry note")).click()
@@ -335,7 +336,7 @@ def test_a_document_with_a_script_shows_it_as_text_and_runs_nothing(page, tmp_pa
     )
     open_tab(page, "Library")
     upload(page, hostile)
-    page.wait_for_selector("#library-status :text('hostile.html')", timeout=120_000)
+    page.wait_for_selector("#library-status :text('Indexed: hostile.html')", timeout=120_000)
     open_tab(page, "Ask")
     ask(page, "When was the Plovdiv memorandum on mine clearance signed?")
     card = page.locator("#citations .card").first
