@@ -29,8 +29,12 @@ def cosine(q):
 
 def hand(q):
     x = np.asarray(q["x"]).reshape(-1, len(FEATURES))
-    return (0.55 * x[:, F("cosine")] + 0.30 * x[:, F("coverage")]
-            + 0.15 * x[:, F("passage_cosine")] + 0.15 * x[:, F("gives_kind")])
+    return (
+        0.55 * x[:, F("cosine")]
+        + 0.30 * x[:, F("coverage")]
+        + 0.15 * x[:, F("passage_cosine")]
+        + 0.15 * x[:, F("gives_kind")]
+    )
 
 
 def ranks(s):
@@ -55,40 +59,59 @@ def main():
     D = {}
     for n in NAMES:
         data = json.loads((ROOT / f".cache/eval/{n}/ranker-features.json").read_text())
-        D[n] = [(np.asarray(q["y"]), hand(q), np.asarray(sc[f"{n}/{q['id']}"]), cosine(q))
-                for q in data if q["answerable"] and q["texts"] and any(q["y"])]
+        D[n] = [
+            (np.asarray(q["y"]), hand(q), np.asarray(sc[f"{n}/{q['id']}"]), cosine(q))
+            for q in data
+            if q["answerable"] and q["texts"] and any(q["y"])
+        ]
         D[n + "_all"] = sum(1 for q in data if q["answerable"])
 
     def hits(n, f):
         return sum(int(y[int(np.argmax(f(h, c, cos)))]) for y, h, c, cos in D[n])
 
-    grids = {"raw": np.linspace(0, 0.2, 41), "z": np.linspace(0, 0.3, 31),
-             "rrf": np.linspace(0, 3, 31), "swap": np.linspace(0, 0.5, 51)}
+    grids = {
+        "raw": np.linspace(0, 0.2, 41),
+        "z": np.linspace(0, 0.3, 31),
+        "rrf": np.linspace(0, 3, 31),
+        "swap": np.linspace(0, 0.5, 51),
+    }
     print(json.dumps(blob.get("meta", {})))
-    print(f"{'collection':10} {'n':>3} {'hand':>12} {'CE':>12} " +
-          " ".join(f"{k + ' (w)':>18}" for k in grids))
+    print(
+        f"{'collection':10} {'n':>3} {'hand':>12} {'CE':>12} "
+        + " ".join(f"{k + ' (w)':>18}" for k in grids)
+    )
     tot = {"hand": 0, "ce": 0, **{k: 0 for k in grids}, "n": 0}
     for held in NAMES:
         n = len(D[held])
         hh = hits(held, lambda h, c, cos: h)
         hc = hits(held, lambda h, c, cos: c)
-        row = f"{held:10} {n:>3} {hh / n:.3f} ({hh / D[held + '_all']:.2f}) " \
-              f"{hc / n:.3f} ({hc / D[held + '_all']:.2f})"
+        row = (
+            f"{held:10} {n:>3} {hh / n:.3f} ({hh / D[held + '_all']:.2f}) "
+            f"{hc / n:.3f} ({hc / D[held + '_all']:.2f})"
+        )
         tot["hand"] += hh
         tot["ce"] += hc
         tot["n"] += n
         for k, grid in grids.items():
             # fit w on the other three collections (ties: the smallest w)
-            fit = [sum(hits(m, lambda h, c, cos, w=w, k=k: fused(k, h, c, w, cos)) for m in NAMES
-                       if m != held) for w in grid]
+            fit = [
+                sum(
+                    hits(m, lambda h, c, cos, w=w, k=k: fused(k, h, c, w, cos))
+                    for m in NAMES
+                    if m != held
+                )
+                for w in grid
+            ]
             w = grid[int(np.argmax(fit))]
             hf = hits(held, lambda h, c, cos, w=w, k=k: fused(k, h, c, w, cos))
             tot[k] += hf
             row += f" {hf / n:>10.3f} ({w:.3g})"
         print(row)
     n = tot["n"]
-    print(f"{'all':10} {n:>3} {tot['hand'] / n:.3f}        {tot['ce'] / n:.3f}        " +
-          " ".join(f"{tot[k] / n:>10.3f}        " for k in grids))
+    print(
+        f"{'all':10} {n:>3} {tot['hand'] / n:.3f}        {tot['ce'] / n:.3f}        "
+        + " ".join(f"{tot[k] / n:>10.3f}        " for k in grids)
+    )
 
 
 if __name__ == "__main__":

@@ -141,7 +141,13 @@ def headings(lines: list[str]) -> list[tuple[int, int, str]]:
     while i < len(lines):
         line = lines[i].rstrip()
         nxt = lines[i + 1].rstrip() if i + 1 < len(lines) else ""
-        if line.strip() and not UNDER.match(line) and UNDER.match(nxt) and len(nxt) >= 0.6 * len(line.strip()) and not line.startswith(" "):
+        if (
+            line.strip()
+            and not UNDER.match(line)
+            and UNDER.match(nxt)
+            and len(nxt) >= 0.6 * len(line.strip())
+            and not line.startswith(" ")
+        ):
             out.append((i, i + 2, line.strip()))
             i += 2
             continue
@@ -179,7 +185,15 @@ def body_text(lines: list[str]) -> str:
                 paras.append(" ".join(cur))
                 cur = []
             continue
-        if s.startswith(".. ") or s.startswith("!!!") or s.startswith("|") or s.startswith("+-") or UNDER.match(s) or s.startswith(">>>") or s.startswith("$ "):
+        if (
+            s.startswith(".. ")
+            or s.startswith("!!!")
+            or s.startswith("|")
+            or s.startswith("+-")
+            or UNDER.match(s)
+            or s.startswith(">>>")
+            or s.startswith("$ ")
+        ):
             if cur:
                 paras.append(" ".join(cur))
                 cur = []
@@ -236,7 +250,13 @@ def definition_items(lines: list[str]) -> list[dict]:
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if s.startswith("... "):  # Sphinx's FAQ: "How do I..." then "... do this?" terms
             s = "How do I " + s[4:]
-        if s and not s.startswith((" ", "..")) and s.endswith("?") and nxt.startswith((" ", "\t")) and nxt.strip():
+        if (
+            s
+            and not s.startswith((" ", ".."))
+            and s.endswith("?")
+            and nxt.startswith((" ", "\t"))
+            and nxt.strip()
+        ):
             ab, k = indented_block(lines, i + 1)
             out.append({"question": clean_inline(s.lstrip(". ")), "answer": body_text(ab)})
             i = k
@@ -271,9 +291,13 @@ def main() -> None:
             for m in tf.getmembers():
                 if not m.isfile() or not re.search(r"\.(rst|txt|md)$", m.name):
                     continue
-                if not re.search(r"/(docs?|sites|Doc)/|^[^/]+/(README|FAQ)[^/]*$", m.name, re.I) or SKIP_PATH.search(m.name):
+                if not re.search(
+                    r"/(docs?|sites|Doc)/|^[^/]+/(README|FAQ)[^/]*$", m.name, re.I
+                ) or SKIP_PATH.search(m.name):
                     continue
-                text = io.TextIOWrapper(tf.extractfile(m), encoding="utf-8", errors="replace").read()
+                text = io.TextIOWrapper(
+                    tf.extractfile(m), encoding="utf-8", errors="replace"
+                ).read()
                 qa = mine_file(text)
                 if qa:
                     files.append((tgz.name.rsplit(".tar.gz", 1)[0], m.name.split("/", 1)[1], qa))
@@ -288,8 +312,14 @@ def main() -> None:
                 hard = [s for k, o in enumerate(qa) if k != j for s in o["answer"]]
                 hard = rng.sample(hard, min(10, len(hard)))
                 rand = [s for fi, s in rng.sample(all_sents, 12) if fi != i][:6]
-                rec = {"pkg": pkg, "file": name, "question": r["question"], "pos": pos,
-                       "hard": hard[:8], "rand": rand[:4]}
+                rec = {
+                    "pkg": pkg,
+                    "file": name,
+                    "question": r["question"],
+                    "pos": pos,
+                    "hard": hard[:8],
+                    "rand": rand[:4],
+                }
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
                 n += 1
     by_pkg = {}

@@ -49,8 +49,14 @@ if LAYERS < model.config.num_hidden_layers:
 
 
 def enc(question, texts):
-    return tok([question] * len(texts), texts, truncation=True, max_length=MAXLEN,
-               padding=True, return_tensors="pt")
+    return tok(
+        [question] * len(texts),
+        texts,
+        truncation=True,
+        max_length=MAXLEN,
+        padding=True,
+        return_tensors="pt",
+    )
 
 
 recs = [json.loads(x) for x in PAIRS.read_text().splitlines() if x.strip()]
@@ -78,7 +84,8 @@ rng = random.Random(0)
 opt = torch.optim.AdamW(model.parameters(), lr=LR, weight_decay=0.01)
 steps = EPOCHS * len(train)
 sched = torch.optim.lr_scheduler.LambdaLR(
-    opt, lambda k: min(1.0, (k + 1) / (0.1 * steps)) * max(0.0, (steps - k) / steps))
+    opt, lambda k: min(1.0, (k + 1) / (0.1 * steps)) * max(0.0, (steps - k) / steps)
+)
 print("val top-1 before:", round(val_top1(), 3), flush=True)
 t0 = time.time()
 model.train()
@@ -102,8 +109,11 @@ for ep in range(EPOCHS):
         sched.step()
         opt.zero_grad()
         tot += loss.item()
-    print(f"epoch {ep + 1}: loss {tot / len(train):.3f}, val top-1 {val_top1():.3f}, "
-          f"{time.time() - t0:.0f}s", flush=True)
+    print(
+        f"epoch {ep + 1}: loss {tot / len(train):.3f}, val top-1 {val_top1():.3f}, "
+        f"{time.time() - t0:.0f}s",
+        flush=True,
+    )
 train_s = time.time() - t0
 model.eval()
 OUT.mkdir(parents=True, exist_ok=True)
@@ -123,9 +133,14 @@ with torch.no_grad():
         for q in data:
             if not q["texts"]:
                 continue
-            s = np.concatenate([
-                model(**enc(qs[(n, q["id"])], q["texts"][i: i + 32])).logits.reshape(-1).numpy()
-                for i in range(0, len(q["texts"]), 32)])
+            s = np.concatenate(
+                [
+                    model(**enc(qs[(n, q["id"])], q["texts"][i : i + 32]))
+                    .logits.reshape(-1)
+                    .numpy()
+                    for i in range(0, len(q["texts"]), 32)
+                ]
+            )
             scores[f"{n}/{q['id']}"] = s.tolist()
 
 # Latency: one question against 10 and 30 candidate sentences (typical lengths).
@@ -140,9 +155,18 @@ with torch.no_grad():
             t = time.perf_counter()
             model(**enc("How do I configure the cache timeout?", sample[:k]))
             ts.append(time.perf_counter() - t)
-        lat[k] = {"median_ms": round(1000 * float(np.median(ts)), 1),
-                  "p95_ms": round(1000 * float(np.percentile(ts, 95)), 1)}
-meta = {"layers": LAYERS, "epochs": EPOCHS, "lr": LR, "train_questions": len(train),
-        "train_seconds": round(train_s), "val_top1": round(val_top1(), 3), "latency": lat}
+        lat[k] = {
+            "median_ms": round(1000 * float(np.median(ts)), 1),
+            "p95_ms": round(1000 * float(np.percentile(ts, 95)), 1),
+        }
+meta = {
+    "layers": LAYERS,
+    "epochs": EPOCHS,
+    "lr": LR,
+    "train_questions": len(train),
+    "train_seconds": round(train_s),
+    "val_top1": round(val_top1(), 3),
+    "latency": lat,
+}
 (OUT / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
 print(json.dumps(meta), flush=True)
