@@ -185,6 +185,7 @@ class SentenceScorer:
         q = as_question(question, languages_of(self.idf))
         q_terms = self.question_terms(q)
         question_terms = content_terms(q.text)
+        known_names = capitalized_terms(q.text) | question_terms
         known = set(q.figures)
         found = [q_terms.found_in(s.text) for s in sentences]
         names_total = q_terms.coverage(q_terms.names) if q_terms.names else 0.0
@@ -206,7 +207,7 @@ class SentenceScorer:
                         else 1.0
                     ),
                     gives_kind=has_answer_kind(s.text, q.kind, known),
-                    new_names=len(_new_names(s.text, q.text)),
+                    new_names=len(_new_names(s.text, known_names)),
                     new_figures=len(figures(s.text) - known),
                     novelty=len(terms - question_terms) / max(len(terms), 1),
                     other_language=s.hit.passage.language != q.language,
@@ -226,6 +227,8 @@ class SentenceScorer:
         kind = q.kind
         known = set(q.figures)
         in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
+        who = "who" in q.types  # wants a name the question does not have, as how-much a figure
+        known_names = capitalized_terms(q.text) | content_terms(q.text)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
             terms = q_terms.found_in(s.text)
@@ -236,9 +239,7 @@ class SentenceScorer:
                 + W_PASSAGE * (s.hit.score + offset)
                 + W_TITLE * in_title[s.hit.passage.doc_id]
             )
-            if has_answer_kind(s.text, kind, known) or (
-                "who" in q.types and _new_names(s.text, q.text)
-            ):
+            if has_answer_kind(s.text, kind, known) or (who and _new_names(s.text, known_names)):
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
@@ -276,8 +277,7 @@ def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> l
     return out
 
 
-def _new_names(text: str, question: str) -> set[str]:
-    """Capitalised words of `text` that the question does not have (its first word is
-    capitalised anyway)."""
-    later = " ".join(text.split()[1:])
-    return capitalized_terms(later) - capitalized_terms(question) - content_terms(question)
+def _new_names(text: str, known: set[str]) -> set[str]:
+    """Capitalised words of `text` (its first is capitalised anyway) that are not in
+    `known`: the question's capitalised words and terms."""
+    return capitalized_terms(" ".join(text.split()[1:])) - known
