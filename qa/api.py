@@ -104,6 +104,15 @@ class QA:
             self._index = None  # reload on next use
         return report
 
+    def refresh_index(self, on_progress: Progress | None = None) -> UpdateReport | None:
+        """An index written by an older version of qa (calibration, BM25 or cleaning of
+        another kind) is brought up to date before answering, reusing what it can; None when
+        it is current, or missing (asking without an index is an error that says how to
+        build one)."""
+        if self.store.live_version() is None or self.store.usable(self.embedder.name):
+            return None
+        return self.build(on_progress=on_progress)
+
     def ensure_index(self, on_progress: Progress | None = None) -> UpdateReport | None:
         """Build the index from the corpus folder if there is none yet, or rebuild it if it
         cannot be used as it is (another format or model, damaged); the documents it had

@@ -171,6 +171,17 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refresh(qa) -> None:
+    """Bring an index written by an older qa up to date before answering from it."""
+    report = qa.refresh_index(on_progress=progress_bar())
+    if report is not None:
+        print(
+            f"Brought the index up to date: {report.total_passages} passages, "
+            f"{report.embedded_passages} embedded ({report.seconds:.1f} s).",
+            file=sys.stderr,
+        )
+
+
 def progress_bar():
     """A tqdm bar on stderr for `on_progress(done, total)` callbacks (index, serve)."""
     from tqdm import tqdm
@@ -201,6 +212,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from qa.api import QA
 
     qa = QA(_settings(args))
+    _refresh(qa)
     if args.question is not None:
         answer = qa.ask(args.question, args.k)
         print(
@@ -285,6 +297,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     items = load_gold(args.gold)
     qa = QA(_settings(args))
+    _refresh(qa)
     qa.ask("warm up", answerer="extractive")  # latency: model loaded, index warm
     s = qa.settings
     info = {"model": qa.embedder.name, "k": args.k, "top_k": s.top_k, "gold": str(args.gold)}

@@ -82,6 +82,24 @@ def test_plain_ask_prints_numbered_citations_without_a_page_for_plain_text(proje
     assert "p. 1" not in out  # a text file without form feeds has no page to name
 
 
+def test_ask_brings_an_index_written_by_an_older_qa_up_to_date_first(project):
+    """After an upgrade, answers come from the current calibration and BM25, not from
+    what the old index recorded; nothing is embedded again."""
+    run(["index"], project)
+    index = project / "index"
+    before = (index / "CURRENT").read_text().strip()
+    manifest = index / before / "manifest.json"
+    old = json.loads(manifest.read_text())
+    del old["lexical_version"]  # as an index written before titles were indexed has it
+    manifest.write_text(json.dumps(old))
+    proc = run(["ask", "What did Sweden pledge?"], project)
+    assert "Brought the index up to date" in proc.stderr and "0 embedded" in proc.stderr
+    assert (index / "CURRENT").read_text().strip() != before
+    assert "Sweden pledged" in proc.stdout
+    again = run(["ask", "What did Sweden pledge?"], project)
+    assert "Brought the index up to date" not in again.stderr
+
+
 def test_errors_are_one_line_messages_not_tracebacks(tmp_path):
     proc = run(["ask", "Anything?", "--index-dir", str(tmp_path / "none")], tmp_path, check=False)
     assert proc.returncode == 1

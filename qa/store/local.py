@@ -30,6 +30,7 @@ import numpy as np
 from qa.documents import Document, Hit, Metadata, Passage
 from qa.errors import IndexIncompatible, IndexMissing
 from qa.filters import Filters
+from qa.ingest.pipeline import CLEANING_VERSION
 from qa.store import ann
 from qa.store.calibration import VERSION as CALIBRATION_VERSION
 from qa.store.lexical import VERSION as LEXICAL_VERSION
@@ -79,11 +80,13 @@ class LocalIndex:
 
     @property
     def current(self) -> bool:
-        """Whether the calibration and the BM25 index are of the current kind; else the next
-        update redoes them (from the stored vectors and texts, nothing is embedded again)."""
+        """Whether the calibration, the BM25 index and the cleaning are of the current kind;
+        else the next update redoes them (calibration and BM25 from the stored vectors and
+        texts; documents cleaned anew are embedded again, from the cache where unchanged)."""
         return (
             self.manifest.get("calibration", {}).get("version") == CALIBRATION_VERSION
             and self.manifest.get("lexical_version") == LEXICAL_VERSION
+            and self.manifest.get("chunking", {}).get("cleaning_version") == CLEANING_VERSION
         )
 
     def rows_admitted(self, filters: Filters | None) -> np.ndarray | None:
