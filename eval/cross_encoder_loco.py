@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
 
+from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.ranker import FEATURES  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
 
@@ -50,13 +51,7 @@ F = FEATURES.index
 
 
 def hand(q):
-    x = np.asarray(q["x"]).reshape(-1, len(FEATURES))
-    return (
-        0.55 * x[:, F("cosine")]
-        + 0.30 * x[:, F("coverage")]
-        + 0.15 * x[:, F("passage_cosine")]
-        + 0.15 * x[:, F("gives_kind")]
-    )
+    return hand_score(q["x"])
 
 
 def enc(question, texts):

@@ -84,6 +84,21 @@ def collect(name: str, rebuild: bool = False) -> list[dict]:
     return out
 
 
+def hand_score(x: np.ndarray) -> np.ndarray:
+    """The answer step's own sentence score (qa/answer/scoring.py) from feature rows, as far
+    as the features hold it (not the title bonus nor the who-question's name)."""
+    from qa.answer.scoring import W_COSINE, W_KIND, W_OVERLAP, W_PASSAGE
+
+    x = np.asarray(x).reshape(-1, len(FEATURES))
+    f = FEATURES.index
+    return (
+        W_COSINE * x[:, f("cosine")]
+        + W_OVERLAP * x[:, f("coverage")]
+        + W_PASSAGE * x[:, f("passage_cosine")]
+        + W_KIND * x[:, f("gives_kind")]
+    )
+
+
 def fit(questions: list[dict]) -> Ranker:
     from sklearn.linear_model import LogisticRegression
 

@@ -247,3 +247,14 @@ def save_tiny_cross_encoder(folder: Path, layers: int, labels: dict[int, str] | 
     )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+
+
+def hits_of(texts: list[str], score: float):
+    """One retrieved hit per text, each its own one-page document d0, d1, ... ranked in
+    order, all with the same retrieval score."""
+    from qa.documents import Hit, Passage
+
+    return [
+        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), score, i + 1)
+        for i, t in enumerate(texts)
+    ]

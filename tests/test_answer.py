@@ -297,16 +297,14 @@ def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
     not already have."""
     from qa.answer.question import analyse
     from qa.answer.scoring import SentenceScorer
-    from qa.documents import Hit, Passage
+
+    from conftest import hits_of
 
     texts = [
         "The Orvel lighthouse was inspected in the spring.",
         "Mara Quill inspected the lighthouse at Orvel.",
     ]
-    hits = [
-        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), 0.8, i + 1)
-        for i, t in enumerate(texts)
-    ]
+    hits = hits_of(texts, 0.8)
     scorer = SentenceScorer(embedder)
     question = analyse("Who inspected the Orvel lighthouse?")
     query = embedder.embed_queries([question.text])[0]

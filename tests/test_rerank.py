@@ -7,7 +7,7 @@ from qa.answer.rerank import make_reranker
 from qa.config import Settings
 from qa.errors import QAError
 
-from conftest import make_qa
+from conftest import hits_of, make_qa
 
 DOCS = {
     "sweden.txt": "Sweden pledged a total of approximately EUR 6.5 billion over 2024-2026.",
@@ -75,17 +75,13 @@ def test_the_default_reranker_fuses_its_sentence_order_with_the_retrieval_order(
     from qa.answer.question import analyse
     from qa.answer.rerank import SentenceReranker
     from qa.answer.scoring import SentenceScorer
-    from qa.documents import Hit, Passage
 
     texts = [
         "Retransmission of the last packet happens after a timeout of five seconds.",
         "The weather in the valley was mild for most of the year.",
         "What GDP share did Latvia target? Latvia targeted 0.25% of GDP for support.",
     ]
-    hits = [
-        Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), 0.5, i + 1)
-        for i, t in enumerate(texts)
-    ]
+    hits = hits_of(texts, 0.5)
     scorer = SentenceScorer(embedder)
     question = analyse("What GDP share did Latvia target?", ["en"])
     query = embedder.embed_queries([question.text])[0]

@@ -17,6 +17,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.ranker import FEATURES  # noqa: E402
 
 NAMES = ["legal", "manuals", "ukraine", "web"]
@@ -28,13 +29,7 @@ def cosine(q):
 
 
 def hand(q):
-    x = np.asarray(q["x"]).reshape(-1, len(FEATURES))
-    return (
-        0.55 * x[:, F("cosine")]
-        + 0.30 * x[:, F("coverage")]
-        + 0.15 * x[:, F("passage_cosine")]
-        + 0.15 * x[:, F("gives_kind")]
-    )
+    return hand_score(q["x"])
 
 
 def ranks(s):
