@@ -246,7 +246,6 @@ class _Join:
     at: int  # offset of the space or line break to drop
     left: str
     right: str
-    known: bool  # the joined word occurs unsplit in the document
 
 
 def _split_joins(text: str) -> list[_Join]:
@@ -303,7 +302,7 @@ def _split_joins(text: str) -> list[_Join]:
         left, right, whole = x.casefold(), y.casefold(), (x + y).casefold()
         ratio = max(alone[whole], 1) * n / (max(alone[left], 1) * max(alone[right], 1))
         if ratio >= _MIN_JOIN_RATIO and broken(left, right, eol):
-            joins.append((ratio, _Join(at, x, y, True)))
+            joins.append((ratio, _Join(at, x, y)))
     # a lone fragment letter beside a piece that never stands alone: "Assuranc e"
     unknown = [
         (at, x, y)
@@ -321,7 +320,7 @@ def _split_joins(text: str) -> list[_Join]:
             fragment(letter.casefold())
             and alone[piece.casefold()] <= beside_letter[piece.casefold()]
         ):
-            joins.append((0.0, _Join(at, x, y, False)))
+            joins.append((0.0, _Join(at, x, y)))
     kinds = len({(j.left + j.right).casefold() for _, j in joins})
     if kinds < _MIN_SPLITS or kinds < _MIN_SPLIT_SHARE * len(seen):
         return []
