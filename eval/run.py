@@ -47,12 +47,19 @@ def collections(names: list[str] | None) -> dict[str, tuple[Path, dict[str, Path
     return {n: c for n, c in found.items() if not names or n in names}
 
 
-def env_for(name: str, docs: Path) -> dict[str, str]:
-    return os.environ | {
+def env_for(name: str, docs: Path, held_out_ranker: bool = True) -> dict[str, str]:
+    """The collection's own index; and, when `eval/train_ranker.py` has written one, the
+    answer ranker fitted without this collection's questions, so that its figures are
+    those of a collection the ranker has not seen."""
+    env = os.environ | {
         "QA_CORPUS_DIR": str(docs),
         "QA_INDEX_DIR": str(CACHE / name / "index"),
         "QA_UPLOAD_DIR": str(CACHE / name / "uploads"),
     }
+    loco = CACHE / name / "ranker-held-out.json"
+    if held_out_ranker and loco.exists():
+        env["QA_RANKER"] = str(loco)
+    return env
 
 
 def ask(command: list[str], questions: list[str], env: dict[str, str]) -> list[dict]:
@@ -133,11 +140,16 @@ def main() -> None:
     ap.add_argument("--json", type=Path, help="write every figure and item row here")
     ap.add_argument("--failures", action="store_true", help="print the failed items of qa")
     ap.add_argument("--rebuild", action="store_true", help="re-embed every collection's index")
+    ap.add_argument(
+        "--shipped-ranker",
+        action="store_true",
+        help="use qa/answer/ranker.json everywhere, not the ranker fitted without the collection",
+    )
     args = ap.parse_args()
     systems = args.systems.split(",")
     results = {}
     for name, (docs, splits) in collections(args.collections).items():
-        env = env_for(name, docs)
+        env = env_for(name, docs, not args.shipped_ranker)
         if "qa" in systems:
             built = subprocess.run(
                 [str(BIN / "qa"), "index", str(docs)] + (["--rebuild"] if args.rebuild else []),

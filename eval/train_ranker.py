@@ -10,6 +10,9 @@ evidence quote, or every answer group). Then:
    most probable sentence(s), abstaining below a threshold -- on collections the model has
    not seen (the threshold and the runner-up share chosen on those held-out predictions:
    +1 a correct answer or abstention, -PENALTY a wrong answer);
+   Each of those models is kept as .cache/eval/<name>/ranker-held-out.json: eval/run.py
+   answers that collection's questions with it (QA_RANKER), so its figures never come from
+   a ranker that has read the collection's questions;
 2. the final model is fitted on every tuning half and written as JSON. The answer reports
    its probability as `confidence`; whether it should also choose the sentences is decided
    by comparing those figures with the pipeline's own on the same tuning halves
@@ -201,6 +204,8 @@ def main() -> None:
     held_out = {}
     for n in names:
         model = fit([q for m in names if m != n for q in data[m]])
+        # eval/run.py answers this collection's questions with it
+        (CACHE / n / "ranker-held-out.json").write_text(json.dumps(model.to_dict()))
         held_out[n] = [
             model.probabilities(np.asarray(q["x"]).reshape(-1, len(FEATURES))) for q in data[n]
         ]

@@ -20,6 +20,7 @@ import numpy as np
 from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
 from qa.answer.question import Question, analyse, as_question
+from qa.answer.ranker import load_ranker
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
@@ -332,6 +333,7 @@ class QA:
             index.term_idf,
             index.passage_sentence_vectors,
             similarity_offsets(calibration, q.language),
+            ranker=load_ranker(Path(self.settings.ranker)) if self.settings.ranker else None,
             title_of=lambda doc_id: index.documents[doc_id].meta.title,
         )
         if self.settings.min_score is not None:

@@ -61,6 +61,11 @@ class Settings:
         "Abstain when no retrieved passage reaches this similarity. Unset: thresholds "
         "calibrated on the index per question and passage language (see README).",
     )
+    ranker: str = _setting(
+        "",
+        "The answer-sentence ranker's model (JSON written by eval/train_ranker.py). Unset: "
+        "the one shipped in qa/answer/ranker.json.",
+    )
     max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
     answer_passages: int = _setting(
         5, "The answer quotes sentences from this many of the best passages."

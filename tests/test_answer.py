@@ -310,3 +310,37 @@ def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
     query = embedder.embed_queries([question.text])[0]
     scored = scorer.score(question, query, scorer.candidates(hits))
     assert max(scored, key=lambda s: s.score).text == texts[1]
+
+
+def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_is_named(
+    tmp_path, embedder
+):
+    """QA_RANKER swaps the shipped answer ranker for one trained elsewhere: a model that
+    weighs nothing reports its bias alone as every answer's confidence."""
+    import json
+    import math
+
+    from conftest import make_qa
+
+    from qa.answer.ranker import FEATURES
+    from qa.errors import QAError
+
+    flat = tmp_path / "flat-ranker.json"
+    n = len(FEATURES)
+    flat.write_text(
+        json.dumps(
+            {"features": list(FEATURES), "mean": [0] * n, "scale": [1] * n, "weights": [0] * n}
+            | {"bias": 0.5}
+        )
+    )
+    docs = {"pledges.txt": "Sweden pledged 6.5 billion euros of military aid to Ukraine in 2024."}
+    qa = make_qa(tmp_path / "a", embedder, docs, ranker=str(flat))
+    qa.build()
+    answer = qa.ask("How much military aid did Sweden pledge to Ukraine?")
+    assert not answer.abstained
+    assert answer.confidence == pytest.approx(1 / (1 + math.exp(-0.5)))
+
+    missing = make_qa(tmp_path / "b", embedder, docs, ranker=str(tmp_path / "nowhere.json"))
+    missing.build()
+    with pytest.raises(QAError, match="nowhere.json"):
+        missing.ask("How much military aid did Sweden pledge to Ukraine?")

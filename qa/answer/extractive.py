@@ -86,7 +86,10 @@ class ExtractiveAnswerer:
         )
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
-        confidence = self.scorer.confidence(q, query_vector, sentences, chosen[0], margin)
+        learned = self.scorer.probabilities(q, query_vector, sentences, margin)
+        confidence = next(
+            float(p) for s, p in zip(sentences, learned, strict=True) if _same(s, chosen[0])
+        )
         chosen = _drop_held([_in_context(s) for s in chosen])
         citations = []
         parts = []
@@ -340,6 +343,10 @@ def _drop_held(chosen: list[Sentence]) -> list[Sentence]:
         else:
             kept.append(s)
     return kept
+
+
+def _same(a: Sentence, b: Sentence) -> bool:
+    return (a.hit.passage.doc_id, a.start, a.end) == (b.hit.passage.doc_id, b.start, b.end)
 
 
 def _overlaps(s: Sentence, chosen: list[Sentence]) -> bool:

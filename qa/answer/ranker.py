@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import QAError
+
 MODEL_PATH = Path(__file__).with_name("ranker.json")
 
 _SYMBOLS = set("<>{}[]()=_`*#|\\/;$@^~")  # markup and code
@@ -170,6 +172,9 @@ class Ranker:
         )
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
 def load_ranker(path: Path = MODEL_PATH) -> Ranker:
-    return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as e:
+        raise QAError(f"The answer ranker {path} cannot be read: {e}") from e

@@ -248,20 +248,18 @@ class SentenceScorer:
         """doc_id -> the share of the question's term weight that the document's title has."""
         return {d: q_terms.coverage(q_terms.found_in(self.title_of(d))) for d in doc_ids}
 
-    def confidence(
+    def probabilities(
         self,
         question: Question | str,
         query_vector: np.ndarray,
         sentences: list[Sentence],
-        best: Sentence,
         margin: float,
-    ) -> float:
-        """The ranker's probability that `best`, one of `sentences`, answers the question:
-        the answer's reported confidence and the order of `qa eval`'s risk-coverage curve."""
+    ) -> np.ndarray:
+        """The ranker's probability that each of `sentences` answers the question: the
+        answer's reported confidence, the order of `qa eval`'s risk-coverage curve, and the
+        second opinion on which sentence to quote."""
         _, x = self.describe(question, query_vector, sentences, margin)
-        p = self.ranker.probabilities(x)
-        i = next(i for i, s in enumerate(sentences) if (s.start, s.end) == (best.start, best.end))
-        return float(p[i])
+        return self.ranker.probabilities(x)
 
 
 def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> list[set[str]]:
