@@ -320,10 +320,10 @@ def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_i
     import json
     import math
 
-    from conftest import make_qa
-
     from qa.answer.ranker import FEATURES
     from qa.errors import QAError
+
+    from conftest import make_qa
 
     flat = tmp_path / "flat-ranker.json"
     n = len(FEATURES)
