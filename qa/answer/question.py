@@ -50,11 +50,27 @@ def as_question(question: Question | str, languages: Iterable[str] = ()) -> Ques
     return question if isinstance(question, Question) else analyse(question, languages)
 
 
+# What a measure is called: "what share", "which minimum version", "what is the fax number"
+# ask for a figure. Up to two words may qualify the noun, and it must not take an object: in
+# "which countries' agreements share an identical pledge" it is a verb. An auxiliary ends
+# the phrase: "What does the number ... mean?" asks about a number, not for one. "Value"
+# asks for a figure only right after the question word: a "default value" is often a word.
+_MEASURES = (
+    r"share|percentage|proportion|amount|sum|total|number|size|population|fraction|frequency|"
+    r"rate|ratio|length|duration|price|cost|fee|speed|weight|height|width|depth|distance|"
+    r"temperature|age|count|version|limit|budget"
+)
+_AUX_WORDS = r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|must|may"
+# a verb takes an object ("share an identical pledge"); a noun is followed by anything else
+_NOUN_ENDS = r"(?!\s+(?:a|an|the|this|these|those|its|their|his|her|our|my|your)\b)\b"
 _QUANTITY_QUESTION = re.compile(
-    r"\b(how (much|many|large|big|long|high|often)|(what|which) (share|percentage|"
-    r"proportion|amount|sum|total|value|number|size|population|fraction)|bao nhiêu|mấy)\b",
+    r"\b(?:how (?:much|many|large|big|long|high|often)|bao nhiêu|mấy)\b|"
+    r"\b(?:what|which) value\b|"
+    rf"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?"
+    rf"(?:(?!(?:{_AUX_WORDS})\b)[\w'-]+\s+){{0,2}}(?:{_MEASURES}){_NOUN_ENDS}",
     re.I,
 )
+
 # "When" asks for a date where it opens the question or one of its parts ("..., and when
 # did..."), or follows "since", "until", "by"; elsewhere it is a conjunction ("What
 # happens when a handler fails?", "Who presides when the Senate tries...").
