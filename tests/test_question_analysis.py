@@ -39,6 +39,9 @@ def test_names_joined_by_and_form_one_group():
         ("What does the number printed on the card mean?", None),
         ("What is the default value of the setting?", None),
         ("Na Uy cam kết bao nhiêu tiền?", "quantity"),
+        ("Giá vé tàu là bao nhiêu?", "quantity"),
+        ("How many tanks did Luxembourg send?", "count"),
+        ("Luxembourg gửi bao nhiêu xe tăng?", "count"),
         ("When was the compact presented?", "date"),
         ("On what date did they sign?", "date"),
         ("Văn kiện được công bố vào thời điểm nào?", "date"),
@@ -75,6 +78,14 @@ def test_a_date_answer_needs_a_date_and_words_that_start_like_months_are_not_dat
         assert not has_answer_kind(sentence, "date")
     # and a count of decisions or octets is a figure, not a day of a month
     assert has_answer_kind("The court made 12 decisions.", "quantity")
+
+
+def test_a_sum_of_money_or_a_share_does_not_say_how_many():
+    aid = "Luxembourg has provided military aid exceeding €250 million ($270.74 million)."
+    assert has_answer_kind(aid, "quantity") and not has_answer_kind(aid, "count")
+    assert not has_answer_kind("Turnout rose to 45% in 2024.", "count")
+    assert has_answer_kind("It sent 12 tanks worth €250 million.", "count")
+    assert has_answer_kind("They sent seven tanks.", "count")
     assert has_answer_kind("Blocks of 512 octets are sent.", "quantity")
 
 

@@ -145,7 +145,7 @@ def unsupported_reason(
         return f"no retrieved passage mentions {', '.join(missing)}"
     if support is None or support:
         return None
-    what = "figure" if question.kind == "quantity" else "date"
+    what = "date" if question.kind == "date" else "figure"
     if key_names:
         return f"no retrieved sentence gives a {what} about {', '.join(sorted(key_names))}"
     return f"no retrieved sentence gives a {what}"

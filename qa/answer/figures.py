@@ -436,9 +436,14 @@ def figures(text: str) -> set[str]:
 _SPELLED = re.compile(rf"\b(?:{_WORD_NUMBER})\b(?![-–]\w)", re.I)
 
 
-def has_quantity(sentence: str, known: set[str] = frozenset()) -> bool:
+def has_quantity(sentence: str, known: set[str] = frozenset(), counting: bool = False) -> bool:
     """A figure, in digits or spelled out, other than a year, a day of the month, or one
-    of `known` (those the question itself gives)."""
+    of `known` (those the question itself gives); when `counting`, not a sum of money or a
+    percentage either (they do not say how many)."""
+    if counting:
+        for q in quantities(sentence):
+            if q.unit in CURRENCY_CODES or q.unit == "percent":
+                sentence = sentence[: q.start] + " " * (q.end - q.start) + sentence[q.end :]
     if figures(_YEARS_AND_DAYS.sub(" ", sentence)) - set(known):
         return True
     spelled = {normalize(w) for w in _SPELLED.findall(sentence)} - {"one"}
@@ -446,8 +451,8 @@ def has_quantity(sentence: str, known: set[str] = frozenset()) -> bool:
 
 
 def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
-    if kind == "quantity":
-        return has_quantity(sentence, known)
+    if kind in ("quantity", "count"):
+        return has_quantity(sentence, known, counting=kind == "count")
     if kind == "date":
         return bool(_DATE_WORDS.search(sentence))
     return False

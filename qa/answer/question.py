@@ -20,7 +20,7 @@ class Question:
 
     text: str
     language: str  # ISO 639-1, "und" when unknown
-    kind: str | None  # "quantity", "date" or None: the kind of answer it asks for
+    kind: str | None  # "count", "quantity", "date" or None: the kind of answer it asks for
     figures: frozenset[str]  # the numbers it gives ("2024", "6.5"), as written
     names: frozenset[str]  # stemmed names ("sweden", "ukrain"): see `text.named_terms`
     groups: tuple[frozenset[str], ...]  # names it joins with and/or ("Sweden and Norway")
@@ -100,10 +100,22 @@ def answer_types(question: str) -> frozenset[str]:
     return frozenset(name for name, pattern in _TYPES.items() if pattern.search(text))
 
 
+# "How many tanks" asks for a count, which a sum of money or a share does not give; so does
+# Vietnamese "bao nhiêu" / "mấy" before a noun other than money ("bao nhiêu tiền" is "how
+# much money"; "... là bao nhiêu?", "what is the price", asks for any figure).
+_MONEY_VI = r"tiền|đồng|đô|đô la|euro|usd|phần trăm|%"
+_COUNT_QUESTION = re.compile(
+    rf"\bhow many\b|\b(?:bao nhiêu|mấy)\s+(?!(?:{_MONEY_VI})(?!\w))\w", re.I
+)
+
+
 def expected_answer_kind(question: str) -> str | None:
-    """ "quantity", "date" or None: what kind of answer a question asks for, by its wording."""
+    """ "count", "quantity", "date" or None: what kind of answer a question asks for, by
+    its wording."""
     if _DATE_QUESTION.search(question):
         return "date"
+    if _COUNT_QUESTION.search(question):
+        return "count"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     return None
