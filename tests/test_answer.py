@@ -165,6 +165,14 @@ def test_brackets_inside_quotes_survive_a_multi_part_answer_verbatim(tmp_path, e
         assert f"{c.quote} [{c.n}]" in answer.answer  # each quote verbatim, with its marker
 
 
+def test_a_sentence_that_answers_two_parts_is_quoted_once(corpus_qa):
+    answer = corpus_qa.ask("How much did Sweden pledge, and what did Sweden pledge it for?")
+    assert not answer.abstained
+    quotes = [c.quote for c in answer.citations]
+    assert len(quotes) == len(set(quotes))
+    assert all(answer.answer.count(q) == 1 for q in quotes)
+
+
 def test_headings_separators_and_contents_lines_are_never_quoted(tmp_path, embedder):
     from conftest import make_qa
 

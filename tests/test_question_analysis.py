@@ -14,6 +14,29 @@ def test_a_question_that_asks_two_things_is_split_at_the_second_question_word():
     ]
 
 
+def test_a_question_word_after_its_preposition_starts_a_part():
+    q = "Which module finds the language, and under which licence is that module released?"
+    assert split_question(q) == [
+        "Which module finds the language",
+        "under which licence is that module released?",
+    ]
+
+
+def test_a_statement_before_the_question_word_belongs_to_its_part():
+    q = "Posting on the forum brought few replies; which channel worked better?"
+    assert split_question(q) == [q]
+    q = "Two states planned to sign; which were they, and by what date had all signed?"
+    assert split_question(q) == [
+        "Two states planned to sign; which were they",
+        "by what date had all signed?",
+    ]
+    q = "Besides Tonga, which other language is called Tonga, and where is it spoken?"
+    assert split_question(q) == [
+        "Besides Tonga, which other language is called Tonga",
+        "where is it spoken?",
+    ]
+
+
 def test_a_single_question_with_and_stays_whole():
     q = "What did Sweden and Norway pledge?"
     assert split_question(q) == [q]

@@ -386,9 +386,10 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
         # citations, so that brackets inside a quote ("a[0]", "[12]") stay as written
         for c in a.citations:
             key = (c.document, c.start, c.end)
-            if key not in by_span:
-                by_span[key] = len(citations) + 1
-                citations.append(replace(c, n=by_span[key]))
+            if key in by_span:
+                continue  # a sentence that answers two parts is quoted once
+            by_span[key] = len(citations) + 1
+            citations.append(replace(c, n=by_span[key]))
             texts.append(f"{c.quote} [{by_span[key]}]")
     confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)
     return Answer(

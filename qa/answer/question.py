@@ -138,17 +138,23 @@ def coordinated_names(question: str) -> list[set[str]]:
 
 
 _WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when|where|why|how)"
-_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_WH}\b)|;\s+(?={_WH}\b)", re.I)
-
-
+# a question word may follow its preposition: "and to which title...", "and by what date..."
+_PREPOSITION = r"(?:to|by|under|in|on|at|for|from|with|of|into|since|until|after|before|during)"
+_ASKS = rf"(?:{_PREPOSITION}\s+)?{_WH}\b"
+_PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_ASKS})|;\s+(?={_ASKS})", re.I)
 _AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)"
+_A_QUESTION = re.compile(rf"\b{_WH}\b|^{_AUX}\b|\?$", re.I)  # "pip has how many levels"
 
 
 def split_question(question: str) -> list[str]:
     """Parts of a question that asks several things ("How many X did A report, and how many
-    Y does B count?"): each part starts with its own question word."""
+    Y does B count?"), each starting with its own question word, which may follow its
+    preposition ("..., and to which title ..."). A statement before the first part belongs
+    to it: "Posting brought few responses; which channel worked better?" is one question."""
     parts = [p.strip(" ,;") for p in _PART_BREAK.split(question)]
     parts = [p for p in parts if len(p.split()) >= 3]
+    if len(parts) > 1 and not _A_QUESTION.search(parts[0]):
+        parts = [f"{parts[0]}; {parts[1]}", *parts[2:]]
     if len(parts) < 2:
         return [question]
     return parts
