@@ -110,7 +110,10 @@ class QA:
         another kind) is brought up to date before answering, reusing what it can; None when
         it is current, or missing (asking without an index is an error that says how to
         build one)."""
-        if self.store.live_version() is None or self.store.usable(self.embedder.name):
+        if self.store.live_version() is None:
+            return None
+        self.store.refresh(self.embedder)  # a shared database: its calibration only
+        if self.store.usable(self.embedder.name):
             return None
         return self.build(on_progress=on_progress)
 

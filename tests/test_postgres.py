@@ -146,6 +146,36 @@ def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_ur
     assert "corpus/delta.txt" not in own["document_min_score"]
 
 
+def test_a_database_calibrated_by_an_older_qa_gets_per_document_thresholds_before_answering(
+    tmp_path, embedder, pg_url
+):
+    """As `qa ask` and `qa serve` do on start: the calibration is redone from the database's
+    own vectors, and the instance's corpus folder is not indexed into the shared database."""
+    from qa.store.calibration import VERSION
+
+    make_qa(tmp_path / "a", embedder, docs=DOCS, database_url=pg_url).build()
+    with psycopg.connect(pg_url) as conn:
+        conn.execute(
+            "UPDATE qa_meta SET value = (value - 'document_min_score') || '{\"version\": 2}'"
+            " WHERE key = 'calibration'"
+        )
+    before = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0]
+    other = make_qa(
+        tmp_path / "b",
+        embedder,
+        docs={"local.txt": "Not for the shared database."},
+        database_url=pg_url,
+    )
+    other.refresh_index()
+    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    assert own["version"] == VERSION
+    assert set(own["document_min_score"]) == {f"corpus/{d}" for d in DOCS}
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0] == before + 1
+    assert _one(pg_url, "SELECT count(*) FROM documents")[0] == len(DOCS)
+    other.refresh_index()  # current now: nothing is redone
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0] == before + 1
+
+
 def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
     """Three real `qa index --database` processes over the same files at once."""
     corpus = tmp_path / "corpus"

@@ -549,6 +549,20 @@ class PgStore:
         report = finish_report(UpdateReport(removed=list(doc_ids)), 0, count, started)
         return replace(report, version=self.live_version())
 
+    def refresh(self, embedder: Embedder) -> bool:
+        """A database calibrated by an older qa (no per-document thresholds, say) is
+        recalibrated from its own vectors; the generation moves on so that every instance
+        reloads. The documents are shared: nothing is read from this machine's corpus."""
+        if self.live_version() is None:
+            return False
+        if (self._meta("calibration") or {}).get("version") == CALIBRATION_VERSION:
+            return False
+        self.recalibrate(embedder)
+        conn = self.conn()
+        with conn.transaction():
+            self._bump(conn)
+        return True
+
     def recalibrate(self, embedder: Embedder, changed: list[str] = ()) -> None:
         """Abstention thresholds (qa/store/calibration.py) from nearest-neighbour queries, so the
         vectors never leave the database; a document's own threshold is computed once, from

@@ -77,6 +77,10 @@ class Store(Protocol):
         builds, which reuses what it can: an outdated calibration or BM25 index is redone from
         the stored vectors and texts)."""
 
+    def refresh(self, embedder: Embedder) -> bool:
+        """Redo what an older qa derived from the stored vectors alone (the abstention
+        calibration), reading no document; True when something was redone."""
+
     def update(
         self,
         paths: list[Path],
@@ -114,6 +118,9 @@ class LocalStore:
             return load_index(self.index_dir, expected_model=expected_model).current
         except IndexError_:
             return False
+
+    def refresh(self, embedder: Embedder) -> bool:
+        return False  # an outdated folder is not `usable`: ensure_index updates it from the corpus
 
     def update(self, paths, embedder, settings, *, rebuild=False, on_progress=None):
         return update_index(
