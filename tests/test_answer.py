@@ -320,6 +320,25 @@ def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
     assert max(scored, key=lambda s: s.score).text == texts[1]
 
 
+def test_a_why_question_favours_the_sentence_that_gives_a_reason(embedder):
+    """A why-question wants a reason ("because", "due to", "vì"...), as a who-question a name."""
+    from qa.answer.question import analyse
+    from qa.answer.scoring import SentenceScorer
+
+    from conftest import hits_of
+
+    texts = [
+        "The city council decided in May to close the Kessling bridge.",
+        "The council closed the Kessling bridge because its main cable had cracked.",
+    ]
+    hits = hits_of(texts, 0.8)
+    scorer = SentenceScorer(embedder)
+    question = analyse("Why did the city council close the Kessling bridge?")
+    query = embedder.embed_queries([question.text])[0]
+    scored = scorer.score(question, query, scorer.candidates(hits))
+    assert max(scored, key=lambda s: s.score).text == texts[1]
+
+
 def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_is_named(
     tmp_path, embedder
 ):

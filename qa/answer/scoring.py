@@ -11,6 +11,7 @@ was asked over one that is merely on topic.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -228,6 +229,7 @@ class SentenceScorer:
         known = set(q.figures)
         in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
         who = "who" in q.types  # wants a name the question does not have, as how-much a figure
+        why = "why" in q.types  # wants a reason
         known_names = capitalized_terms(q.text) | content_terms(q.text)
         scored = []
         for s, cos in zip(sentences, cosines, strict=True):
@@ -239,7 +241,11 @@ class SentenceScorer:
                 + W_PASSAGE * (s.hit.score + offset)
                 + W_TITLE * in_title[s.hit.passage.doc_id]
             )
-            if has_answer_kind(s.text, kind, known) or (who and _new_names(s.text, known_names)):
+            if (
+                has_answer_kind(s.text, kind, known)
+                or (who and _new_names(s.text, known_names))
+                or (why and _GIVES_REASON.search(s.text))
+            ):
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
@@ -273,6 +279,14 @@ def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> l
                 near |= terms[j]
         out.append(near)
     return out
+
+
+# How a sentence gives a reason, in English and Vietnamese: language, not a collection's words.
+_GIVES_REASON = re.compile(
+    r"\b(?:because|since|due to|owing to|as a result|so that|in order to|the reason|thanks to|"
+    r"therefore|thus|hence|vì|bởi vì|do đó|vì vậy)\b",
+    re.I,
+)
 
 
 def _new_names(text: str, known: set[str]) -> set[str]:
