@@ -300,42 +300,39 @@ def test_a_question_that_names_its_source_is_answered_from_that_document(tmp_pat
     assert "east quay" in answer.citations[0].quote
 
 
-def test_a_who_question_favours_the_sentence_that_names_someone_new(embedder):
+@pytest.mark.parametrize(
+    "question, texts",
+    [
+        (
+            "Who inspected the Orvel lighthouse?",  # a name the question does not have
+            [
+                "The Orvel lighthouse was inspected in the spring.",
+                "Mara Quill inspected the lighthouse at Orvel.",
+            ],
+        ),
+        (
+            "Why did the city council close the Kessling bridge?",  # a reason
+            [
+                "The city council decided in May to close the Kessling bridge.",
+                "The council closed the Kessling bridge because its main cable had cracked.",
+            ],
+        ),
+    ],
+)
+def test_who_and_why_questions_favour_the_sentence_that_gives_what_they_ask_for(
+    embedder, question, texts
+):
     """As a how-much question wants a figure, a who-question wants a name the question does
-    not already have."""
+    not already have, and a why-question a reason ("because", "due to", "vì"...)."""
     from qa.answer.question import analyse
     from qa.answer.scoring import SentenceScorer
 
     from conftest import hits_of
 
-    texts = [
-        "The Orvel lighthouse was inspected in the spring.",
-        "Mara Quill inspected the lighthouse at Orvel.",
-    ]
-    hits = hits_of(texts, 0.8)
     scorer = SentenceScorer(embedder)
-    question = analyse("Who inspected the Orvel lighthouse?")
-    query = embedder.embed_queries([question.text])[0]
-    scored = scorer.score(question, query, scorer.candidates(hits))
-    assert max(scored, key=lambda s: s.score).text == texts[1]
-
-
-def test_a_why_question_favours_the_sentence_that_gives_a_reason(embedder):
-    """A why-question wants a reason ("because", "due to", "vì"...), as a who-question a name."""
-    from qa.answer.question import analyse
-    from qa.answer.scoring import SentenceScorer
-
-    from conftest import hits_of
-
-    texts = [
-        "The city council decided in May to close the Kessling bridge.",
-        "The council closed the Kessling bridge because its main cable had cracked.",
-    ]
-    hits = hits_of(texts, 0.8)
-    scorer = SentenceScorer(embedder)
-    question = analyse("Why did the city council close the Kessling bridge?")
-    query = embedder.embed_queries([question.text])[0]
-    scored = scorer.score(question, query, scorer.candidates(hits))
+    q = analyse(question)
+    query = embedder.embed_queries([q.text])[0]
+    scored = scorer.score(q, query, scorer.candidates(hits_of(texts, 0.8)))
     assert max(scored, key=lambda s: s.score).text == texts[1]
 
 

@@ -32,6 +32,10 @@ def _one(url: str, sql: str, params=None):
         return conn.execute(sql, params).fetchone()
 
 
+def _meta(url: str, key: str):
+    return _one(url, "SELECT value FROM qa_meta WHERE key = %s", [key])[0]
+
+
 def test_schema_is_created_at_the_current_version(pg_url):
     with connect(pg_url) as conn:
         assert migrate(conn, lambda: 8) == 0
@@ -138,11 +142,11 @@ def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_ur
     )
     writer.build()
     assert "Silver Wren" in reader.ask("What was the Delta ferry to Oskarholm named?").answer
-    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    own = _meta(pg_url, "calibration")
     assert set(own["document_min_score"]) == {"corpus/delta.txt", *(f"corpus/{d}" for d in DOCS)}
     writer.remove("corpus/delta.txt")
     assert "corpus/delta.txt" not in reader.documents
-    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    own = _meta(pg_url, "calibration")
     assert "corpus/delta.txt" not in own["document_min_score"]
 
 
@@ -159,7 +163,7 @@ def test_a_database_calibrated_by_an_older_qa_gets_per_document_thresholds_befor
             "UPDATE qa_meta SET value = (value - 'document_min_score') || '{\"version\": 2}'"
             " WHERE key = 'calibration'"
         )
-    before = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0]
+    before = _meta(pg_url, "generation")
     other = make_qa(
         tmp_path / "b",
         embedder,
@@ -167,13 +171,13 @@ def test_a_database_calibrated_by_an_older_qa_gets_per_document_thresholds_befor
         database_url=pg_url,
     )
     other.refresh_index()
-    own = _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'calibration'")[0]
+    own = _meta(pg_url, "calibration")
     assert own["version"] == VERSION
     assert set(own["document_min_score"]) == {f"corpus/{d}" for d in DOCS}
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0] == before + 1
+    assert _meta(pg_url, "generation") == before + 1
     assert _one(pg_url, "SELECT count(*) FROM documents")[0] == len(DOCS)
     other.refresh_index()  # current now: nothing is redone
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key = 'generation'")[0] == before + 1
+    assert _meta(pg_url, "generation") == before + 1
 
 
 def test_concurrent_indexers_write_each_document_once(tmp_path, pg_url):
