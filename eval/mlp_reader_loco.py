@@ -281,8 +281,8 @@ def main() -> None:
                         acc[0] += top
                         acc[1] += mrr / 3
 
-            def pick(cands):
-                return max(cands, key=lambda k: (inner[k][0], inner[k][1], -k[-1]))
+            def pick(cands, inner=inner):
+                return max(cands, key=lambda c: (inner[c][0], inner[c][1], -c[-1]))
 
             fused = pick([k for k in inner if k[-1] != np.inf])
             alone = pick([k for k in inner if k[-1] == np.inf and k[1] == "alone"])
@@ -296,9 +296,7 @@ def main() -> None:
                     "inner_top1": inner[key][0],
                     "top1": r[(ep, w)][0],
                 }
-            out["hand_inner_top1"] = max(
-                inner[k][0] for k in inner if k[-1] == 0.0
-            )
+            out["hand_inner_top1"] = max(inner[k][0] for k in inner if k[-1] == 0.0)
             results.setdefault(held, []).append(out)
             print(held, seed, json.dumps(out), f"{time.time() - t0:.0f}s", flush=True)
         (args.results / f"results-{held}.json").write_text(json.dumps(results[held], indent=1))
@@ -317,7 +315,9 @@ def diagnose(data, args) -> None:
             for seed in SEEDS:
                 r = run_config(*cfg, tr, data[held], seed)
                 for key, (top, _) in r.items():
-                    grid.setdefault(json.dumps([*cfg, key[0], None if key[1] == np.inf else key[1]]), {}).setdefault(held, []).append(top)
+                    grid.setdefault(
+                        json.dumps([*cfg, key[0], None if key[1] == np.inf else key[1]]), {}
+                    ).setdefault(held, []).append(top)
         print(held, "done", flush=True)
     (args.results / f"diagnose-{'-'.join(args.held)}.json").write_text(json.dumps(grid))
 
