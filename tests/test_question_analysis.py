@@ -64,6 +64,8 @@ def test_names_joined_by_and_form_one_group():
         ("Na Uy cam kết bao nhiêu tiền?", "quantity"),
         ("Giá vé tàu là bao nhiêu?", "quantity"),
         ("How many tanks did Luxembourg send?", "count"),
+        ("How long does the form take to complete?", "duration"),
+        ("How quickly can consultations be convened?", "duration"),
         ("Luxembourg gửi bao nhiêu xe tăng?", "count"),
         ("When was the compact presented?", "date"),
         ("On what date did they sign?", "date"),
@@ -101,6 +103,14 @@ def test_a_date_answer_needs_a_date_and_words_that_start_like_months_are_not_dat
         assert not has_answer_kind(sentence, "date")
     # and a count of decisions or octets is a figure, not a day of a month
     assert has_answer_kind("The court made 12 decisions.", "quantity")
+
+
+def test_how_long_is_answered_by_a_figure_with_a_unit_of_time_or_length():
+    assert has_answer_kind("We estimate it takes about 5 minutes to complete.", "duration")
+    assert has_answer_kind("Consultations are convened within 24 hours.", "duration")
+    assert has_answer_kind("He must have been nine Years a Citizen.", "duration")
+    assert not has_answer_kind("See 38 U.S.C. 5101 for the rules.", "duration")
+    assert not has_answer_kind("It takes 5 minutes.", "duration", {"5"})  # the question's own
 
 
 def test_a_sum_of_money_or_a_share_does_not_say_how_many():

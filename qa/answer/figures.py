@@ -450,7 +450,22 @@ def has_quantity(sentence: str, known: set[str] = frozenset(), counting: bool = 
     return bool(spelled - {normalize(k) for k in known})
 
 
+# Units of time and length in English and Vietnamese: what "how long" is answered in.
+_SPAN_UNITS = (
+    r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
+    r"ms|s|h|min|metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|inch(?:es)?|"
+    r"cm|mm|giây|phút|giờ|ngày|tuần|tháng|năm|thập kỷ|mét"
+)
+_SPAN = re.compile(rf"(?:\d[\d.,]*|\b(?:{_WORD_NUMBER}))[\s-]*(?:{_SPAN_UNITS})\b", re.I)
+
+
 def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
+    if kind == "duration":  # "how long": a figure with a unit of time or length
+        given = {normalize(k) for k in known}
+        return any(
+            m.group(0).split()[0].split("-")[0].lower() not in given
+            for m in _SPAN.finditer(sentence)
+        )
     if kind in ("quantity", "count"):
         return has_quantity(sentence, known, counting=kind == "count")
     if kind == "date":

@@ -20,7 +20,7 @@ class Question:
 
     text: str
     language: str  # ISO 639-1, "und" when unknown
-    kind: str | None  # "count", "quantity", "date" or None: the kind of answer it asks for
+    kind: str | None  # "count", "duration", "quantity", "date" or None: what it asks for
     figures: frozenset[str]  # the numbers it gives ("2024", "6.5"), as written
     names: frozenset[str]  # stemmed names ("sweden", "ukrain"): see `text.named_terms`
     groups: tuple[frozenset[str], ...]  # names it joins with and/or ("Sweden and Norway")
@@ -109,13 +109,19 @@ _COUNT_QUESTION = re.compile(
 )
 
 
+# "How long / how quickly" asks for a span of time (or a length): a figure with its unit.
+_DURATION_QUESTION = re.compile(r"\bhow (?:long|quickly|soon)\b|\bbao lâu\b", re.I)
+
+
 def expected_answer_kind(question: str) -> str | None:
-    """ "count", "quantity", "date" or None: what kind of answer a question asks for, by
-    its wording."""
+    """ "count", "duration", "quantity", "date" or None: what kind of answer a question asks
+    for, by its wording."""
     if _DATE_QUESTION.search(question):
         return "date"
     if _COUNT_QUESTION.search(question):
         return "count"
+    if _DURATION_QUESTION.search(question):
+        return "duration"
     if _QUANTITY_QUESTION.search(question):
         return "quantity"
     return None
