@@ -66,6 +66,7 @@ def test_names_joined_by_and_form_one_group():
         ("How many tanks did Luxembourg send?", "count"),
         ("How long does the form take to complete?", "duration"),
         ("How quickly can consultations be convened?", "duration"),
+        ("How old must a Senator be?", "duration"),
         ("Luxembourg gửi bao nhiêu xe tăng?", "count"),
         ("When was the compact presented?", "date"),
         ("On what date did they sign?", "date"),

@@ -109,8 +109,9 @@ _COUNT_QUESTION = re.compile(
 )
 
 
-# "How long / how quickly" asks for a span of time (or a length): a figure with its unit.
-_DURATION_QUESTION = re.compile(r"\bhow (?:long|quickly|soon)\b|\bbao lâu\b", re.I)
+# "How long / how quickly / how old / how far" asks for a span of time or a length: a figure
+# with its unit ("thirty Years", "5 minutes", "12 km").
+_DURATION_QUESTION = re.compile(r"\bhow (?:long|quickly|soon|old|far)\b|\bbao lâu\b", re.I)
 
 
 def expected_answer_kind(question: str) -> str | None:
