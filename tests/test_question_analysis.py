@@ -30,11 +30,16 @@ def test_a_statement_before_the_question_word_belongs_to_its_part():
         "Two states planned to sign; which were they",
         "by what date had all signed?",
     ]
-    q = "Besides Tonga, which other language is called Tonga, and where is it spoken?"
-    assert split_question(q) == [
-        "Besides Tonga, which other language is called Tonga",
-        "where is it spoken?",
-    ]
+
+
+def test_a_part_that_leans_on_the_one_before_keeps_the_question_whole():
+    """ "..., and in which year?" or "..., and where is it spoken?" has no subject of its own:
+    asked alone, it would be answered by any year or any place."""
+    for q in (
+        "Who founded the Kessling ferry company, and in which year?",
+        "Besides Tonga, which other language is called Tonga, and where is it spoken?",
+    ):
+        assert split_question(q) == [q]
 
 
 def test_a_single_question_with_and_stays_whole():

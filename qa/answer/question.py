@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from qa.answer.figures import figures
 from qa.answer.places import NamedPlace, places_in
 from qa.ingest.language import detect_language
-from qa.text import named_terms, normalize, stem
+from qa.text import content_terms, named_terms, normalize, stem
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,6 @@ def split_question(question: str) -> list[str]:
     parts = [p for p in parts if len(p.split()) >= 3]
     if len(parts) > 1 and not _A_QUESTION.search(parts[0]):
         parts = [f"{parts[0]}; {parts[1]}", *parts[2:]]
-    if len(parts) < 2:
-        return [question]
+    if len(parts) < 2 or any(len(content_terms(p)) < 2 for p in parts):
+        return [question]  # "..., and in which year?" leans on the first part: one question
     return parts
