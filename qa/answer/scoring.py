@@ -261,9 +261,9 @@ class SentenceScorer:
         sentences: list[Sentence],
         margin: float,
     ) -> np.ndarray:
-        """The ranker's probability that each of `sentences` answers the question: the
-        answer's reported confidence, the order of `qa eval`'s risk-coverage curve, and the
-        second opinion on which sentence to quote."""
+        """The ranker's probability that each of `sentences` answers the question: for the
+        quoted one, the answer's reported confidence and the order of `qa eval`'s
+        risk-coverage curve."""
         _, x = self.describe(question, query_vector, sentences, margin)
         return self.ranker.probabilities(x)
 
