@@ -60,14 +60,14 @@ _MEASURES = (
     r"rate|ratio|length|duration|price|cost|fee|speed|weight|height|width|depth|distance|"
     r"temperature|age|count|version|limit|budget"
 )
-_AUX_WORDS = r"is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|must|may"
+_AUX_WORDS = r"did|does|do|is|are|was|were|has|have|had|will|would|can|could"
 # a verb takes an object ("share an identical pledge"); a noun is followed by anything else
 _NOUN_ENDS = r"(?!\s+(?:a|an|the|this|these|those|its|their|his|her|our|my|your)\b)\b"
 _QUANTITY_QUESTION = re.compile(
-    r"\b(?:how (?:much|many|large|big|long|high|often)|bao nhiêu|mấy)\b|"
+    r"\b(?:how (?:much|large|big|high|often)|bao nhiêu|mấy)\b|"  # many, long: count, duration
     r"\b(?:what|which) value\b|"
     rf"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+the\s+)?"
-    rf"(?:(?!(?:{_AUX_WORDS})\b)[\w'-]+\s+){{0,2}}(?:{_MEASURES}){_NOUN_ENDS}",
+    rf"(?:(?!(?:{_AUX_WORDS}|should|must|may)\b)[\w'-]+\s+){{0,2}}(?:{_MEASURES}){_NOUN_ENDS}",
     re.I,
 )
 
@@ -149,8 +149,7 @@ _WH = r"(?:how (?:many|much|long|large|big|often)|which|what|who|whom|whose|when
 _PREPOSITION = r"(?:to|by|under|in|on|at|for|from|with|of|into|since|until|after|before|during)"
 _ASKS = rf"(?:{_PREPOSITION}\s+)?{_WH}\b"
 _PART_BREAK = re.compile(rf"(?:,|;)?\s+(?:and|but|or)\s+(?={_ASKS})|;\s+(?={_ASKS})", re.I)
-_AUX = r"(?:did|does|do|is|are|was|were|has|have|had|will|would|can|could)"
-_A_QUESTION = re.compile(rf"\b{_WH}\b|^{_AUX}\b|\?$", re.I)  # "pip has how many levels"
+_A_QUESTION = re.compile(rf"\b{_WH}\b|^(?:{_AUX_WORDS})\b|\?$", re.I)  # "pip has how many levels"
 
 
 def split_question(question: str) -> list[str]:

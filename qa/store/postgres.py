@@ -408,8 +408,7 @@ class PgStore:
                     Written.UPDATED: report.updated,
                     Written.UNCHANGED: report.unchanged,
                 }[outcome].append(doc.doc_id)
-        calibration = self._meta("calibration") or {}
-        if report.added or report.updated or calibration.get("version") != CALIBRATION_VERSION:
+        if report.added or report.updated or not self._calibrated():
             self.recalibrate(embedder, changed=report.added + report.updated)
         count = int(self._query("SELECT count(*) FROM passages")[0][0])
         report = finish_report(report, done, count, started)
@@ -553,15 +552,17 @@ class PgStore:
         """A database calibrated by an older qa (no per-document thresholds, say) is
         recalibrated from its own vectors; the generation moves on so that every instance
         reloads. The documents are shared: nothing is read from this machine's corpus."""
-        if self.live_version() is None:
-            return False
-        if (self._meta("calibration") or {}).get("version") == CALIBRATION_VERSION:
+        if self.live_version() is None or self._calibrated():
             return False
         self.recalibrate(embedder)
         conn = self.conn()
         with conn.transaction():
             self._bump(conn)
         return True
+
+    def _calibrated(self) -> bool:
+        """Whether the stored calibration is of the current kind."""
+        return (self._meta("calibration") or {}).get("version") == CALIBRATION_VERSION
 
     def recalibrate(self, embedder: Embedder, changed: list[str] = ()) -> None:
         """Abstention thresholds (qa/store/calibration.py) from nearest-neighbour queries, so the
