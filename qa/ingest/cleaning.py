@@ -231,8 +231,10 @@ _WORD = re.compile(r"\([^\W\d_]\)|(?:[^\W\d_]\.){2,}|[^\W\d_]+(?:['’][^\W\d_]+
 # Two runs of letters with one space or line break between them, read overlapping ("a n
 # ongoing" gives "a n" and "n ongoing"); the second may carry a glued footnote mark ("b y1").
 _WORD_PAIR = re.compile(r"(?<![\w'’.])(?=([^\W\d_]+)[ \n]([^\W\d_]+)(?=[\s.,;:!?)”’\"'\d]|$))")
-# Nothing but punctuation and digits (a footnote mark) up to the end of the line.
-_LINE_END = re.compile(r"[^\w\n]*(?:\d+[^\w\n]*)*(?:\n|\Z)")
+# Nothing but punctuation and digits (a footnote mark) up to the end of the line; one
+# character at a time, so that a long run of figures that no line break ends fails in
+# linear time (nested repeats, "(\d+\W*)*", backtrack exponentially over it).
+_LINE_END = re.compile(r"(?:[^\w\n]|\d)*(?:\n|\Z)")
 _MIN_JOIN_RATIO = 20.0  # joined word this many times likelier than its parts apart
 # Splits are a disease of the whole document: joined only when at least this share of the
 # document's distinct words, and this many, turn up split (the DMCA summary: 119 of 1,317
