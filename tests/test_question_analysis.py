@@ -133,3 +133,22 @@ def test_the_parts_of_a_question_are_kept_as_written():
         "What did Sweden pledge",
         "what did Norway pledge?",
     ]
+
+
+def test_a_long_run_of_figures_with_no_unit_is_judged_without_hanging():
+    """A sentence carrying a long run of figures (a serial number, a table flattened into
+    "1.2.3...") is read for "how long" in time linear in its length: the figure with a unit
+    was once tried from every digit of the run, and such a sentence took minutes."""
+    import subprocess
+    import sys
+
+    code = (
+        "from qa.answer.figures import has_answer_kind\n"
+        "n = 50_000\n"
+        "print(has_answer_kind('Serial ' + '7' * n + ' here.', 'duration'),\n"
+        "      has_answer_kind('Table ' + '1.' * n + ' here.', 'duration'),\n"
+        "      has_answer_kind('Table ' + '1.' * n + ' 5 days.', 'duration'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]

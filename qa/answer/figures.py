@@ -456,7 +456,11 @@ _SPAN_UNITS = (
     r"ms|s|h|min|metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|inch(?:es)?|"
     r"cm|mm|giây|phút|giờ|ngày|tuần|tháng|năm|thập kỷ|mét"
 )
-_SPAN = re.compile(rf"(?:\d[\d.,]*|\b(?:{_WORD_NUMBER}))[\s-]*(?:{_SPAN_UNITS})\b", re.I)
+# A figure is tried from its first digit only: tried from every digit, a long run of
+# figures with no unit after it ("1.2.3...", a serial number) took quadratic time.
+_SPAN = re.compile(
+    rf"(?:(?<!\d)(?<!\d[.,])\d[\d.,]*|\b(?:{_WORD_NUMBER}))[\s-]*(?:{_SPAN_UNITS})\b", re.I
+)
 
 
 def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
