@@ -223,3 +223,20 @@ def test_the_shipped_web_article_has_no_page_and_the_report_one_label_per_page()
     report = read_document(root / name, name)
     body = report.page_labels[: report.page_labels.index(max(report.page_labels)) + 1]
     assert list(body) == sorted(set(body)) and len(body) == 7  # one printed label per page
+
+
+def test_a_long_run_of_dots_is_split_into_sentences_without_hanging():
+    """A dot leader glued to its page number ("Contents.......5") is read for sentence ends
+    in time linear in its length: the end of a sentence was once tried from every dot of
+    the run, and a long one took minutes."""
+    import subprocess
+    import sys
+
+    code = (
+        "from qa.ingest.sentences import split_sentences\n"
+        "text = 'Contents' + '.' * 100_000 + '5 Then it ends. Here.'\n"
+        "print(len(split_sentences(text)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == 2

@@ -69,7 +69,9 @@ _ABBREVIATIONS = {
 # End of a sentence: terminal punctuation, optional closing quotes/brackets, then space.
 # A footnote number glued to the full stop ("aware of.4 In addition"), or raised by cleaning
 # ("aware of.⁴ In addition"), ends a sentence too.
-_END = re.compile(r"[.!?…]+[\"'”’»)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?=\s)|(?<=[^\W\d_])\.\d{1,3}(?=\s)")
+# Punctuation is tried from the start of its run only: tried from every dot, a long run
+# of dots with no space after it (a dot leader glued to its page number) took quadratic time.
+_END = re.compile(r"(?<![.!?…])[.!?…]+[\"'”’»)\]]*[⁰¹²³⁴⁵⁶⁷⁸⁹]*(?=\s)|(?<=[^\W\d_])\.\d{1,3}(?=\s)")
 _LINE_BREAK = re.compile(r"\n+")
 
 
