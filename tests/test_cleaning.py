@@ -240,3 +240,27 @@ def test_a_long_run_of_dots_is_split_into_sentences_without_hanging():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == 2
+
+
+def test_lines_with_a_long_run_of_spaces_are_cleaned_without_hanging():
+    """A header set out with a long run of spaces ("3 Annual report      2024") or a lone
+    footnote number followed by spaces is read in time linear in the line's length: the
+    checks for a numbered running line and for a footnote once tried every split of the
+    run between two side-by-side repeats, and a long one took minutes."""
+    import subprocess
+    import sys
+
+    code = (
+        "from qa.ingest.cleaning import clean, PAGE_BREAK\n"
+        "gap = ' ' * 100_000\n"
+        "pages = [f'{p} Annual report{gap}2024\\nBody text of page {p}.' for p in (1, 2, 3)]\n"
+        "c = clean(PAGE_BREAK.join(pages))\n"
+        "print(repr(c.text), list(c.page_labels))\n"
+        "print(repr(clean('Intro text here.\\n\\n1' + gap + '\\n\\nMore text.').text))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "'Body text of page 1.\\n\\nBody text of page 2.\\n\\nBody text of page 3.' [1, 2, 3]",
+        "'Intro text here.\\n\\n1\\n\\nMore text.'",
+    ]

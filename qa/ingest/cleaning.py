@@ -77,8 +77,13 @@ def _kept_positions(old: str, new: str) -> list[int] | None:
 # --- page-level: headers, footers, footnotes, repeated URLs ---------------------------
 
 _PAGE_NUMBER = re.compile(r"^\s*(?:page\s+)?(\d{1,4})(?:\s*(?:/|of)\s*\d{1,4})?\s*$", re.I)
-_NUMBERED_LINE = re.compile(r"^\s*(\d{1,4})\s*(\S.*?)\s*$|^\s*(\S.*?)\s*(\d{1,4})\s*$")
-_FOOTNOTE_START = re.compile(r"^\s*\d{1,3}(?:\u2003|\u2002|\t|\s{2,})\s*\S")
+# The words end on a non-space character, so only such ends are tried ("\S(?:.*?\S)??",
+# not "\S.*?"), and a run of spaces is read by one repeat, not two side by side ("\s\s\s*",
+# not "\s{2,}\s*"): otherwise a long run of spaces in a line took quadratic time.
+_NUMBERED_LINE = re.compile(
+    r"^\s*(\d{1,4})\s*(\S(?:.*?\S)??)\s*$|^\s*(\S(?:.*?\S)??)\s*(\d{1,4})\s*$"
+)
+_FOOTNOTE_START = re.compile(r"^\s*\d{1,3}(?:\u2003|\u2002|\t|\s\s)\s*\S")
 _BARE_URL = re.compile(r"^\s*(?:https?://|www\.)\S+\s*$")
 _TERMINAL = ".!?:;\"'”’»)…"
 
