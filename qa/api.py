@@ -21,6 +21,7 @@ from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
 from qa.answer.question import Question, analyse, as_question
 from qa.answer.ranker import load_ranker
+from qa.answer.reader import Reader, load_reader
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
@@ -324,6 +325,14 @@ class QA:
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
         return replace(answer, hits=tuple(shown))
 
+    @property
+    def reader(self) -> Reader | None:
+        """The answer's reader as `Settings.reader` chooses it (loaded once per process)."""
+        setting = self.settings.reader
+        if setting == "off":
+            return None
+        return load_reader() if setting == "on" else load_reader(setting)
+
     def _retrieve(
         self, index: Snapshot, q: Question, k: int, allowed: Admitted = None
     ) -> tuple[np.ndarray, list[Hit], ExtractiveAnswerer]:
@@ -338,6 +347,7 @@ class QA:
             similarity_offsets(calibration, q.language),
             ranker=load_ranker(Path(self.settings.ranker)) if self.settings.ranker else None,
             title_of=lambda doc_id: index.documents[doc_id].meta.title,
+            reader=self.reader,
         )
         if self.settings.min_score is not None:
             fixed = self.settings.min_score

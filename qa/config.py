@@ -66,6 +66,12 @@ class Settings:
         "The answer-sentence ranker's model (JSON written by eval/train_ranker.py). Unset: "
         "the one shipped in qa/answer/ranker.json.",
     )
+    reader: str = _setting(
+        "off",
+        "The answer's reader, a cross-encoder that reads question and sentence together "
+        "(qa/answer/reader.py): on (the adapters shipped in qa/answer/reader.safetensors), "
+        "off, or the path of adapters written by eval/reader/export.py.",
+    )
     max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
     answer_passages: int = _setting(
         5, "The answer quotes sentences from this many of the best passages."

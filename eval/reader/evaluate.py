@@ -22,6 +22,7 @@ from qa.answer.ranker import FEATURES  # noqa: E402
 
 NAMES = ["legal", "manuals", "ukraine", "web"]
 F = FEATURES.index
+READ_TOP = 8
 
 
 def cosine(q):
@@ -43,6 +44,17 @@ def fused(kind, h, c, w, cos=None):
         return h - 0.55 * cos + w * (c - c.mean()) / (c.std() + 1e-6)
     if kind == "raw":
         return h + w * c
+    if kind == "top":  # the runtime's form: read only the hand score's best READ_TOP
+        top = np.argsort(-h, kind="stable")[:READ_TOP]
+        out = h.copy()
+        ct = c[top]
+        out[top] += w * (ct - ct.mean()) / (ct.std() + 1e-6)
+        return out
+    if kind.startswith("raw@"):  # read the hand score's best N; the rest take the lowest read
+        top = np.argsort(-h, kind="stable")[: int(kind[4:])]
+        read = np.full(len(h), c[top].min())
+        read[top] = c[top]
+        return h + w * read
     if kind == "z":
         return h + w * (c - c.mean()) / (c.std() + 1e-6)
     return 1 / (60 + ranks(h)) + w / (60 + ranks(c))  # rrf
@@ -69,6 +81,8 @@ def main():
         "z": np.linspace(0, 0.3, 31),
         "rrf": np.linspace(0, 3, 31),
         "swap": np.linspace(0, 0.5, 51),
+        "top": np.linspace(0, 0.3, 31),
+        **{f"raw@{n}": np.linspace(0, 0.2, 41) for n in (5, 8, 12, 16)},
     }
     print(json.dumps(blob.get("meta", {})))
     print(

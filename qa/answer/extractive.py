@@ -67,6 +67,7 @@ class ExtractiveAnswerer:
         if query_vector is None:
             query_vector = self.scorer.embedder.embed_queries([question])[0]
         sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
+        sentences = self.scorer.read(q, sentences)
         q_terms = self.scorer.question_terms(q)
         key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
         language = q.language

@@ -3,6 +3,7 @@
 score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
       + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
         the sentence gives a new figure / date]
+      [+ 0.035 · the reader's logit, for the answer: `SentenceScorer.read`]
 
 Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
 coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
@@ -20,6 +21,7 @@ import numpy as np
 from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
+from qa.answer.reader import Reader
 from qa.documents import Hit, Passage
 from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
@@ -34,6 +36,13 @@ W_TITLE = 0.1
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
+# The reader (qa/answer/reader.py) reads the hand score's best READ_TOP sentences; its logit
+# joins their score with weight W_READER, chosen leave-one-collection-out on the tuning
+# halves (eval/reader/evaluate.py). The others take the lowest logit read: had they read
+# better, the hand score would rarely have put them below.
+W_READER = 0.035
+KEY_NAME_WEIGHT = 0.2  # a name this share of the question's weight is what it asks about
+READ_TOP = 6
 
 
 def is_heading(text: str) -> bool:
@@ -106,6 +115,7 @@ class SentenceScorer:
         offsets: Mapping[str, float] | None = None,
         ranker: Ranker | None = None,
         title_of: Callable[[str], str] | None = None,
+        reader: Reader | None = None,
     ) -> None:
         """`idf` maps a language (and "*" for all passages) to term weights (see
         `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
@@ -113,13 +123,15 @@ class SentenceScorer:
         `offsets`: passage language -> what to add to its cosines with the question (see
         `calibration.similarity_offsets`), so that a sentence in another language than the
         question's is not outranked for its language alone. `title_of(doc_id)`: the document's
-        title, for questions that say which document they ask about ("the newbie guide")."""
+        title, for questions that say which document they ask about ("the newbie guide").
+        `reader`: what `read` adds to the answer's scores (None: nothing)."""
         self.embedder = embedder
         self.title_of = title_of or (lambda doc_id: "")
         self.idf = idf or {}
         self.sentence_vectors = sentence_vectors
         self.offsets = offsets or {}
         self.ranker = ranker or load_ranker()
+        self.reader = reader
 
     def vocabulary(self, language: str) -> dict[str, float]:
         """The terms used by the passages of a language (with their IDF)."""
@@ -249,6 +261,44 @@ class SentenceScorer:
                 score += W_KIND
             scored.append(replace(s, score=score, terms=terms))
         return scored
+
+    def read(self, question: Question, sentences: list[Sentence]) -> list[Sentence]:
+        """`score`'s sentences with the reader's judgement added: it reads question and
+        sentence together, and so tells the sentence that answers from one that restates
+        the question. Only in the languages it was trained on: a sentence in another keeps
+        the mean of those read, neither lifted nor sunk."""
+        reader = self.reader
+        if reader is None or not sentences or question.language not in reader.languages:
+            return sentences
+        # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
+        # for "How much did Norway pledge?". Only the sentences that hold the most of the
+        # question's names, in their text or their document's title ("the Kestrin harbour
+        # rules"), are read; the others keep the mean of those read, as a sentence in a
+        # language it does not read; a readable one below the best READ_TOP, the lowest.
+        q_terms = self.question_terms(question)
+        titled = {
+            d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
+        }
+        key = {n for n in q_terms.names if q_terms.coverage({n}) >= KEY_NAME_WEIGHT}
+        held = [len((s.terms | titled[s.hit.passage.doc_id]) & key) for s in sentences]
+        readable = {
+            i
+            for i, s in enumerate(sentences)
+            if s.hit.passage.language in reader.languages and held[i] == max(held)
+        }
+        top = sorted(readable, key=lambda i: -sentences[i].score)[:READ_TOP]
+        if not top:
+            return sentences
+        logits = reader.scores(question.text, [sentences[i].text for i in top])
+        read = dict(zip(top, logits.tolist(), strict=True))
+        floor, neutral = float(logits.min()), float(logits.mean())
+        return [
+            replace(
+                s,
+                score=s.score + W_READER * read.get(i, floor if i in readable else neutral),
+            )
+            for i, s in enumerate(sentences)
+        ]
 
     def title_coverage(self, q_terms: QuestionTerms, doc_ids: set[str]) -> dict[str, float]:
         """doc_id -> the share of the question's term weight that the document's title has."""

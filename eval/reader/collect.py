@@ -1,0 +1,79 @@
+"""The pipeline's real candidate sentences for the reader's training questions.
+
+For every group of training documents (a folder of /work/train-docs or eval/reader/docs)
+and its questions (eval/reader/data/*.jsonl: question, answer, evidence, source = <group>/<file>), index the
+group as a collection of its own, ask each question through the answer step's own candidate
+search (`QA.sentence_candidates`), and label each candidate as eval/train_ranker.py does:
+a positive holds 60% of the evidence quote or contains the answer. Written to
+.cache/reader/<group>/features.json in the format of .cache/eval/<name>/ranker-features.json
+(plus the question text), so training sees the candidates it will have to choose among.
+
+    PYTHONPATH=. .venv/bin/python eval/reader/collect.py DOCS_ROOT GROUP [GROUP ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+from qa.eval import answer_is_correct, passage_matches  # noqa: E402
+
+DATA = ROOT / "eval" / "reader" / "data"
+CACHE = ROOT / ".cache" / "reader"
+
+
+def collect(docs: Path, group: str) -> list[dict]:
+    from qa.api import QA
+    from qa.config import Settings
+
+    settings = replace(
+        Settings.from_env(),
+        corpus_dir=docs,
+        index_dir=CACHE / group / "index",
+        upload_dir=CACHE / group / "uploads",
+    )
+    qa = QA(settings)
+    qa.build([docs])
+    out = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line) if line.strip() else {}
+            if not item.get("source", "").startswith(f"{group}/"):
+                continue
+            sentences, x = qa.sentence_candidates(item["question"])
+            answers = [[item["answer"]]]
+            labels = [
+                passage_matches(s.text, item["evidence"]) or answer_is_correct(s.text, answers)
+                for s in sentences
+            ]
+            out.append(
+                {
+                    "id": item["id"],
+                    "question": item["question"],
+                    "type": item.get("type"),
+                    "answerable": True,
+                    "answers": answers,
+                    "x": x.tolist(),
+                    "y": labels,
+                    "texts": [s.text for s in sentences],
+                    "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
+                }
+            )
+    found = sum(any(o["y"]) for o in out)
+    print(
+        f"{group}: {len(out)} questions, {found} with a positive candidate, "
+        f"{sum(len(o['y']) for o in out)} candidates"
+    )
+    return out
+
+
+if __name__ == "__main__":
+    docs_root = Path(sys.argv[1])
+    for group in sys.argv[2:]:
+        out = collect(docs_root / group, group)
+        (CACHE / group).mkdir(parents=True, exist_ok=True)
+        (CACHE / group / "features.json").write_text(json.dumps(out))

