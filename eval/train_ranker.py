@@ -45,6 +45,7 @@ C = 1.0  # inverse L2 strength of the logistic regression
 
 def collect(name: str, rebuild: bool = False) -> list[dict]:
     """Per tuning question: feature rows, labels, the sentences' texts and spans."""
+    from eval.reader.collect import sentence_before
     from qa.api import QA
     from qa.config import Settings
 
@@ -80,6 +81,7 @@ def collect(name: str, rebuild: bool = False) -> list[dict]:
                 "x": x.tolist(),
                 "y": labels,
                 "texts": [s.text for s in sentences],
+                "before": [sentence_before(s.hit.passage, s.start) for s in sentences],
                 "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
             }
         )

@@ -21,9 +21,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 from qa.eval import answer_is_correct, passage_matches  # noqa: E402
+from qa.ingest.sentences import split_sentences  # noqa: E402
 
 DATA = ROOT / "eval" / "reader" / "data"
+CONTEXT_WORDS = 30  # of the sentence before: what "It" / "They" refer to
 CACHE = ROOT / ".cache" / "reader"
+
+
+def sentence_before(passage, start: int) -> str:
+    """The sentence before the one at document offset `start`, within its passage ("" for
+    the passage's first): the context experiment of eval/reader/README.md."""
+    spans = passage.sentences or tuple(split_sentences(passage.text))
+    previous = [(a, b) for a, b in spans if b <= start - passage.start]
+    return passage.text[slice(*previous[-1])] if previous else ""
+
+
+def with_context(before: str, sentence: str) -> str:
+    """A candidate read after the end of the sentence before it (CONTEXT=1 in train.py)."""
+    words = before.split()[-CONTEXT_WORDS:]
+    return f"{' '.join(words)} [SEP] {sentence}" if words else sentence
 
 
 def collect(docs: Path, group: str) -> list[dict]:
@@ -60,6 +76,7 @@ def collect(docs: Path, group: str) -> list[dict]:
                     "x": x.tolist(),
                     "y": labels,
                     "texts": [s.text for s in sentences],
+                    "before": [sentence_before(s.hit.passage, s.start) for s in sentences],
                     "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
                 }
             )

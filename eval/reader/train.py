@@ -11,7 +11,9 @@ scored for eval/reader/evaluate.py; none of their questions is trained on.
 
     PYTHONPATH=. nice .venv/bin/python eval/reader/train.py sotu tech-a tech-b
 
-Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader).
+Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader),
+CONTEXT (1: each candidate is read after the sentence before it, `collect.with_context`;
+measured and not taken, see README.md).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
 
+from eval.reader.collect import with_context  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
 
@@ -44,6 +47,7 @@ NNEG = int(os.environ.get("NNEG", 11))
 MAXLEN = int(os.environ.get("MAXLEN", 128))
 OUT = ROOT / ".cache" / "reader" / os.environ.get("NAME", "reader")
 NAMES = ["legal", "manuals", "ukraine", "web"]
+CONTEXT = os.environ.get("CONTEXT") == "1"
 TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
 ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
 
@@ -60,6 +64,13 @@ class LowRank(nn.Module):
 
     def forward(self, x):
         return self.base(x) + (x @ self.a.T @ self.b.T) * self.scale
+
+
+def read_texts(q: dict) -> list[str]:
+    """The candidates as the reader reads them: with the sentence before each (CONTEXT=1)."""
+    if not CONTEXT:
+        return q["texts"]
+    return [with_context(b, t) for b, t in zip(q["before"], q["texts"], strict=True)]
 
 
 def add_adapters(model, rank: int) -> None:
@@ -110,8 +121,9 @@ def main() -> None:
             if not y.any() or y.all():
                 continue
             order = np.argsort(-hand_score(q["x"]), kind="stable")
-            pos = [q["texts"][i] for i in order if y[i]][:2]
-            neg = [q["texts"][i] for i in order if not y[i]][:NNEG]
+            texts = read_texts(q)
+            pos = [texts[i] for i in order if y[i]][:2]
+            neg = [texts[i] for i in order if not y[i]][:NNEG]
             train.append((q["question"], pos, neg))
     print(f"{len(train)} training questions from {groups}", flush=True)
 
@@ -170,7 +182,7 @@ def write(model, logits, groups, n_train, epochs, seconds) -> None:
                 if q["texts"]:
                     s = torch.cat(
                         [
-                            logits(gold[q["id"]], q["texts"][i : i + 32])
+                            logits(gold[q["id"]], read_texts(q)[i : i + 32])
                             for i in range(0, len(q["texts"]), 32)
                         ]
                     )
