@@ -7,6 +7,8 @@ from qa.threads import set_thread_defaults
 set_thread_defaults()  # the test process is an entry point like `qa`: before numpy loads
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -258,3 +260,13 @@ def hits_of(texts: list[str], score: float):
         Hit(Passage(f"d{i}#0-{len(t)}", f"d{i}", 0, len(t), 1, 1, t), score, i + 1)
         for i, t in enumerate(texts)
     ]
+
+
+def run_in_time(code: str, stdin: str = "", seconds: float = 30) -> str:
+    """The output of `code` run in a fresh interpreter; a run over `seconds` fails the test
+    (a pattern that backtracks runs in C and cannot be interrupted where it runs)."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, timeout=seconds
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout

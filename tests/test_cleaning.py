@@ -229,17 +229,15 @@ def test_a_long_run_of_dots_is_split_into_sentences_without_hanging():
     """A dot leader glued to its page number ("Contents.......5") is read for sentence ends
     in time linear in its length: the end of a sentence was once tried from every dot of
     the run, and a long one took minutes."""
-    import subprocess
-    import sys
+    from conftest import run_in_time
 
     code = (
         "from qa.ingest.sentences import split_sentences\n"
         "text = 'Contents' + '.' * 100_000 + '5 Then it ends. Here.'\n"
         "print(len(split_sentences(text)))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == 2
+    out = run_in_time(code)
+    assert int(out) == 2
 
 
 def test_lines_with_a_long_run_of_spaces_are_cleaned_without_hanging():
@@ -247,8 +245,7 @@ def test_lines_with_a_long_run_of_spaces_are_cleaned_without_hanging():
     footnote number followed by spaces is read in time linear in the line's length: the
     checks for a numbered running line and for a footnote once tried every split of the
     run between two side-by-side repeats, and a long one took minutes."""
-    import subprocess
-    import sys
+    from conftest import run_in_time
 
     code = (
         "from qa.ingest.cleaning import clean, PAGE_BREAK\n"
@@ -258,9 +255,8 @@ def test_lines_with_a_long_run_of_spaces_are_cleaned_without_hanging():
         "print(repr(c.text), list(c.page_labels))\n"
         "print(repr(clean('Intro text here.\\n\\n1' + gap + '\\n\\nMore text.').text))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    out = run_in_time(code)
+    assert out.splitlines() == [
         "'Body text of page 1.\\n\\nBody text of page 2.\\n\\nBody text of page 3.' [1, 2, 3]",
         "'Intro text here.\\n\\n1\\n\\nMore text.'",
     ]

@@ -133,16 +133,12 @@ def test_a_table_of_figures_on_one_line_is_cleaned_without_hanging():
     """A census table flattened into one line (a .txt saved from a web page): the check for
     "a footnote mark up to the end of the line" once backtracked exponentially over a run
     of figures that no line break ends, and indexing such a file never finished."""
-    import subprocess
-    import sys
+    from conftest import run_in_time
 
     row = " ".join(f"{1790 + 10 * i} {3_929_827 + 1_377_000 * i:,}" for i in range(40))
     text = f"The census gives the population by decade: {row} and so it grew. " * 3
     code = (
         "import sys; from qa.ingest.cleaning import clean; print(len(clean(sys.stdin.read()).text))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], input=text, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == len(text.strip())
+    out = run_in_time(code, text, seconds=60)
+    assert int(out) == len(text.strip())

@@ -139,8 +139,7 @@ def test_a_long_run_of_figures_with_no_unit_is_judged_without_hanging():
     """A sentence carrying a long run of figures (a serial number, a table flattened into
     "1.2.3...") is read for "how long" in time linear in its length: the figure with a unit
     was once tried from every digit of the run, and such a sentence took minutes."""
-    import subprocess
-    import sys
+    from conftest import run_in_time
 
     code = (
         "from qa.answer.figures import has_answer_kind\n"
@@ -149,6 +148,5 @@ def test_a_long_run_of_figures_with_no_unit_is_judged_without_hanging():
         "      has_answer_kind('Table ' + '1.' * n + ' here.', 'duration'),\n"
         "      has_answer_kind('Table ' + '1.' * n + ' 5 days.', 'duration'))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False", "False", "True"]
+    out = run_in_time(code)
+    assert out.split() == ["False", "False", "True"]
