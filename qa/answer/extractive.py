@@ -69,7 +69,7 @@ class ExtractiveAnswerer:
         sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
         sentences = self.scorer.read(q, sentences)
         q_terms = self.scorer.question_terms(q)
-        key_names = {n for n in q_terms.names if q_terms.coverage({n}) >= MIN_NEW_WEIGHT}
+        key_names = q_terms.key_names
         language = q.language
         if language == "und" and not any(s.terms for s in sentences):
             reason = "the question is in a script or language that no document shares"

@@ -38,11 +38,13 @@ NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
 # The reader (qa/answer/reader.py) reads the hand score's best READ_TOP sentences; its logit
 # joins their score with weight W_READER, chosen leave-one-collection-out on the tuning
-# halves (eval/reader/evaluate.py). The others take the lowest logit read: had they read
-# better, the hand score would rarely have put them below.
+# halves (eval/reader/evaluate.py). A readable sentence below those takes the lowest logit
+# read: had it read better, the hand score would rarely have put it below.
 W_READER = 0.035
-KEY_NAME_WEIGHT = 0.2  # a name this share of the question's weight is what it asks about
 READ_TOP = 6
+# A name with this share of the question's term weight is what the question is about (not
+# the collection's own subject, "Ukraine", found everywhere).
+KEY_NAME_WEIGHT = 0.2
 
 
 def is_heading(text: str) -> bool:
@@ -91,6 +93,10 @@ class QuestionTerms:
             if any(alias <= terms for alias in elsewhere):
                 found |= own & set(self.weights)
         return frozenset(found)
+
+    @property
+    def key_names(self) -> set[str]:
+        return {n for n in self.names if self.coverage({n}) >= KEY_NAME_WEIGHT}
 
     def coverage(self, terms: set[str] | frozenset[str]) -> float:
         """Share of the question's term weight that `terms` covers, in [0, 1]."""
@@ -272,14 +278,14 @@ class SentenceScorer:
             return sentences
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
         # for "How much did Norway pledge?". Only the sentences that hold the most of the
-        # question's names, in their text or their document's title ("the Kestrin harbour
-        # rules"), are read; the others keep the mean of those read, as a sentence in a
-        # language it does not read; a readable one below the best READ_TOP, the lowest.
+        # question's key names, in their text or their document's title ("the Kestrin
+        # harbour rules"), are read; the others keep the mean of those read, as a sentence
+        # in a language it does not read.
         q_terms = self.question_terms(question)
         titled = {
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
         }
-        key = {n for n in q_terms.names if q_terms.coverage({n}) >= KEY_NAME_WEIGHT}
+        key = q_terms.key_names
         held = [len((s.terms | titled[s.hit.passage.doc_id]) & key) for s in sentences]
         readable = {
             i
