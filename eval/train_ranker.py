@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from qa.answer.ranker import FEATURES, MODEL_PATH, Ranker  # noqa: E402
 from qa.eval import answer_is_correct, passage_matches  # noqa: E402
+from qa.ingest.sentences import split_sentences  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
 CACHE = ROOT / ".cache" / "eval"
@@ -43,47 +44,66 @@ PENALTY = 0.25  # a wrong answer costs a quarter of what a right one gains
 C = 1.0  # inverse L2 strength of the logistic regression
 
 
-def collect(name: str, rebuild: bool = False) -> list[dict]:
-    """Per tuning question: feature rows, labels, the sentences' texts and spans."""
-    from eval.reader.collect import sentence_before
+def collection_qa(docs: Path, cache: Path, rebuild: bool = False):
+    """A QA over a folder of documents as a collection of its own, its index built (or
+    brought up to date) under `cache`."""
     from qa.api import QA
     from qa.config import Settings
 
-    docs = COLLECTIONS / name / "docs"
     settings = replace(
         Settings.from_env(),
         corpus_dir=docs,
-        index_dir=CACHE / name / "index",
-        upload_dir=CACHE / name / "uploads",
+        index_dir=cache / "index",
+        upload_dir=cache / "uploads",
     )
     qa = QA(settings)
     qa.build([docs], rebuild=rebuild)
+    return qa
+
+
+def sentence_before(passage, start: int) -> str:
+    """The sentence before the one at document offset `start`, within its passage ("" for
+    the passage's first): the context experiment of eval/reader/README.md."""
+    spans = passage.sentences or tuple(split_sentences(passage.text))
+    previous = [(a, b) for a, b in spans if b <= start - passage.start]
+    return passage.text[slice(*previous[-1])] if previous else ""
+
+
+def candidate_rows(qa, question: str, quotes: list[str], answers: list[list[str]]) -> dict:
+    """The answer step's candidate sentences for a question, with their features and labels:
+    a positive would count as a correct citation (it holds 60% of an evidence quote, or
+    every answer group)."""
+    sentences, x = qa.sentence_candidates(question)
+    labels = [
+        bool(quotes)
+        and (any(passage_matches(s.text, q) for q in quotes) or answer_is_correct(s.text, answers))
+        for s in sentences
+    ]
+    return {
+        "x": x.tolist(),
+        "y": labels,
+        "texts": [s.text for s in sentences],
+        "before": [sentence_before(s.hit.passage, s.start) for s in sentences],
+        "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
+    }
+
+
+def collect(name: str, rebuild: bool = False) -> list[dict]:
+    """Per tuning question: feature rows, labels, the sentences' texts and spans."""
+    qa = collection_qa(COLLECTIONS / name / "docs", CACHE / name, rebuild)
     out = []
     for line in (COLLECTIONS / name / "tune.jsonl").read_text(encoding="utf-8").splitlines():
         if not line.strip():
             continue
         item = json.loads(line)
-        sentences, x = qa.sentence_candidates(item["question"])
         quotes = [e["quote"] for e in item.get("evidence", [])]
-        labels = [
-            bool(quotes)
-            and (
-                any(passage_matches(s.text, q) for q in quotes)
-                or answer_is_correct(s.text, item["answers"])
-            )
-            for s in sentences
-        ]
         out.append(
             {
                 "id": item["id"],
                 "answerable": item["answerable"],
                 "answers": item.get("answers", []),
-                "x": x.tolist(),
-                "y": labels,
-                "texts": [s.text for s in sentences],
-                "before": [sentence_before(s.hit.passage, s.start) for s in sentences],
-                "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
             }
+            | candidate_rows(qa, item["question"], quotes, item["answers"])
         )
     print(f"{name}: {len(out)} questions, {sum(len(o['y']) for o in out)} candidate sentences")
     return out

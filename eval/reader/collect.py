@@ -3,8 +3,8 @@
 For every group of training documents (a folder of /work/train-docs or eval/reader/docs)
 and its questions (eval/reader/data/*.jsonl: question, answer, evidence, source = <group>/<file>), index the
 group as a collection of its own, ask each question through the answer step's own candidate
-search (`QA.sentence_candidates`), and label each candidate as eval/train_ranker.py does:
-a positive holds 60% of the evidence quote or contains the answer. Written to
+search and label each candidate as eval/train_ranker.py does (`candidate_rows`: a positive
+holds 60% of the evidence quote or contains the answer). Written to
 .cache/reader/<group>/features.json in the format of .cache/eval/<name>/ranker-features.json
 (plus the question text), so training sees the candidates it will have to choose among.
 
@@ -15,25 +15,15 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
-from qa.eval import answer_is_correct, passage_matches  # noqa: E402
-from qa.ingest.sentences import split_sentences  # noqa: E402
+from eval.train_ranker import candidate_rows, collection_qa  # noqa: E402
 
 DATA = ROOT / "eval" / "reader" / "data"
 CONTEXT_WORDS = 30  # of the sentence before: what "It" / "They" refer to
 CACHE = ROOT / ".cache" / "reader"
-
-
-def sentence_before(passage, start: int) -> str:
-    """The sentence before the one at document offset `start`, within its passage ("" for
-    the passage's first): the context experiment of eval/reader/README.md."""
-    spans = passage.sentences or tuple(split_sentences(passage.text))
-    previous = [(a, b) for a, b in spans if b <= start - passage.start]
-    return passage.text[slice(*previous[-1])] if previous else ""
 
 
 def with_context(before: str, sentence: str) -> str:
@@ -43,29 +33,14 @@ def with_context(before: str, sentence: str) -> str:
 
 
 def collect(docs: Path, group: str) -> list[dict]:
-    from qa.api import QA
-    from qa.config import Settings
-
-    settings = replace(
-        Settings.from_env(),
-        corpus_dir=docs,
-        index_dir=CACHE / group / "index",
-        upload_dir=CACHE / group / "uploads",
-    )
-    qa = QA(settings)
-    qa.build([docs])
+    qa = collection_qa(docs, CACHE / group)
     out = []
     for path in sorted(DATA.glob("*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line) if line.strip() else {}
             if not item.get("source", "").startswith(f"{group}/"):
                 continue
-            sentences, x = qa.sentence_candidates(item["question"])
             answers = [[item["answer"]]]
-            labels = [
-                passage_matches(s.text, item["evidence"]) or answer_is_correct(s.text, answers)
-                for s in sentences
-            ]
             out.append(
                 {
                     "id": item["id"],
@@ -73,12 +48,8 @@ def collect(docs: Path, group: str) -> list[dict]:
                     "type": item.get("type"),
                     "answerable": True,
                     "answers": answers,
-                    "x": x.tolist(),
-                    "y": labels,
-                    "texts": [s.text for s in sentences],
-                    "before": [sentence_before(s.hit.passage, s.start) for s in sentences],
-                    "spans": [(s.hit.passage.doc_id, s.start, s.end) for s in sentences],
                 }
+                | candidate_rows(qa, item["question"], [item["evidence"]], answers)
             )
     found = sum(any(o["y"]) for o in out)
     print(

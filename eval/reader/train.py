@@ -37,6 +37,7 @@ from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E
 
 from eval.reader.collect import with_context  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
+from qa.answer.reader import pairs  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
 
 torch.set_num_threads(2)
@@ -104,15 +105,7 @@ def main() -> None:
     add_adapters(model, RANK)
 
     def logits(question: str, texts: list[str]) -> torch.Tensor:
-        enc = tok(
-            [question] * len(texts),
-            texts,
-            truncation="only_second",
-            max_length=MAXLEN,
-            padding=True,
-            return_tensors="pt",
-        )
-        return model(**enc).logits.reshape(-1)
+        return model(**pairs(tok, question, texts, MAXLEN)).logits.reshape(-1)
 
     train = []
     for g in groups:
@@ -157,19 +150,16 @@ def main() -> None:
                     flush=True,
                 )
         print(f"epoch {ep + 1}: loss {total / len(train):.3f}, {time.time() - t0:.0f}s", flush=True)
-        if ep + 1 < EPOCHS:
-            global OUT
-            final, OUT = OUT, OUT.with_name(f"{OUT.name}-epoch{ep + 1}")
-            write(model, logits, groups, len(train), ep + 1, time.time() - t0)
-            OUT = final
-    write(model, logits, groups, len(train), EPOCHS, time.time() - t0)
+        # every epoch is kept: the last in OUT, the others beside it as OUT-epoch<n>
+        out = OUT if ep + 1 == EPOCHS else OUT.with_name(f"{OUT.name}-epoch{ep + 1}")
+        write(out, model, logits, groups, len(train), ep + 1, time.time() - t0)
 
 
-def write(model, logits, groups, n_train, epochs, seconds) -> None:
-    """Adapters to OUT/adapters.pt, the tuning halves' candidates' scores to OUT/scores.json."""
+def write(out: Path, model, logits, groups, n_train, epochs, seconds) -> None:
+    """Adapters to out/adapters.pt, the tuning halves' candidates' scores to out/scores.json."""
     model.eval()
-    OUT.mkdir(parents=True, exist_ok=True)
-    torch.save(trainable_state(model), OUT / "adapters.pt")
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(trainable_state(model), out / "adapters.pt")
     scores = {}
     with torch.no_grad():
         for n in NAMES:
@@ -195,7 +185,7 @@ def write(model, logits, groups, n_train, epochs, seconds) -> None:
         "rank": RANK,
         "train_seconds": round(seconds),
     }
-    (OUT / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
+    (out / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
     print(json.dumps(meta), flush=True)
     model.train()
 

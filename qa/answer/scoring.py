@@ -270,9 +270,9 @@ class SentenceScorer:
 
     def read(self, question: Question, sentences: list[Sentence]) -> list[Sentence]:
         """`score`'s sentences with the reader's judgement added: it reads question and
-        sentence together, and so tells the sentence that answers from one that restates
-        the question. Only in the languages it was trained on: a sentence in another keeps
-        the mean of those read, neither lifted nor sunk."""
+        sentence together, and so tells a sentence that gives what is asked from one that
+        only shares the question's words. Only in the languages it was trained on: a
+        sentence in another keeps the mean of those read, neither lifted nor sunk."""
         reader = self.reader
         if reader is None or not sentences or question.language not in reader.languages:
             return sentences
