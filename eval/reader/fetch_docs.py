@@ -36,6 +36,17 @@ SOTU = {
         "1971_richard_nixon_r",
         "1978_jimmy_carter_d",
     ],
+    "sotu3": [
+        "1805_thomas_jefferson_dr",
+        "1835_andrew_jackson_d",
+        "1880_rutherford_b_hayes_r",
+        "1901_theodore_roosevelt_r",
+        "1918_woodrow_wilson_d",
+        "1941_franklin_d_roosevelt_d",
+        "1957_dwight_d_eisenhower_r",
+        "1990_george_bush_r",
+        "2007_george_w_bush_r",
+    ],
 }  # never 1790 Washington nor 1823 Monroe: the legal collection holds those two
 WEBNEWS = {
     "sott_assange_adelson_spying.html": "article_with_br.html",
@@ -46,6 +57,19 @@ WEBNEWS = {
     "oneesports_t1_worlds2023.html": "video_article_02.html",
     "wired_west_bank_surveillance.html": "wired_001.html",
     "fox13now_new_laws_2014.html": "fox13now_001.html",
+}
+
+NEWS2 = {  # trafilatura 0.9.0's saved test pages (eval/reader/news2-SOURCES.md)
+    "dw_berlin_colonial_streets.html": "tests/cache/dw.com.colonial.html",
+    "dw_ahr_fruehburgunder_wine.html": "tests/cache/dw.com.uncork.html",
+    "natgeo_redonda_rewilding.html": "tests/cache/nationalgeographic.co.uk.goats.html",
+    "nature_fast_telescope_opens.html": "tests/cache/nature.com.telescope.html",
+    "financialpost_microsoft_carbon_negative.html": "tests/cache/vancouversun.com.microsoft.html",
+    "threatpost_android_ransomware.html": "tests/cache/threatpost.com.android.html",
+    "guardian_uk_academics_casual_contracts.html": "tests/cache/theguardian.com.academics.html",
+    "vice_amazon_fires_sao_paulo.html": "tests/cache/vice.com.amazon.html",
+    "wikimedia_turkey_wikipedia_restored.html": "tests/cache/wikimediafoundation.org.turkey.html",
+    "luxurious_royal_salute_polo.html": "tests/cache/luxuriousmagazine.com.polo.html",
 }
 
 
@@ -81,6 +105,17 @@ def main() -> None:
             for ours, theirs in WEBNEWS.items():
                 data = sdist.extractfile(f"newspaper4k-0.9.6/tests/data/html/{theirs}").read()
                 (DOCS / "webnews" / ours).write_bytes(data)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+            + ["trafilatura==0.9.0", "-d", tmp],
+            check=True,
+            capture_output=True,
+        )
+        with tarfile.open(next(Path(tmp).glob("trafilatura-*.tar.gz"))) as sdist:
+            (DOCS / "news2").mkdir(parents=True, exist_ok=True)
+            for ours, theirs in NEWS2.items():
+                data = sdist.extractfile(f"trafilatura-0.9.0/{theirs}").read()
+                (DOCS / "news2" / ours).write_bytes(data)
     print(f"written under {DOCS}")
 
 
