@@ -80,3 +80,27 @@ def test_a_reader_given_in_the_settings_is_loaded_and_a_missing_one_is_named(tmp
     missing.build()
     with pytest.raises(QAError, match="nowhere.safetensors"):
         missing.ask(TOPIC_THEN_ANSWER[0][0])
+
+
+def test_a_distilled_reader_file_loads_as_a_model_cut_to_its_layers(tmp_path):
+    """eval/reader/distill.py writes a reader of fewer layers with their count in the file."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from qa.answer.reader import ADAPTERS, Reader
+
+    state = load_file(str(ADAPTERS))
+    kept = {
+        k: v
+        for k, v in state.items()
+        if not k.startswith("bert.encoder.layer.") or int(k.split(".")[3]) < 3
+    }
+    save_file(kept | {"layers": torch.tensor(3)}, str(tmp_path / "cut.safetensors"))
+    cut = Reader(tmp_path / "cut.safetensors")
+    assert cut.model.config.num_hidden_layers == 3
+    question, topic, answer = TOPIC_THEN_ANSWER[1]
+    full, short = (
+        load_reader().scores(question, [topic, answer]),
+        cut.scores(question, [topic, answer]),
+    )
+    assert short.shape == (2,) and all(abs(a - b) > 1e-3 for a, b in zip(full, short))

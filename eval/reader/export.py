@@ -1,7 +1,10 @@
 """Write the trained reader's adapters and head (eval/reader/train.py's adapters.pt) as the
 file that ships: qa/answer/reader.safetensors, half precision, with each adapter's scale.
 
-    PYTHONPATH=. .venv/bin/python eval/reader/export.py .cache/reader/reader/adapters.pt
+    PYTHONPATH=. .venv/bin/python eval/reader/export.py .cache/reader/reader/adapters.pt [OUT]
+
+A distilled reader (eval/reader/distill.py's ship.pt) carries its scales and layer count.
+OUT (default: the shipped file) lets a candidate be tried with QA_READER=OUT first.
 """
 
 import sys
@@ -16,8 +19,10 @@ from eval.reader.train import ALPHA_PER_RANK  # noqa: E402
 from qa.answer.reader import ADAPTERS  # noqa: E402
 
 state = torch.load(sys.argv[1], weights_only=True)
-out = {k: v.half().contiguous() for k, v in state.items()}
+target = Path(sys.argv[2]) if len(sys.argv) > 2 else ADAPTERS
+out = {k: v if k == "layers" else v.half().contiguous() for k, v in state.items()}
 for k in [k for k in state if k.endswith(".a")]:
-    out[k[: -len(".a")] + ".scale"] = torch.tensor(ALPHA_PER_RANK, dtype=torch.float16)
-save_file(out, str(ADAPTERS))
-print(f"{ADAPTERS.relative_to(ROOT)}: {len(out)} tensors, {ADAPTERS.stat().st_size / 1e6:.1f} MB")
+    scale = k[: -len(".a")] + ".scale"
+    out.setdefault(scale, torch.tensor(ALPHA_PER_RANK, dtype=torch.float16))
+save_file(out, str(target))
+print(f"{target}: {len(out)} tensors, {target.stat().st_size / 1e6:.1f} MB")

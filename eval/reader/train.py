@@ -13,7 +13,9 @@ scored for eval/reader/evaluate.py; none of their questions is trained on.
 
 Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader),
 CONTEXT (1: each candidate is read after the sentence before it, `collect.with_context`;
-measured and not taken, see README.md).
+measured and not taken, see README.md), CONTRAST (weight of the name-contrast loss, 0: off;
+see `contrast`), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
+short answer, as the first reader was trained).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -38,7 +41,9 @@ from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E
 from eval.reader.collect import with_context  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.reader import pairs  # noqa: E402
+from qa.eval import passage_matches  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
+from qa.text import STOPWORDS  # noqa: E402
 
 torch.set_num_threads(2)
 EPOCHS = int(os.environ.get("EPOCHS", 2))
@@ -49,6 +54,8 @@ MAXLEN = int(os.environ.get("MAXLEN", 128))
 OUT = ROOT / ".cache" / "reader" / os.environ.get("NAME", "reader")
 NAMES = ["legal", "manuals", "ukraine", "web"]
 CONTEXT = os.environ.get("CONTEXT") == "1"
+CONTRAST = float(os.environ.get("CONTRAST", 0))
+STRICT = os.environ.get("STRICT", "1") == "1"
 TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
 ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
 
@@ -72,6 +79,62 @@ def read_texts(q: dict) -> list[str]:
     if not CONTEXT:
         return q["texts"]
     return [with_context(b, t) for b, t in zip(q["before"], q["texts"], strict=True)]
+
+
+_NAME = re.compile(r"[A-Z][\w-]*[\w]")
+
+
+def names_in(text: str) -> list[str]:
+    """Words written with a capital that is not a sentence's first ("Norway", "SpectralCoord")."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for word in sentence.split()[1:]:
+            m = _NAME.fullmatch(re.sub(r"(?:'s|’s)$", "", word.strip(".,;:()[]\"“”'?!’")))
+            if m and m.group().lower() not in STOPWORDS:
+                out.append(m.group())
+    return out
+
+
+def contrast(question: str, positive: str, others: list[str], rng: random.Random) -> str | None:
+    """The question about another name: one of its names that the answer also holds is
+    swapped for a name from the other candidates ("How much did Norway pledge?" becomes
+    "How much did Sweden pledge?"). The answer does not answer that question: the reader
+    is taught to read of whom a sentence speaks, not only what it says."""
+    held = [n for n in names_in(question) if re.search(rf"\b{re.escape(n)}\b", positive)]
+    asked = set(names_in(question))
+    pool = sorted(
+        {n for t in others for n in names_in(t)}
+        - asked
+        - {n for n in names_in(positive)}
+        - {w.strip(".,;:()") for w in positive.split()}
+    )
+    if not held:
+        return None
+    name = rng.choice(sorted(set(held)))
+    pool = [n for n in pool if _shape(n) == _shape(name)]
+    if not pool:
+        return None
+    return re.sub(rf"\b{re.escape(name)}\b", rng.choice(pool), question)
+
+
+_MONTHS = set(
+    "january february march april may june july august september october november december"
+    " monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
+def _shape(name: str) -> str:
+    """A name is swapped only for one of the same kind: "Norway" for "Sweden", not for "June"
+    or "II"; "Swedish" for "Norwegian"; "SpectralCoord" for "SkyCoord"."""
+    if name.lower() in _MONTHS:
+        return "date"
+    if name.isupper() and len(name) <= 4 and set(name) <= set("IVXLC"):
+        return "numeral"
+    if any(c.isupper() for c in name[1:]) or "_" in name or any(c.isdigit() for c in name):
+        return "code"
+    if re.search(r"(?:an|ese|ish|ic|i)$", name):
+        return "adjective"
+    return "name" if len(name) > 2 else "short"
 
 
 def add_adapters(model, rank: int) -> None:
@@ -107,18 +170,35 @@ def main() -> None:
     def logits(question: str, texts: list[str]) -> torch.Tensor:
         return model(**pairs(tok, question, texts, MAXLEN)).logits.reshape(-1)
 
+    evidence = {}
+    for path in (ROOT / "eval" / "reader" / "data").glob("*.jsonl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                evidence[item["id"]] = item["evidence"]
     train = []
+    swap = random.Random(1)
     for g in groups:
         for q in json.loads((ROOT / ".cache/reader" / g / "features.json").read_text()):
-            y = np.asarray(q["y"], bool)
-            if not y.any() or y.all():
+            # a positive is the evidence sentence itself: a sentence that merely holds the
+            # short answer ("And we stood up for peace in Bosnia." for "Which country did
+            # Clinton single out...?") would teach that naming the answer is answering; such
+            # sentences are left out of the question's list altogether
+            quote = evidence[q["id"]]
+            strict = np.asarray([passage_matches(t, quote) for t in q["texts"]], bool)
+            keep = ~(np.asarray(q["y"], bool) & ~strict) if STRICT else np.ones(len(strict), bool)
+            y = (strict if STRICT else np.asarray(q["y"], bool)) & keep
+            if not y.any() or y[keep].all():
                 continue
             order = np.argsort(-hand_score(q["x"]), kind="stable")
             texts = read_texts(q)
             pos = [texts[i] for i in order if y[i]][:2]
-            neg = [texts[i] for i in order if not y[i]][:NNEG]
-            train.append((q["question"], pos, neg))
+            neg = [texts[i] for i in order if keep[i] and not y[i]][:NNEG]
+            others = [texts[i] for i in order if keep[i] and not y[i]]
+            swapped = contrast(q["question"], pos[0], others, swap) if CONTRAST else None
+            train.append((q["question"], pos, neg, swapped))
     print(f"{len(train)} training questions from {groups}", flush=True)
+    print(f"{sum(t[3] is not None for t in train)} with a name-contrast question", flush=True)
 
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"{sum(p.numel() for p in params)} trainable parameters", flush=True)
@@ -133,10 +213,14 @@ def main() -> None:
     for ep in range(EPOCHS):
         rng.shuffle(train)
         total = 0.0
-        for k, (question, pos, neg) in enumerate(train):
+        for k, (question, pos, neg, swapped) in enumerate(train):
             out = logits(question, pos + neg)
             target = torch.tensor([1.0 / len(pos)] * len(pos) + [0.0] * len(neg))
             loss = -(target * torch.log_softmax(out, 0)).sum()
+            if swapped is not None:  # the answer reads better for its question than for the swap
+                loss = loss + CONTRAST * nn.functional.softplus(
+                    logits(swapped, pos[:1])[0] - out[0]
+                )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -183,6 +267,8 @@ def write(out: Path, model, logits, groups, n_train, epochs, seconds) -> None:
         "epochs": epochs,
         "lr": LR,
         "rank": RANK,
+        "contrast": CONTRAST,
+        "strict": STRICT,
         "train_seconds": round(seconds),
     }
     (out / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))

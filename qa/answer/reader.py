@@ -52,8 +52,11 @@ class Reader:
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()
         hf_logging.disable_progress_bar()
+        # a distilled reader keeps only the base model's first `layers` layers
+        layers = state.pop("layers", None)
+        cut = {"num_hidden_layers": int(layers)} if layers is not None else {}
         try:
-            model = BertForSequenceClassification.from_pretrained(base, num_labels=1)
+            model = BertForSequenceClassification.from_pretrained(base, num_labels=1, **cut)
         finally:
             hf_logging.set_verbosity(verbosity)
         merge(model, {k: v.float() for k, v in state.items()})

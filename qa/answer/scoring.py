@@ -271,16 +271,15 @@ class SentenceScorer:
     def read(self, question: Question, sentences: list[Sentence]) -> list[Sentence]:
         """`score`'s sentences with the reader's judgement added: it reads question and
         sentence together, and so tells a sentence that gives what is asked from one that
-        only shares the question's words. Only in the languages it was trained on: a
-        sentence in another keeps the mean of those read, neither lifted nor sunk."""
+        only shares the question's words. Only in the languages it was trained on: where it
+        cannot read, it does not judge (see `reading` below)."""
         reader = self.reader
         if reader is None or not sentences or question.language not in reader.languages:
             return sentences
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
         # for "How much did Norway pledge?". Only the sentences that hold the most of the
         # question's key names, in their text or their document's title ("the Kestrin
-        # harbour rules"), are read; the others keep the mean of those read, as a sentence
-        # in a language it does not read.
+        # harbour rules"), are read; the others keep the mean of those read.
         q_terms = self.question_terms(question)
         titled = {
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
@@ -297,13 +296,21 @@ class SentenceScorer:
             return sentences
         logits = reader.scores(question.text, [sentences[i].text for i in top])
         read = dict(zip(top, logits.tolist(), strict=True))
-        floor, neutral = float(logits.min()), float(logits.mean())
+        # a readable sentence below those read takes the lowest reading; one without the key
+        # names the mean; one in a language the reader does not read the highest, so that
+        # reading English sentences never lifts one over the Vietnamese sentence that
+        # answers an English question about a Vietnamese text
+        low, mean, high = float(logits.min()), float(logits.mean()), float(logits.max())
+
+        def reading(i: int, s: Sentence) -> float:
+            if i in read:
+                return read[i]
+            if i in readable:
+                return low
+            return high if s.hit.passage.language not in reader.languages else mean
+
         return [
-            replace(
-                s,
-                score=s.score + W_READER * read.get(i, floor if i in readable else neutral),
-            )
-            for i, s in enumerate(sentences)
+            replace(s, score=s.score + W_READER * reading(i, s)) for i, s in enumerate(sentences)
         ]
 
     def title_coverage(self, q_terms: QuestionTerms, doc_ids: set[str]) -> dict[str, float]:
