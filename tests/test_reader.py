@@ -103,4 +103,4 @@ def test_a_distilled_reader_file_loads_as_a_model_cut_to_its_layers(tmp_path):
         load_reader().scores(question, [topic, answer]),
         cut.scores(question, [topic, answer]),
     )
-    assert short.shape == (2,) and all(abs(a - b) > 1e-3 for a, b in zip(full, short))
+    assert short.shape == (2,) and all(abs(a - b) > 1e-3 for a, b in zip(full, short, strict=True))

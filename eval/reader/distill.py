@@ -148,7 +148,21 @@ def main() -> None:
                     flush=True,
                 )
         print(f"epoch {ep + 1}: loss {total / len(data):.3f}, {time.time() - t0:.0f}s", flush=True)
-    write(OUT, student, logits, groups, len(data), EPOCHS, time.time() - t0)
+    write(
+        OUT,
+        student,
+        logits,
+        groups,
+        len(data),
+        EPOCHS,
+        time.time() - t0,
+        lr=LR,
+        rank=RANK,
+        layers=LAYERS,
+        candidates=NCAND,
+        temperature=TEMP,
+        teacher=str(teacher_path),
+    )
     torch.save(export(student, torch.load(teacher_path, weights_only=True)), OUT / "ship.pt")
 
 

@@ -239,7 +239,7 @@ def main() -> None:
         write(out, model, logits, groups, len(train), ep + 1, time.time() - t0)
 
 
-def write(out: Path, model, logits, groups, n_train, epochs, seconds) -> None:
+def write(out: Path, model, logits, groups, n_train, epochs, seconds, **settings) -> None:
     """Adapters to out/adapters.pt, the tuning halves' candidates' scores to out/scores.json."""
     model.eval()
     out.mkdir(parents=True, exist_ok=True)
@@ -270,7 +270,7 @@ def write(out: Path, model, logits, groups, n_train, epochs, seconds) -> None:
         "contrast": CONTRAST,
         "strict": STRICT,
         "train_seconds": round(seconds),
-    }
+    } | settings
     (out / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
     print(json.dumps(meta), flush=True)
     model.train()
