@@ -32,6 +32,17 @@ def with_context(before: str, sentence: str) -> str:
     return f"{' '.join(words)} [SEP] {sentence}" if words else sentence
 
 
+def evidence_by_id() -> dict[str, str]:
+    """Every training question's evidence sentence, by question id."""
+    out = {}
+    for path in sorted(DATA.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                item = json.loads(line)
+                out[item["id"]] = item["evidence"]
+    return out
+
+
 def collect(docs: Path, group: str) -> list[dict]:
     qa = collection_qa(docs, CACHE / group)
     out = []

@@ -84,38 +84,21 @@ def main() -> None:
                 for name in names:
                     data = tgz.extractfile(f"package/data/{name}.txt").read()
                     (DOCS / group / f"{name}.txt").write_bytes(data)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--no-binary",
-                ":all:",
-                "newspaper4k==0.9.6",
-                "-d",
-                tmp,
-            ],
-            check=True,
-            capture_output=True,
-        )
-        with tarfile.open(next(Path(tmp).glob("newspaper4k-*.tar.gz"))) as sdist:
-            (DOCS / "webnews").mkdir(parents=True, exist_ok=True)
-            for ours, theirs in WEBNEWS.items():
-                data = sdist.extractfile(f"newspaper4k-0.9.6/tests/data/html/{theirs}").read()
-                (DOCS / "webnews" / ours).write_bytes(data)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-            + ["trafilatura==0.9.0", "-d", tmp],
-            check=True,
-            capture_output=True,
-        )
-        with tarfile.open(next(Path(tmp).glob("trafilatura-*.tar.gz"))) as sdist:
-            (DOCS / "news2").mkdir(parents=True, exist_ok=True)
-            for ours, theirs in NEWS2.items():
-                data = sdist.extractfile(f"trafilatura-0.9.0/{theirs}").read()
-                (DOCS / "news2" / ours).write_bytes(data)
+        for package, version, folder, group, pages in (
+            ("newspaper4k", "0.9.6", "tests/data/html/", "webnews", WEBNEWS),
+            ("trafilatura", "0.9.0", "", "news2", NEWS2),
+        ):
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+                + [f"{package}=={version}", "-d", tmp],
+                check=True,
+                capture_output=True,
+            )
+            with tarfile.open(next(Path(tmp).glob(f"{package}-*.tar.gz"))) as sdist:
+                (DOCS / group).mkdir(parents=True, exist_ok=True)
+                for ours, theirs in pages.items():
+                    data = sdist.extractfile(f"{package}-{version}/{folder}{theirs}").read()
+                    (DOCS / group / ours).write_bytes(data)
     print(f"written under {DOCS}")
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
+from eval.reader.collect import evidence_by_id  # noqa: E402
 from eval.reader.evaluate import fused  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.reader import Reader  # noqa: E402
@@ -30,12 +31,7 @@ WEIGHTS = (0.0, 0.01, 0.02, W_READER, 0.05, 0.1, 1.0)
 
 def main() -> None:
     reader, groups = Reader(Path(sys.argv[1])), sys.argv[2:]
-    evidence = {}
-    for path in (ROOT / "eval" / "reader" / "data").glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                evidence[item["id"]] = item["evidence"]
+    evidence = evidence_by_id()
     rows = {}
     for g in groups:
         rows[g] = []

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
 
-from eval.reader.collect import with_context  # noqa: E402
+from eval.reader.collect import evidence_by_id, with_context  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.reader import pairs  # noqa: E402
 from qa.eval import passage_matches  # noqa: E402
@@ -170,12 +170,7 @@ def main() -> None:
     def logits(question: str, texts: list[str]) -> torch.Tensor:
         return model(**pairs(tok, question, texts, MAXLEN)).logits.reshape(-1)
 
-    evidence = {}
-    for path in (ROOT / "eval" / "reader" / "data").glob("*.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                evidence[item["id"]] = item["evidence"]
+    evidence = evidence_by_id()
     train = []
     swap = random.Random(1)
     for g in groups:
