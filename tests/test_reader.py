@@ -104,3 +104,25 @@ def test_a_distilled_reader_file_loads_as_a_model_cut_to_its_layers(tmp_path):
         cut.scores(question, [topic, answer]),
     )
     assert short.shape == (2,) and all(abs(a - b) > 1e-3 for a, b in zip(full, short, strict=True))
+
+
+def test_a_sentence_the_reader_cannot_read_keeps_the_best_reading(embedder):
+    """An English question about a text in Vietnamese: reading the English sentences must not
+    lift one of them over the Vietnamese sentence, which the reader cannot judge."""
+    from dataclasses import replace
+
+    from qa.answer.question import analyse
+    from qa.answer.scoring import SentenceScorer
+
+    scorer = SentenceScorer(embedder, reader=load_reader())
+    question, topic, answer = TOPIC_THEN_ANSWER[1]
+    texts = [topic, answer, "Khoảng 12.000 người đã tham dự lễ hội trong ba ngày."]
+    hits = [
+        replace(h, passage=replace(h.passage, language=lang))
+        for h, lang in zip(hits_of(texts, 0.8), ["en", "en", "vi"], strict=True)
+    ]
+    q = analyse(question)
+    scored = scorer.score(q, embedder.embed_queries([q.text])[0], scorer.candidates(hits))
+    added = {s.text: r.score - s.score for s, r in zip(scored, scorer.read(q, scored), strict=True)}
+    assert added[answer] > added[topic]  # the English ones were read
+    assert added[texts[2]] == pytest.approx(added[answer])
