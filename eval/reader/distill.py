@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -35,6 +34,7 @@ from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E
 from eval.reader.train import (  # noqa: E402
     ALPHA_PER_RANK,
     LowRank,
+    Trainer,
     add_adapters,
     write,
 )
@@ -116,11 +116,7 @@ def main() -> None:
         return student(**pairs(tok, question, texts, MAXLEN)).logits.reshape(-1)
 
     params = [p for p in student.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    steps = EPOCHS * len(data)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min(1.0, (k + 1) / (0.06 * steps)) * max(0.0, (steps - k) / steps)
-    )
+    trainer = Trainer(params, LR, EPOCHS * len(data))
     order = list(range(len(data)))
     rng = random.Random(0)
     student.train()
@@ -135,12 +131,7 @@ def main() -> None:
             kl = -(teach * torch.log_softmax(out / TEMP, 0)).sum()
             label = torch.tensor([1.0 / npos] * npos + [0.0] * (len(texts) - npos))
             loss = kl + 0.5 * -(label * torch.log_softmax(out, 0)).sum()
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            total += loss.item()
+            total += trainer.step(loss)
             if k % 200 == 0:
                 print(
                     f"  epoch {ep + 1} step {k}: loss {total / (k + 1):.3f}, "

@@ -137,6 +137,27 @@ def _shape(name: str) -> str:
     return "name" if len(name) > 2 else "short"
 
 
+class Trainer:
+    """AdamW with a linear warm-up over the first 6% of `steps` and a linear decay to zero;
+    `step(loss)` takes one update (gradients clipped to norm 1) and returns the loss."""
+
+    def __init__(self, params: list, lr: float, steps: int) -> None:
+        self.params = params
+        self.opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(
+            self.opt,
+            lambda k: min(1.0, (k + 1) / (0.06 * steps)) * max(0.0, (steps - k) / steps),
+        )
+
+    def step(self, loss: torch.Tensor) -> float:
+        loss.backward()
+        nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        self.sched.step()
+        self.opt.zero_grad()
+        return loss.item()
+
+
 def add_adapters(model, rank: int) -> None:
     for p in model.parameters():
         p.requires_grad = False
@@ -197,11 +218,7 @@ def main() -> None:
 
     params = [p for p in model.parameters() if p.requires_grad]
     print(f"{sum(p.numel() for p in params)} trainable parameters", flush=True)
-    opt = torch.optim.AdamW(params, lr=LR, weight_decay=0.01)
-    steps = EPOCHS * len(train)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda k: min(1.0, (k + 1) / (0.06 * steps)) * max(0.0, (steps - k) / steps)
-    )
+    trainer = Trainer(params, LR, EPOCHS * len(train))
     rng = random.Random(0)
     t0 = time.time()
     model.train()
@@ -216,12 +233,7 @@ def main() -> None:
                 loss = loss + CONTRAST * nn.functional.softplus(
                     logits(swapped, pos[:1])[0] - out[0]
                 )
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            sched.step()
-            opt.zero_grad()
-            total += loss.item()
+            total += trainer.step(loss)
             if k % 100 == 0:
                 print(
                     f"  epoch {ep + 1} step {k}: loss {total / (k + 1):.3f}, "
