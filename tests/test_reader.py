@@ -126,3 +126,38 @@ def test_a_sentence_the_reader_cannot_read_keeps_the_best_reading(embedder):
     added = {s.text: r.score - s.score for s, r in zip(scored, scorer.read(q, scored), strict=True)}
     assert added[answer] > added[topic]  # the English ones were read
     assert added[texts[2]] == pytest.approx(added[answer])
+
+
+def test_a_sentence_that_points_back_is_read_as_it_would_be_quoted(tmp_path, embedder):
+    """Alone, "It defaults to 0.5 units" does not say what defaults; read with the sentence
+    before it, as the answer quotes it, it is what the question asks."""
+    docs = {
+        "filter.txt": "Rounding filter\n\n"
+        "The rounding filter runs after calibration and before storage. "
+        "The tolerance parameter sets how far the rounding filter may move a value. "
+        "It defaults to 0.5 units, which suits most sensor readings. "
+        "Readings outside the sensor's range are dropped before the filter sees them.\n"
+    }
+    qa = make_qa(tmp_path, embedder, docs, reader="on")
+    qa.build()
+    got = qa.ask("What is the default tolerance of the rounding filter?")
+    assert not got.abstained
+    assert "It defaults to 0.5 units" in got.citations[0].quote
+
+
+def test_where_the_cpu_has_bfloat16_the_reader_runs_in_it_and_reads_as_in_float32():
+    """bfloat16 is ~1.5x faster on such CPUs; its readings stay close to float32's (on the 752
+    held-out questions of eval/reader/heldout.py the reader's choices are the same)."""
+    from qa.answer.reader import Reader, native_bfloat16
+
+    torch = pytest.importorskip("torch")
+    if not native_bfloat16(torch):
+        pytest.skip("this CPU has no native bfloat16: the reader runs in float32")
+    assert load_reader().model.dtype == torch.bfloat16
+    exact = Reader(bfloat16=False)
+    assert exact.model.dtype == torch.float32
+    for question, topic, answer in TOPIC_THEN_ANSWER:
+        fast = load_reader().scores(question, [topic, answer])
+        slow = exact.scores(question, [topic, answer])
+        assert abs(fast - slow).max() < 0.25
+        assert (fast[1] > fast[0]) == (slow[1] > slow[0])

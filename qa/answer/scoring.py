@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from qa.answer import quotes
 from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
@@ -294,7 +295,10 @@ class SentenceScorer:
         top = sorted(readable, key=lambda i: -sentences[i].score)[:READ_TOP]
         if not top:
             return sentences
-        logits = reader.scores(question.text, [sentences[i].text for i in top])
+        # it reads each sentence as it would be quoted: "It has a default of 25." with the
+        # sentence before it that names what "It" is
+        quoted = [quotes.in_context(sentences[i]).text for i in top]
+        logits = reader.scores(question.text, quoted)
         read = dict(zip(top, logits.tolist(), strict=True))
         # a readable sentence below those read takes the lowest reading; one without the key
         # names the mean; one in a language the reader does not read the highest, so that
