@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"\w+(?:[.,]\d+)*", re.UNICODE)
 STOPWORDS = set(
@@ -39,6 +40,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(normalize(text))
 
 
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A light suffix strip so that pledge/pledges/pledged meet; enough for term overlap."""
     for suffix in ("'s", "’s", "ing", "ed", "es", "s"):
@@ -66,14 +68,18 @@ def named_terms(text: str) -> set[str]:
     return found
 
 
-def capitalized_terms(text: str) -> set[str]:
+# Both are asked of the same candidate sentences many times per question (scoring, reading,
+# support, coverage): cached by text, as frozensets so that no caller changes a cached one.
+@lru_cache(maxsize=1 << 14)
+def capitalized_terms(text: str) -> frozenset[str]:
     """Stemmed terms of the words a text writes with a capital letter, wherever they are."""
-    return {stem(normalize(w)) for w in _name_words(text) if w[:1].isupper()}
+    return frozenset(stem(normalize(w)) for w in _name_words(text) if w[:1].isupper())
 
 
-def content_terms(text: str) -> set[str]:
+@lru_cache(maxsize=1 << 14)
+def content_terms(text: str) -> frozenset[str]:
     """Stemmed words that carry meaning (numbers included), for overlap between texts."""
-    return {stem(w) for w in words(text) if w not in STOPWORDS}
+    return frozenset(stem(w) for w in words(text) if w not in STOPWORDS)
 
 
 def inverse_document_frequency(texts: list[str]) -> dict[str, float]:

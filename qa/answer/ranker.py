@@ -33,10 +33,10 @@ def is_prose(text: str) -> bool:
     """A sentence a reader can quote as an answer: mostly letters, no dot leaders (a table
     of contents, a form's blanks), no interpreter prompt (">>> "), not a run of symbols or
     code."""
-    chars = [c for c in text if not c.isspace()]
-    if not chars or _LEADER.search(text) or ">>> " in text:
+    visible = len(text) - sum(map(str.isspace, text))
+    if not visible or _LEADER.search(text) or ">>> " in text:
         return False
-    return sum(c.isalpha() for c in chars) >= 0.5 * len(chars)
+    return sum(map(str.isalpha, text)) >= 0.5 * visible
 
 
 @dataclass(frozen=True)
