@@ -20,12 +20,13 @@ import numpy as np
 from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
 from qa.answer.question import Question, analyse, as_question
+from qa.answer.quotes import Sentence
 from qa.answer.ranker import load_ranker
 from qa.answer.reader import Reader, load_reader
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
-from qa.answer.scoring import Sentence, SentenceScorer
+from qa.answer.scoring import SentenceScorer
 from qa.config import Settings
 from qa.documents import NO_PAGE, Answer, Document, Hit
 from qa.errors import BadQuestion, DocumentError, IndexMissing, QAError

@@ -67,7 +67,7 @@ class Settings:
         "the one shipped in qa/answer/ranker.json.",
     )
     reader: str = _setting(
-        "off",
+        "on",
         "The answer's reader, a cross-encoder that reads question and sentence together "
         "(qa/answer/reader.py): on (the adapters shipped in qa/answer/reader.safetensors), "
         "off, or the path of adapters written by eval/reader/export.py.",

@@ -72,10 +72,8 @@ def test_only_questions_and_sentences_in_the_readers_language_are_read(embedder)
 
 def test_a_reader_given_in_the_settings_is_loaded_and_a_missing_one_is_named(tmp_path, embedder):
     docs = {"harbour.txt": " ".join(TOPIC_THEN_ANSWER[0][1:])}
-    assert (
-        make_qa(tmp_path / "default", embedder, docs).reader is None
-    )  # off until it reads context
-    assert make_qa(tmp_path / "on", embedder, docs, reader="on").reader is load_reader()
+    assert make_qa(tmp_path / "default", embedder, docs).reader is load_reader()
+    assert make_qa(tmp_path / "off", embedder, docs, reader="off").reader is None
     missing = make_qa(tmp_path / "b", embedder, docs, reader=str(tmp_path / "nowhere.safetensors"))
     missing.build()
     with pytest.raises(QAError, match="nowhere.safetensors"):

@@ -17,8 +17,8 @@ import numpy as np
 from qa.answer.figures import has_answer_kind
 from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
-from qa.answer.quotes import in_context
-from qa.answer.scoring import Sentence, SentenceScorer, with_neighbours
+from qa.answer.quotes import Sentence, in_context
+from qa.answer.scoring import SentenceScorer, with_neighbours
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit, Passage
 from qa.text import content_terms, languages_of
 

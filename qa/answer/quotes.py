@@ -1,5 +1,6 @@
-"""What a sentence is quoted with so that it stands on its own: a list with its lead-in,
-a sentence that points back ("It has a default of 25.") with the one before it.
+"""A sentence of a retrieved passage, and the quote it makes: what it is quoted with so that
+it stands on its own (a list with its lead-in, a sentence that points back -- "It has a
+default of 25." -- with the one before it).
 
 The answer quotes these, and the reader reads them (what it judges is what is quoted).
 """
@@ -7,11 +8,25 @@ The answer quotes these, and the reader reads them (what it judges is what is qu
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
 
-if TYPE_CHECKING:  # scoring reads sentences as quoted: no import back at run time
-    from qa.answer.scoring import Sentence
+import numpy as np
+
+from qa.documents import Hit
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A candidate sentence: its span in the document, its score for the question."""
+
+    hit: Hit
+    start: int  # in the document text
+    end: int
+    text: str
+    vector: np.ndarray | None = None
+    score: float = 0.0
+    terms: frozenset[str] = frozenset()  # the question's terms that the sentence contains
+
 
 _ANAPHOR = re.compile(
     r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|thus|therefore|"

@@ -21,6 +21,7 @@ import numpy as np
 from qa.answer import quotes
 from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
+from qa.answer.quotes import Sentence
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
 from qa.answer.reader import Reader
 from qa.documents import Hit, Passage
@@ -55,17 +56,6 @@ def is_heading(text: str) -> bool:
         return False
     words = [w for w in text.split() if w[:1].isalpha()]
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
-
-
-@dataclass(frozen=True)
-class Sentence:
-    hit: Hit
-    start: int  # in the document text
-    end: int
-    text: str
-    vector: np.ndarray | None = None
-    score: float = 0.0
-    terms: frozenset[str] = frozenset()  # the question's terms that the sentence contains
 
 
 @dataclass(frozen=True)
