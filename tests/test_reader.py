@@ -95,7 +95,7 @@ def test_a_distilled_reader_file_loads_as_a_model_cut_to_its_layers(tmp_path):
     }
     save_file(kept | {"layers": torch.tensor(3)}, str(tmp_path / "cut.safetensors"))
     cut = Reader(tmp_path / "cut.safetensors")
-    assert cut.model.config.num_hidden_layers == 3
+    assert cut.layers == 3
     question, topic, answer = TOPIC_THEN_ANSWER[1]
     full, short = (
         load_reader().scores(question, [topic, answer]),
@@ -151,11 +151,49 @@ def test_where_the_cpu_has_bfloat16_the_reader_runs_in_it_and_reads_as_in_float3
     torch = pytest.importorskip("torch")
     if not native_bfloat16(torch):
         pytest.skip("this CPU has no native bfloat16: the reader runs in float32")
-    assert load_reader().model.dtype == torch.bfloat16
+    assert load_reader().dtype == torch.bfloat16
     exact = Reader(bfloat16=False)
-    assert exact.model.dtype == torch.float32
+    assert exact.dtype == torch.float32
     for question, topic, answer in TOPIC_THEN_ANSWER:
         fast = load_reader().scores(question, [topic, answer])
         slow = exact.scores(question, [topic, answer])
         assert abs(fast - slow).max() < 0.25
         assert (fast[1] > fast[0]) == (slow[1] > slow[0])
+
+
+def test_the_readers_own_torch_model_reads_as_transformers_bert_does():
+    """The runtime runs BERT's layers itself (no transformers import at start-up); the
+    tokens and the logits must be those of transformers' BertForSequenceClassification with
+    the same merged weights, which the reader was trained as."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer, BertForSequenceClassification
+
+    from qa.answer.reader import ADAPTERS, MAX_TOKENS, Reader, base_model, merged, pairs
+
+    reader = Reader(bfloat16=False)
+    bert = BertForSequenceClassification.from_pretrained(base_model(), num_labels=1).eval()
+    bert.load_state_dict(merged(bert.state_dict(), load_file(str(ADAPTERS))))
+    hf = AutoTokenizer.from_pretrained(base_model())
+    for question, topic, answer in TOPIC_THEN_ANSWER:
+        texts = [topic, answer, " ".join([answer] * 30)]  # the last is cut to MAX_TOKENS
+        ours = pairs(reader.tokenizer, question, texts, MAX_TOKENS)
+        theirs = hf(
+            [question] * 3,
+            texts,
+            truncation="only_second",
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
+        for key in ("input_ids", "token_type_ids", "attention_mask"):
+            assert torch.equal(ours[key], theirs[key])
+        with torch.inference_mode():
+            expected = bert(**theirs).logits.reshape(-1).numpy()
+        assert abs(reader.scores(question, texts) - expected).max() < 1e-3
+
+
+def test_a_question_too_long_for_the_reader_is_cut_not_refused():
+    question = "Which supplier did the school choose for its laptops " + "and why " * 80 + "?"
+    scores = load_reader().scores(question, ["The school chose Norvell Computing."])
+    assert scores.shape == (1,)

