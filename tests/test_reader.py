@@ -146,10 +146,11 @@ def test_a_sentence_that_points_back_is_read_as_it_would_be_quoted(tmp_path, emb
 def test_where_the_cpu_has_bfloat16_the_reader_runs_in_it_and_reads_as_in_float32():
     """bfloat16 is ~1.5x faster on such CPUs; its readings stay close to float32's (on the 752
     held-out questions of eval/reader/heldout.py the reader's choices are the same)."""
-    from qa.answer.reader import Reader, native_bfloat16
+    from qa.answer.reader import Reader
+    from qa.store.e5_torch import native_bf16
 
     torch = pytest.importorskip("torch")
-    if not native_bfloat16(torch):
+    if not native_bf16():
         pytest.skip("this CPU has no native bfloat16: the reader runs in float32")
     assert load_reader().dtype == torch.bfloat16
     exact = Reader(bfloat16=False)
