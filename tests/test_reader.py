@@ -198,3 +198,35 @@ def test_a_question_too_long_for_the_reader_is_cut_not_refused():
     question = "Which supplier did the school choose for its laptops " + "and why " * 80 + "?"
     scores = load_reader().scores(question, ["The school chose Norvell Computing."])
     assert scores.shape == (1,)
+
+
+def test_the_names_a_sentence_is_read_for_are_looked_for_in_its_quote(embedder):
+    """Only sentences that hold the question's key names are read. "It reads tables in the
+    Bird format" does not name the Kestrel client; its quote, with the sentence before it,
+    does: so it is read (as quoted), not given the mean of the others' readings."""
+    from dataclasses import replace
+
+    from qa.answer.question import analyse
+    from qa.answer.scoring import W_READER, SentenceScorer
+    from qa.ingest.sentences import split_sentences
+
+    text = (
+        "The Kestrel client reads its route tables at start-up and again every hour. "
+        "The Kestrel client needs a route table to reach its servers. "
+        "It reads tables in the Bird format, including comments and include lines. "
+        "The Kestrel client logs every failed connection to the system journal."
+    )
+    (hit,) = hits_of([text], 0.8)
+    hit = replace(
+        hit, passage=replace(hit.passage, sentences=tuple(split_sentences(text)), language="en")
+    )
+    scorer = SentenceScorer(embedder, reader=load_reader())
+    q = analyse("In which format does the Kestrel client read route tables?")
+    scored = scorer.score(q, embedder.embed_queries([q.text])[0], scorer.candidates([hit]))
+    read = {s.text: r.score - s.score for s, r in zip(scored, scorer.read(q, scored), strict=True)}
+    quote = "The Kestrel client needs a route table to reach its servers. " + (
+        "It reads tables in the Bird format, including comments and include lines."
+    )
+    expected = W_READER * load_reader().scores(q.text, [quote])[0]
+    got = read["It reads tables in the Bird format, including comments and include lines."]
+    assert got == pytest.approx(expected, abs=1e-3)

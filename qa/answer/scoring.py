@@ -276,7 +276,13 @@ class SentenceScorer:
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
         }
         key = q_terms.key_names
-        held = [len((s.terms | titled[s.hit.passage.doc_id]) & key) for s in sentences]
+        # each is read as it would be quoted ("It has a default of 25." with the sentence
+        # before it that names what "It" is), so the names are looked for in the quote
+        quoted = [quotes.in_context(s).text for s in sentences]
+        held = [
+            len((q_terms.found_in(q) | titled[s.hit.passage.doc_id]) & key)
+            for s, q in zip(sentences, quoted, strict=True)
+        ]
         readable = {
             i
             for i, s in enumerate(sentences)
@@ -285,10 +291,7 @@ class SentenceScorer:
         top = sorted(readable, key=lambda i: -sentences[i].score)[:READ_TOP]
         if not top:
             return sentences
-        # it reads each sentence as it would be quoted: "It has a default of 25." with the
-        # sentence before it that names what "It" is
-        quoted = [quotes.in_context(sentences[i]).text for i in top]
-        logits = reader.scores(question.text, quoted)
+        logits = reader.scores(question.text, [quoted[i] for i in top])
         read = dict(zip(top, logits.tolist(), strict=True))
         # a readable sentence below those read takes the lowest reading; one without the key
         # names the mean; one in a language the reader does not read the highest, so that
