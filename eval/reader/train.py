@@ -14,7 +14,8 @@ scored for eval/reader/evaluate.py; none of their questions is trained on.
 Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader),
 CONTEXT (1: each candidate is read after the sentence before it, `collect.with_context`;
 measured and not taken, see README.md), CONTRAST (weight of the name-contrast loss, 0: off;
-see `contrast`), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
+see `contrast`), ECHO (1: the question and its opening statement are negatives, see
+`echoes`), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
 short answer, as the first reader was trained).
 """
 
@@ -36,11 +37,11 @@ from torch import nn
 os.environ["HF_HUB_OFFLINE"] = "1"
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
-from transformers import AutoTokenizer, BertForSequenceClassification  # noqa: E402
+from transformers import BertForSequenceClassification  # noqa: E402
 
 from eval.reader.collect import evidence_by_id, with_context  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
-from qa.answer.reader import pairs  # noqa: E402
+from qa.answer.reader import load_tokenizer, pairs  # noqa: E402
 from qa.eval import passage_matches  # noqa: E402
 from qa.store.embedding import resolve_model_path  # noqa: E402
 from qa.text import STOPWORDS  # noqa: E402
@@ -56,6 +57,7 @@ NAMES = ["legal", "manuals", "ukraine", "web"]
 CONTEXT = os.environ.get("CONTEXT") == "1"
 CONTRAST = float(os.environ.get("CONTRAST", 0))
 STRICT = os.environ.get("STRICT", "1") == "1"
+ECHO = os.environ.get("ECHO") == "1"
 TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
 ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
 
@@ -82,6 +84,23 @@ def read_texts(q: dict) -> list[str]:
 
 
 _NAME = re.compile(r"[A-Z][\w-]*[\w]")
+
+
+_PREMISE = re.compile(
+    r"(.{20,}?)[,;]\s+(?:and\s+)?(?:what|which|who|whom|whose|when|where|why|how)\b", re.I
+)
+
+
+def echoes(question: str) -> list[str]:
+    """Negatives that restate the question without answering it (ECHO=1): the question
+    itself, and the statement it opens with ("Posting on the forum brought few replies; which
+    channel worked better?"). The evidence a question is written from shares its words, so
+    without these the reader learns that sharing the question's words is answering."""
+    out = [question]
+    m = _PREMISE.match(question)
+    if m and len(m.group(1).split()) >= 4:
+        out.append(m.group(1).strip() + ".")
+    return out
 
 
 def names_in(text: str) -> list[str]:
@@ -183,7 +202,7 @@ def trainable_state(model) -> dict[str, torch.Tensor]:
 def main() -> None:
     groups = sys.argv[1:]
     path = resolve_model_path("all-MiniLM-L6-v2")
-    tok = AutoTokenizer.from_pretrained(path)
+    tok = load_tokenizer()
     torch.manual_seed(0)
     model = BertForSequenceClassification.from_pretrained(path, num_labels=1)
     add_adapters(model, RANK)
@@ -210,6 +229,8 @@ def main() -> None:
             texts = read_texts(q)
             pos = [texts[i] for i in order if y[i]][:2]
             neg = [texts[i] for i in order if keep[i] and not y[i]][:NNEG]
+            if ECHO:
+                neg += echoes(q["question"])
             others = [texts[i] for i in order if keep[i] and not y[i]]
             swapped = contrast(q["question"], pos[0], others, swap) if CONTRAST else None
             train.append((q["question"], pos, neg, swapped))
@@ -276,6 +297,7 @@ def write(out: Path, model, logits, groups, n_train, epochs, seconds, **settings
         "rank": RANK,
         "contrast": CONTRAST,
         "strict": STRICT,
+        "echo": ECHO,
         "train_seconds": round(seconds),
     } | settings
     (out / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
