@@ -78,6 +78,12 @@ def test_a_reader_given_in_the_settings_is_loaded_and_a_missing_one_is_named(tmp
     missing.build()
     with pytest.raises(QAError, match="nowhere.safetensors"):
         missing.ask(TOPIC_THEN_ANSWER[0][0])
+    import torch
+    from safetensors.torch import save_file
+
+    save_file({"x.a": torch.zeros(2, 2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(QAError, match="not a reader's adapters file"):
+        load_reader(str(tmp_path / "other.safetensors"))
 
 
 def test_a_distilled_reader_file_loads_as_a_model_cut_to_its_layers(tmp_path):

@@ -111,7 +111,11 @@ class Reader:
         # a distilled reader keeps only the base model's first `layers` layers
         layers = state.pop("layers", None)
         self.layers = int(layers) if layers is not None else config["num_hidden_layers"]
-        w = merged(weights, state)
+        try:
+            w = merged(weights, state)
+            w["classifier.weight"]
+        except KeyError as exc:
+            raise QAError(f"{adapters} is not a reader's adapters file (no {exc})") from exc
         self.torch = torch
         self.tokenizer = load_tokenizer()
         self.hidden, self.heads = config["hidden_size"], config["num_attention_heads"]

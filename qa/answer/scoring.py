@@ -269,7 +269,7 @@ class SentenceScorer:
             return sentences
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
         # for "How much did Norway pledge?". Only the sentences that hold the most of the
-        # question's key names, in their text or their document's title ("the Kestrin
+        # question's key names, in their quote or their document's title ("the Kestrin
         # harbour rules"), are read; the others keep the mean of those read.
         q_terms = self.question_terms(question)
         titled = {
