@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -80,6 +81,10 @@ class QA:
         self._lock = threading.Lock()
         self.store: Store = open_store(self.settings, lambda: self.embedder.dimension)
         self._min_similarity: dict[str, float] = {}  # per index version (llm answerer)
+        # the parts of a multi-part question are answered side by side, each waiting on the
+        # models much of its time (a two-part question: ~20% faster); long-lived threads,
+        # so that a database store keeps its per-thread connections
+        self._parts = ThreadPoolExecutor(max_workers=2, thread_name_prefix="qa-part")
 
     @property
     def embedder(self) -> Embedder:
@@ -284,7 +289,8 @@ class QA:
         q = analyse(question, languages)  # once: every stage reads this record
         if len(q.parts) > 1:
             parts = [analyse(part, languages) for part in q.parts]
-            answer = combine(question, [self._ask_one(index, p, k, allowed) for p in parts], k)
+            answers = self._parts.map(lambda p: self._ask_one(index, p, k, allowed), parts)
+            answer = combine(question, list(answers), k)
         else:
             answer = self._ask_one(index, q, k, allowed)
         answer = replace(
