@@ -36,6 +36,7 @@ from eval.reader.train import (  # noqa: E402
     LowRank,
     Trainer,
     add_adapters,
+    listwise,
     write,
 )
 from eval.train_ranker import hand_score  # noqa: E402
@@ -120,25 +121,16 @@ def main() -> None:
     order = list(range(len(data)))
     rng = random.Random(0)
     student.train()
-    t0 = time.time()
     for ep in range(EPOCHS):
         rng.shuffle(order)
-        total = 0.0
         for k, j in enumerate(order):
             question, texts, npos = data[j]
             out = logits(question, texts)
             teach = torch.softmax(targets[j] / TEMP, 0)
             kl = -(teach * torch.log_softmax(out / TEMP, 0)).sum()
-            label = torch.tensor([1.0 / npos] * npos + [0.0] * (len(texts) - npos))
-            loss = kl + 0.5 * -(label * torch.log_softmax(out, 0)).sum()
-            total += trainer.step(loss)
-            if k % 200 == 0:
-                print(
-                    f"  epoch {ep + 1} step {k}: loss {total / (k + 1):.3f}, "
-                    f"{time.time() - t0:.0f}s",
-                    flush=True,
-                )
-        print(f"epoch {ep + 1}: loss {total / len(data):.3f}, {time.time() - t0:.0f}s", flush=True)
+            trainer.step(kl + 0.5 * listwise(out, npos))
+            trainer.progress(ep + 1, k, 200)
+        trainer.end_epoch(ep + 1, len(data))
     write(
         OUT,
         student,
@@ -146,7 +138,7 @@ def main() -> None:
         groups,
         len(data),
         EPOCHS,
-        time.time() - t0,
+        trainer.seconds(),
         lr=LR,
         rank=RANK,
         layers=LAYERS,

@@ -156,9 +156,17 @@ def _shape(name: str) -> str:
     return "name" if len(name) > 2 else "short"
 
 
+def listwise(out: torch.Tensor, npos: int) -> torch.Tensor:
+    """Cross-entropy of a softmax over one question's candidates, the first `npos` of them
+    positive (each 1/npos of the target)."""
+    target = torch.tensor([1.0 / npos] * npos + [0.0] * (len(out) - npos))
+    return -(target * torch.log_softmax(out, 0)).sum()
+
+
 class Trainer:
     """AdamW with a linear warm-up over the first 6% of `steps` and a linear decay to zero;
-    `step(loss)` takes one update (gradients clipped to norm 1) and returns the loss."""
+    `step(loss)` takes one update (gradients clipped to norm 1) and returns the loss, and
+    `progress` / `end_epoch` print the epoch's mean loss so far."""
 
     def __init__(self, params: list, lr: float, steps: int) -> None:
         self.params = params
@@ -167,6 +175,8 @@ class Trainer:
             self.opt,
             lambda k: min(1.0, (k + 1) / (0.06 * steps)) * max(0.0, (steps - k) / steps),
         )
+        self.t0 = time.time()
+        self.total = 0.0  # this epoch's summed loss
 
     def step(self, loss: torch.Tensor) -> float:
         loss.backward()
@@ -174,7 +184,23 @@ class Trainer:
         self.opt.step()
         self.sched.step()
         self.opt.zero_grad()
+        self.total += loss.item()
         return loss.item()
+
+    def progress(self, epoch: int, k: int, every: int) -> None:
+        """After step `k` (from 0) of `epoch` (from 1): a line every `every` steps."""
+        if k % every == 0:
+            print(
+                f"  epoch {epoch} step {k}: loss {self.total / (k + 1):.3f}, {self.seconds():.0f}s",
+                flush=True,
+            )
+
+    def end_epoch(self, epoch: int, n: int) -> None:
+        print(f"epoch {epoch}: loss {self.total / n:.3f}, {self.seconds():.0f}s", flush=True)
+        self.total = 0.0
+
+    def seconds(self) -> float:
+        return time.time() - self.t0
 
 
 def add_adapters(model, rank: int) -> None:
@@ -241,30 +267,22 @@ def main() -> None:
     print(f"{sum(p.numel() for p in params)} trainable parameters", flush=True)
     trainer = Trainer(params, LR, EPOCHS * len(train))
     rng = random.Random(0)
-    t0 = time.time()
     model.train()
     for ep in range(EPOCHS):
         rng.shuffle(train)
-        total = 0.0
         for k, (question, pos, neg, swapped) in enumerate(train):
             out = logits(question, pos + neg)
-            target = torch.tensor([1.0 / len(pos)] * len(pos) + [0.0] * len(neg))
-            loss = -(target * torch.log_softmax(out, 0)).sum()
+            loss = listwise(out, len(pos))
             if swapped is not None:  # the answer reads better for its question than for the swap
                 loss = loss + CONTRAST * nn.functional.softplus(
                     logits(swapped, pos[:1])[0] - out[0]
                 )
-            total += trainer.step(loss)
-            if k % 100 == 0:
-                print(
-                    f"  epoch {ep + 1} step {k}: loss {total / (k + 1):.3f}, "
-                    f"{time.time() - t0:.0f}s",
-                    flush=True,
-                )
-        print(f"epoch {ep + 1}: loss {total / len(train):.3f}, {time.time() - t0:.0f}s", flush=True)
+            trainer.step(loss)
+            trainer.progress(ep + 1, k, 100)
+        trainer.end_epoch(ep + 1, len(train))
         # every epoch is kept: the last in OUT, the others beside it as OUT-epoch<n>
         out = OUT if ep + 1 == EPOCHS else OUT.with_name(f"{OUT.name}-epoch{ep + 1}")
-        write(out, model, logits, groups, len(train), ep + 1, time.time() - t0)
+        write(out, model, logits, groups, len(train), ep + 1, trainer.seconds())
 
 
 def write(out: Path, model, logits, groups, n_train, epochs, seconds, **settings) -> None:
