@@ -112,10 +112,11 @@ class Reader:
         layers = state.pop("layers", None)
         self.layers = int(layers) if layers is not None else config["num_hidden_layers"]
         try:
-            w = merged(weights, state)
-            w["classifier.weight"]
+            w = merged(weights, state)  # an adapter for a layer the base model lacks
         except KeyError as exc:
             raise QAError(f"{adapters} is not a reader's adapters file (no {exc})") from exc
+        if "classifier.weight" not in w:  # the scoring head is trained: it must be there
+            raise QAError(f"{adapters} is not a reader's adapters file (no scoring head)")
         self.torch = torch
         self.tokenizer = load_tokenizer()
         self.hidden, self.heads = config["hidden_size"], config["num_attention_heads"]
