@@ -153,6 +153,68 @@ def native_bf16() -> bool:
         return False
 
 
+def layers(w: E5Weights) -> list[dict]:
+    """The encoder layers' weights, dequantised to float32 tensors: the query, key and value
+    projections fused into one matrix ("qkv"), as `encoder_layers` reads them."""
+    import torch
+
+    t = torch.from_numpy
+    out = []
+    for i in range(w.layers):
+
+        def mat(name: str, cols: int, i: int = i):
+            return t(w.matrix(f"l{i}.{name}.w", cols))
+
+        def vec(name: str, i: int = i):
+            return t(w.floats(f"l{i}.{name}").copy())
+
+        out.append(
+            {
+                "qkv": torch.cat([mat("q", w.H), mat("k", w.H), mat("v", w.H)]),
+                "qkv_b": torch.cat([vec("q.b"), vec("k.b"), vec("v.b")]),
+                "ao": mat("ao", w.H),
+                "ao_b": vec("ao.b"),
+                "aln": (vec("aln.w"), vec("aln.b")),
+                "fi": mat("fi", w.H),
+                "fi_b": vec("fi.b"),
+                "fo": mat("fo", w.FF),
+                "fo_b": vec("fo.b"),
+                "oln": (vec("oln.w"), vec("oln.b")),
+            }
+        )
+    return out
+
+
+def cast(layer: dict, dtype) -> dict:
+    """One layer's weights (`layers`' form) in `dtype`."""
+    return {
+        k: tuple(x.to(dtype) for x in v) if isinstance(v, tuple) else v.to(dtype)
+        for k, v in layer.items()
+    }
+
+
+def encoder_layers(x, weights: list[dict], mask, heads: int, eps: float):
+    """BERT's encoder layers (post-LayerNorm, erf GELU) over x [B, L, H]: `weights` in
+    `layers`' form, `mask` [B, L] true on real tokens. Shared by the encoder here and the
+    readers (qa/answer/reader.py), in inference and in their training."""
+    import torch
+
+    F = torch.nn.functional
+    B, L, H = x.shape
+    attend = mask.bool()[:, None, None, :]
+    for p in weights:
+        q, k, v = (
+            t.view(B, L, heads, H // heads).transpose(1, 2)
+            for t in F.linear(x, p["qkv"], p["qkv_b"]).split(H, dim=-1)
+        )
+        ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)
+        a = F.linear(ctx.transpose(1, 2).reshape(B, L, H), p["ao"], p["ao_b"])
+        x = F.layer_norm(x + a, (H,), *p["aln"], eps=eps)
+        f = F.linear(F.gelu(F.linear(x, p["fi"], p["fi_b"])), p["fo"], p["fo_b"])
+        x = F.layer_norm(x + f, (H,), *p["oln"], eps=eps)
+    return x
+
+
 class E5Torch:
     """The encoder in torch: BERT layers (post-LayerNorm, erf GELU), mean pooling over every
     token of the window (<s> and </s> included) and L2 normalisation, as in e5.c. A text
@@ -178,36 +240,16 @@ class E5Torch:
         self.position = t(w.floats("emb.pos").reshape(w.max_positions, w.H).copy())
         self.token_type = t(w.floats("emb.type")[: w.H].copy())
         self.ln = (t(w.floats("emb.ln.w").copy()), t(w.floats("emb.ln.b").copy()))
-        self.layer_weights = []
-        for i in range(w.layers):
+        self.layer_weights = [cast(layer, self.dtype) for layer in layers(w)]
 
-            def mat(name: str, cols: int, i: int = i):
-                return t(w.matrix(f"l{i}.{name}.w", cols))
-
-            def vec(name: str, i: int = i):
-                return t(w.floats(f"l{i}.{name}").copy())
-
-            qkv = torch.cat([mat("q", w.H), mat("k", w.H), mat("v", w.H)])
-            layer = {
-                "qkv": qkv,
-                "qkv_b": torch.cat([vec("q.b"), vec("k.b"), vec("v.b")]),
-                "ao": mat("ao", w.H),
-                "ao_b": vec("ao.b"),
-                "aln": (vec("aln.w"), vec("aln.b")),
-                "fi": mat("fi", w.H),
-                "fi_b": vec("fi.b"),
-                "fo": mat("fo", w.FF),
-                "fo_b": vec("fo.b"),
-                "oln": (vec("oln.w"), vec("oln.b")),
-            }
-            self.layer_weights.append(
-                {
-                    k: tuple(x.to(self.dtype) for x in v)
-                    if isinstance(v, tuple)
-                    else v.to(self.dtype)
-                    for k, v in layer.items()
-                }
-            )
+    def embed(self, ids: np.ndarray):
+        """The embedding layer's output (float32) for a padded batch of token ids [B, L]."""
+        w = self.weights
+        x = self.torch.from_numpy(
+            dequantize(self._word_blocks[ids.ravel()], ids.size, w.H).reshape(*ids.shape, w.H)
+        )
+        x = x + self.position[: ids.shape[1]] + self.token_type
+        return self.torch.nn.functional.layer_norm(x, (w.H,), *self.ln, eps=w.eps)
 
     def encode(self, texts: Sequence[str], prefix: str = "passage: ") -> np.ndarray:
         """L2-normalised float32 vectors, one per text, in order."""
@@ -253,25 +295,8 @@ class E5Torch:
             ids[i, : len(c) + 2] = [w.bos, *c, w.eos]
         mask = torch.from_numpy(np.arange(L)[None, :] < np.array(lengths)[:, None])
         with torch.inference_mode():
-            x = torch.from_numpy(
-                dequantize(self._word_blocks[ids.ravel()], ids.size, w.H).reshape(*ids.shape, w.H)
-            )
-            x = x + self.position[:L] + self.token_type
-            x = torch.nn.functional.layer_norm(x, (w.H,), *self.ln, eps=w.eps).to(self.dtype)
-            attend = mask[:, None, None, :]
-            B, hd = len(contents), w.H // w.heads
-            for p in self.layer_weights:
-                qkv = torch.nn.functional.linear(x, p["qkv"], p["qkv_b"])
-                q, k, v = (
-                    t.view(B, L, w.heads, hd).transpose(1, 2) for t in qkv.split(w.H, dim=-1)
-                )
-                ctx = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attend)
-                ctx = ctx.transpose(1, 2).reshape(B, L, w.H)
-                a = torch.nn.functional.linear(ctx, p["ao"], p["ao_b"])
-                x = torch.nn.functional.layer_norm(x + a, (w.H,), *p["aln"], eps=w.eps)
-                h = torch.nn.functional.gelu(torch.nn.functional.linear(x, p["fi"], p["fi_b"]))
-                f = torch.nn.functional.linear(h, p["fo"], p["fo_b"])
-                x = torch.nn.functional.layer_norm(x + f, (w.H,), *p["oln"], eps=w.eps)
+            x = self.embed(ids).to(self.dtype)
+            x = encoder_layers(x, self.layer_weights, mask, w.heads, w.eps)
             x = x.float()
             m = mask[:, :, None].to(x.dtype)
             means = (x * m).sum(dim=1) / m.sum(dim=1)
