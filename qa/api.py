@@ -23,7 +23,13 @@ from qa.answer.extractive import ExtractiveAnswerer, combine
 from qa.answer.question import Question, analyse, as_question
 from qa.answer.quotes import Sentence
 from qa.answer.ranker import load_ranker
-from qa.answer.reader import Reader, load_reader
+from qa.answer.reader import (
+    MULTILINGUAL_ADAPTERS,
+    Deferred,
+    Reader,
+    load_multilingual_reader,
+    load_reader,
+)
 from qa.answer.rerank import CANDIDATES as RERANK_CANDIDATES
 from qa.answer.rerank import make_reranker
 from qa.answer.retrieval import retrieve
@@ -340,6 +346,26 @@ class QA:
             return None
         return load_reader() if setting == "on" else load_reader(setting)
 
+    def warm_up(self) -> None:
+        """Load the index and the models before the first question is timed or served: a
+        question, and the multilingual reader, which only a question across languages
+        would otherwise load (~1 s)."""
+        self.ask("warm up", answerer="extractive")
+        reader = self.multilingual_reader
+        if reader is not None:
+            load_multilingual_reader(reader.path)
+
+    @property
+    def multilingual_reader(self) -> Deferred | None:
+        """The reader of other languages as `Settings.multilingual_reader` chooses it, loaded
+        when it first reads (None when it is off or none ships)."""
+        setting = self.settings.multilingual_reader
+        if setting == "off" or self.settings.reader == "off":
+            return None
+        if setting == "on":
+            return Deferred() if MULTILINGUAL_ADAPTERS.exists() else None
+        return Deferred(setting)
+
     def _retrieve(
         self, index: Snapshot, q: Question, k: int, allowed: Admitted = None
     ) -> tuple[np.ndarray, list[Hit], ExtractiveAnswerer]:
@@ -355,6 +381,7 @@ class QA:
             ranker=load_ranker(Path(self.settings.ranker)) if self.settings.ranker else None,
             title_of=lambda doc_id: index.documents[doc_id].meta.title,
             reader=self.reader,
+            multilingual=self.multilingual_reader,
         )
         if self.settings.min_score is not None:
             fixed = self.settings.min_score

@@ -298,7 +298,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     items = load_gold(args.gold)
     qa = QA(_settings(args))
     _refresh(qa)
-    qa.ask("warm up", answerer="extractive")  # latency: model loaded, index warm
+    qa.warm_up()  # latency: models loaded, index warm
     s = qa.settings
     info = {"model": qa.embedder.name, "k": args.k, "top_k": s.top_k, "gold": str(args.gold)}
     if s.answerer == "llm":
@@ -343,7 +343,7 @@ def serve(
         for s in report.skipped:
             print(f"  skipped {s.path}: {s.reason}", file=sys.stderr)
     try:
-        qa.ask("warm up")  # load the index and model before the first visitor
+        qa.warm_up()  # load the index and models before the first visitor
     except DatabaseError:
         pass
     warning = exposure_warning(host, share, login(qa.settings))

@@ -72,6 +72,13 @@ class Settings:
         "(qa/answer/reader.py): on (the adapters shipped in qa/answer/reader.safetensors), "
         "off, or the path of adapters written by eval/reader/export.py.",
     )
+    multilingual_reader: str = _setting(
+        "on",
+        "The reader across languages, for a question whose best sentences are all in "
+        "another language (qa/answer/reader.py, MultilingualReader): on (qa/answer/"
+        "reader-multilingual.safetensors, when it ships), off, or the path of its adapters. "
+        "Off when the reader is off.",
+    )
     max_answer_sentences: int = _setting(3, "Most sentences quoted in one answer.")
     answer_passages: int = _setting(
         5, "The answer quotes sentences from this many of the best passages."

