@@ -128,8 +128,7 @@ class SentenceScorer:
         question's is not outranked for its language alone. `title_of(doc_id)`: the document's
         title, for questions that say which document they ask about ("the newbie guide").
         `reader`: what `read` adds to the answer's scores (None: nothing); `multilingual`:
-        the reader for the questions and sentences `reader` cannot read (None: they are not
-        read)."""
+        the reader across languages (`_reader_for` says when it reads; None: never)."""
         self.embedder = embedder
         self.title_of = title_of or (lambda doc_id: "")
         self.idf = idf or {}
