@@ -188,6 +188,10 @@ class Reader:
             return F.linear(pooled, *self.head).reshape(-1)
 
 
+E5_ADAPTED = ("qkv", "ao", "fi", "fo")  # the linear layers of each e5 layer given adapters
+HEAD_KEYS = ("dense.weight", "dense.bias", "out.weight", "out.bias")  # the head's weights
+
+
 def e5_pairs(e5, question: str, sentences: list[str], max_tokens: int):
     """(question, sentence) pairs as the multilingual reader reads them, in training
     (eval/reader/train_multilingual.py) and here: <s> query: question </s> passage: sentence
@@ -226,9 +230,6 @@ def e5_flat(layers: list[dict]) -> dict:
     """e5's layers (qa/store/e5_torch.layers) as one dict of named weights, `merged`'s form:
     `l<i>.<name>.weight` for each matrix that takes adapters."""
     return {f"l{i}.{n}.weight": layer[n] for i, layer in enumerate(layers) for n in E5_ADAPTED}
-
-
-E5_ADAPTED = ("qkv", "ao", "fi", "fo")  # the linear layers of each e5 layer given adapters
 
 
 class MultilingualReader:
@@ -276,9 +277,6 @@ class MultilingualReader:
             x = self.e5.embed(ids).to(self.dtype)
             x = encoder_layers(x, self.e5.layer_weights, mask, w.heads, w.eps)
             return e5_head(x, mask, self.head).float().numpy()
-
-
-HEAD_KEYS = ("dense.weight", "dense.bias", "out.weight", "out.bias")
 
 
 @lru_cache(maxsize=2)
