@@ -84,19 +84,16 @@ def _scored(scorer, embedder, question, texts, languages):
     return q, added
 
 
-def test_a_vietnamese_question_about_an_english_text_is_read_by_it(reader, embedder):
+@pytest.mark.parametrize(("asked", "written"), [("vi", "en"), ("en", "vi")])
+def test_a_question_whose_best_sentences_are_all_in_another_language_is_read_by_it(
+    reader, embedder, asked, written
+):
+    """A Vietnamese question about an English text, and an English one about a Vietnamese
+    text."""
     scorer = SentenceScorer(embedder, reader=load_reader(), multilingual=reader)
-    question = CASES[1]["vi"][0]
-    _, topic, answer = CASES[1]["en"]
-    _, added = _scored(scorer, embedder, question, [topic, answer], ["en", "en"])
-    assert added[answer] > added[topic]
-
-
-def test_an_english_question_whose_best_sentences_are_vietnamese_is_read_by_it(reader, embedder):
-    scorer = SentenceScorer(embedder, reader=load_reader(), multilingual=reader)
-    question = CASES[1]["en"][0]
-    _, topic, answer = CASES[1]["vi"]
-    _, added = _scored(scorer, embedder, question, [topic, answer], ["vi", "vi"])
+    question = CASES[1][asked][0]
+    _, topic, answer = CASES[1][written]
+    _, added = _scored(scorer, embedder, question, [topic, answer], [written, written])
     assert added[answer] > added[topic]
 
 

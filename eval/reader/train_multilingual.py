@@ -39,7 +39,7 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 from eval.reader.collect import evidence_by_id  # noqa: E402
-from eval.reader.train import Trainer, listwise  # noqa: E402
+from eval.reader.train import ALPHA_PER_RANK, Trainer, listwise  # noqa: E402
 from eval.train_ranker import hand_score  # noqa: E402
 from qa.answer.reader import E5_ADAPTED, HEAD_KEYS, e5_flat, e5_head, e5_pairs  # noqa: E402
 from qa.eval import passage_matches  # noqa: E402
@@ -59,7 +59,6 @@ INIT = os.environ.get("INIT")  # adapters.pt to start from (a second phase)
 OUT = ROOT / ".cache" / "reader" / os.environ.get("NAME", "reader-multilingual")
 VI = ROOT / "eval" / "reader" / "data" / "vi"
 HELD_OUT = ("sotu3", "tech-c", "news2")
-ALPHA_PER_RANK = 2.0
 
 
 class Adapted(nn.Module):
