@@ -15,7 +15,8 @@ Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader),
 CONTEXT (1: each candidate is read after the sentence before it, `collect.with_context`;
 measured and not taken, see README.md), CONTRAST (weight of the name-contrast loss, 0: off;
 see `contrast`), ECHO (1: the question and its opening statement are negatives, see
-`echoes`), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
+`echoes`), NULL (weight of the no-answer loss, 0: off; see `listwise`; measured and not
+taken), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
 short answer, as the first reader was trained).
 """
 
@@ -58,6 +59,7 @@ CONTEXT = os.environ.get("CONTEXT") == "1"
 CONTRAST = float(os.environ.get("CONTRAST", 0))
 STRICT = os.environ.get("STRICT", "1") == "1"
 ECHO = os.environ.get("ECHO") == "1"
+NULL = float(os.environ.get("NULL", 0))
 TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
 ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
 
@@ -156,11 +158,24 @@ def _shape(name: str) -> str:
     return "name" if len(name) > 2 else "short"
 
 
-def listwise(out: torch.Tensor, npos: int) -> torch.Tensor:
+def listwise(out: torch.Tensor, npos: int, null: float = 0.0) -> torch.Tensor:
     """Cross-entropy of a softmax over one question's candidates, the first `npos` of them
-    positive (each 1/npos of the target)."""
-    target = torch.tensor([1.0 / npos] * npos + [0.0] * (len(out) - npos))
-    return -(target * torch.log_softmax(out, 0)).sum()
+    positive (each 1/npos of the target).
+
+    With `null` > 0 a "no answer" candidate of logit 0 joins the softmax, and the same
+    list without its positives is a second example whose target is that candidate (weight
+    `null`): a logit then says how much better than "none of these" a sentence answers,
+    so that it can decide abstention, not only rank (SQuAD 2.0's no-answer option). The
+    negatives are the question's own document's hardest: what is near the answer and is
+    not it."""
+    if not null:
+        target = torch.tensor([1.0 / npos] * npos + [0.0] * (len(out) - npos))
+        return -(target * torch.log_softmax(out, 0)).sum()
+    zero = out.new_zeros(1)
+    with_null = torch.cat([zero, out])
+    answered = -(torch.log_softmax(with_null, 0)[1 : 1 + npos]).mean()
+    unanswered = nn.functional.softplus(torch.logsumexp(out[npos:], 0))
+    return answered + null * unanswered
 
 
 class Trainer:
@@ -272,7 +287,7 @@ def main() -> None:
         rng.shuffle(train)
         for k, (question, pos, neg, swapped) in enumerate(train):
             out = logits(question, pos + neg)
-            loss = listwise(out, len(pos))
+            loss = listwise(out, len(pos), NULL)
             if swapped is not None:  # the answer reads better for its question than for the swap
                 loss = loss + CONTRAST * nn.functional.softplus(
                     logits(swapped, pos[:1])[0] - out[0]
@@ -316,6 +331,7 @@ def write(out: Path, model, logits, groups, n_train, epochs, seconds, **settings
         "contrast": CONTRAST,
         "strict": STRICT,
         "echo": ECHO,
+        "null": NULL,
         "train_seconds": round(seconds),
     } | settings
     (out / "scores.json").write_text(json.dumps({"meta": meta, "scores": scores}))
