@@ -348,8 +348,12 @@ class QA:
 
     def warm_up(self) -> None:
         """Load the index and the models before the first question is timed or served: a
-        question, and the multilingual reader, which only a question across languages
-        would otherwise load (~1 s)."""
+        question, the question encoder that runs in torch (qa/store/embedding.py), and the
+        multilingual reader, which only a question across languages would otherwise load
+        (~1 s)."""
+        warm = getattr(self.embedder, "warm_up", None)
+        if warm is not None:
+            warm()
         self.ask("warm up", answerer="extractive")
         reader = self.multilingual_reader
         if reader is not None:

@@ -204,8 +204,9 @@ def progress_bar():
 def cmd_ask(args: argparse.Namespace) -> int:
     """Answer a question from the indexed documents, citing each quoted sentence.
 
-    With no QUESTION, reads questions from standard input, one per line (the model loads
-    once); with --json prints one JSON object per line.
+    With no QUESTION, reads questions from standard input, one per line (the models load
+    once, before the first, as `qa serve` loads them); with --json prints one JSON object
+    per line.
 
     example:  qa ask "What did Sweden pledge?" --json
     """
@@ -221,6 +222,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
             else format_answer(answer)
         )
         return 0
+    qa.warm_up()  # a batch: the same models, and so the same answers, as qa serve's
     status = 0
     for line in sys.stdin:
         if not line.strip():

