@@ -236,3 +236,43 @@ def test_the_names_a_sentence_is_read_for_are_looked_for_in_its_quote(embedder):
     expected = W_READER * load_reader().scores(q.text, [quote])[0]
     got = read["It reads tables in the Bird format, including comments and include lines."]
     assert got == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_sentence_whose_passage_names_what_is_asked_is_read_one_from_elsewhere_is_not(
+    embedder,
+):
+    """The answer need not repeat the name the question asks about: "The command of the
+    expedition was given to Commodore Porter" stands in a passage about the pirates of
+    Cuba, so the English reader reads it. The same words in a passage about another
+    harbour are not read (they keep the mean of the readings): the reader reads what is
+    said, not of whom."""
+    from dataclasses import replace
+
+    from qa.answer.question import analyse
+    from qa.answer.scoring import W_READER, SentenceScorer
+    from qa.ingest.sentences import split_sentences
+
+    texts = [
+        "Pirates around Cuba have troubled our trade in the West Indies for years. "
+        "A naval expedition was sent against them in the spring. "
+        "The command of the expedition was given to Commodore Porter, who sailed in May.",
+        "The harbour of Kestrin was rebuilt after the storm of the previous winter. "
+        "The command of the harbour guard was given to Captain Marsh, who arrived in May.",
+    ]
+    hits = [
+        replace(h, passage=replace(h.passage, sentences=tuple(split_sentences(t)), language="en"))
+        for h, t in zip(hits_of(texts, 0.8), texts, strict=True)
+    ]
+    scorer = SentenceScorer(embedder, reader=load_reader())
+    q = analyse("Who was given command of the naval expedition against the pirates around Cuba?")
+    scored = scorer.score(q, embedder.embed_queries([q.text])[0], scorer.candidates(hits))
+    read = {s.text: r.score - s.score for s, r in zip(scored, scorer.read(q, scored), strict=True)}
+    porter = "The command of the expedition was given to Commodore Porter, who sailed in May."
+    marsh = "The command of the harbour guard was given to Captain Marsh, who arrived in May."
+    assert read[porter] == pytest.approx(
+        W_READER * load_reader().scores(q.text, [porter])[0], abs=1e-3
+    )
+    own = W_READER * load_reader().scores(q.text, [marsh])[0]
+    assert read[marsh] != pytest.approx(own, abs=1e-3)
+    cuba = [texts[0][a:b] for a, b in split_sentences(texts[0])]  # the sentences read
+    assert read[marsh] == pytest.approx(sum(read[t] for t in cuba) / len(cuba), abs=1e-3)

@@ -282,9 +282,12 @@ class SentenceScorer:
         if not sentences or (self.reader is None and self.multilingual is None):
             return sentences
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
-        # for "How much did Norway pledge?". Only the sentences that hold the most of the
-        # question's key names, in their quote or their document's title ("the Kestrin
-        # harbour rules"), are read; the others keep the mean of those read.
+        # for "How much did Norway pledge?". So it reads only sentences said of what the
+        # question names: those that hold the most of its key names in their quote or their
+        # document's title ("the Kestrin harbour rules"), and for the English reader also
+        # those whose passage holds as many ("Commodore Porter, to whom the command of the
+        # expedition was confided" in a passage about the pirates of Cuba). The others keep
+        # the mean of those read.
         q_terms = self.question_terms(question)
         titled = {
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
@@ -305,7 +308,16 @@ class SentenceScorer:
         def reads(s: Sentence) -> bool:
             return reader.languages is None or s.hit.passage.language in reader.languages
 
-        readable = {i for i in best if reads(sentences[i])}
+        pool = set(best)
+        if reader is not self.multilingual:  # (the multilingual reader's choice of 6 stays)
+            passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
+            named = {
+                pid: len((q_terms.found_in(p.text) | titled[p.doc_id]) & key)
+                for pid, p in passages.items()
+            }
+            in_passage = [named[s.hit.passage.passage_id] for s in sentences]
+            pool |= {i for i in range(len(sentences)) if in_passage[i] == max(in_passage)}
+        readable = {i for i in pool if reads(sentences[i])}
         limit = MULTILINGUAL_READ_TOP if reader is self.multilingual else READ_TOP
         top = sorted(readable, key=lambda i: -sentences[i].score)[:limit]
         if not top:
@@ -314,10 +326,11 @@ class SentenceScorer:
         weight = W_MULTILINGUAL if reader is self.multilingual else W_READER
         read = dict(zip(top, logits.tolist(), strict=True))
         # a readable sentence below those read takes the lowest reading; one without the key
-        # names the mean; one in a language the reader does not read the highest, so that
-        # reading English sentences never lifts one over the Vietnamese sentence that
-        # answers an English question about a Vietnamese text
-        low, mean, high = float(logits.min()), float(logits.mean()), float(logits.max())
+        # names the mean; one in a language the reader does not read the highest of the
+        # sentences that hold them, so that reading English sentences never lifts one over
+        # the Vietnamese sentence that answers an English question about a Vietnamese text
+        low, mean = float(logits.min()), float(logits.mean())
+        high = max((read[i] for i in best if i in read), default=float(logits.max()))
 
         def reading(i: int, s: Sentence) -> float:
             if i in read:
