@@ -244,8 +244,8 @@ def test_a_sentence_whose_passage_names_what_is_asked_is_read_one_from_elsewhere
     """The answer need not repeat the name the question asks about: "The command of the
     expedition was given to Commodore Porter" stands in a passage about the pirates of
     Cuba, so the English reader reads it. The same words in a passage about another
-    harbour are not read (they keep the mean of the readings): the reader reads what is
-    said, not of whom."""
+    harbour are not read (they keep the mean reading of the sentences that name Cuba): the
+    reader reads what is said, not of whom."""
     from dataclasses import replace
 
     from qa.answer.question import analyse
@@ -274,5 +274,5 @@ def test_a_sentence_whose_passage_names_what_is_asked_is_read_one_from_elsewhere
     )
     own = W_READER * load_reader().scores(q.text, [marsh])[0]
     assert read[marsh] != pytest.approx(own, abs=1e-3)
-    cuba = [texts[0][a:b] for a, b in split_sentences(texts[0])]  # the sentences read
-    assert read[marsh] == pytest.approx(sum(read[t] for t in cuba) / len(cuba), abs=1e-3)
+    cuba = "Pirates around Cuba have troubled our trade in the West Indies for years."
+    assert read[marsh] == pytest.approx(read[cuba], abs=1e-3)  # the one that names Cuba

@@ -325,12 +325,13 @@ class SentenceScorer:
         logits = reader.scores(question.text, [quoted[i] for i in top])
         weight = W_MULTILINGUAL if reader is self.multilingual else W_READER
         read = dict(zip(top, logits.tolist(), strict=True))
-        # a readable sentence below those read takes the lowest reading; one without the key
-        # names the mean; one in a language the reader does not read the highest of the
-        # sentences that hold them, so that reading English sentences never lifts one over
-        # the Vietnamese sentence that answers an English question about a Vietnamese text
-        low, mean = float(logits.min()), float(logits.mean())
-        high = max((read[i] for i in best if i in read), default=float(logits.max()))
+        # a readable sentence below those read takes the lowest reading; of the readings of
+        # the sentences that hold the key names, one without them takes the mean, and one
+        # in a language the reader does not read the highest, so that reading English
+        # sentences never lifts one over the Vietnamese sentence that answers an English
+        # question about a Vietnamese text
+        held_read = [read[i] for i in best if i in read] or logits.tolist()
+        low, mean, high = float(logits.min()), float(np.mean(held_read)), max(held_read)
 
         def reading(i: int, s: Sentence) -> float:
             if i in read:
