@@ -284,10 +284,9 @@ class SentenceScorer:
         # It reads what is said, not of whom: "Sweden pledged 6.5 billion" reads as well
         # for "How much did Norway pledge?". So it reads only sentences said of what the
         # question names: those that hold the most of its key names in their quote or their
-        # document's title ("the Kestrin harbour rules"), and for the English reader also
-        # those whose passage holds as many ("Commodore Porter, to whom the command of the
-        # expedition was confided" in a passage about the pirates of Cuba). The others keep
-        # the mean of those read.
+        # document's title ("the Kestrin harbour rules"), and those whose passage holds as
+        # many ("Commodore Porter, to whom the command of the expedition was confided" in a
+        # passage about the pirates of Cuba). The others keep the mean reading of the first.
         q_terms = self.question_terms(question)
         titled = {
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
@@ -308,15 +307,13 @@ class SentenceScorer:
         def reads(s: Sentence) -> bool:
             return reader.languages is None or s.hit.passage.language in reader.languages
 
-        pool = set(best)
-        if reader is not self.multilingual:  # (the multilingual reader's choice of 6 stays)
-            passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
-            named = {
-                pid: len((q_terms.found_in(p.text) | titled[p.doc_id]) & key)
-                for pid, p in passages.items()
-            }
-            in_passage = [named[s.hit.passage.passage_id] for s in sentences]
-            pool |= {i for i in range(len(sentences)) if in_passage[i] == max(in_passage)}
+        passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
+        named = {
+            pid: len((q_terms.found_in(p.text) | titled[p.doc_id]) & key)
+            for pid, p in passages.items()
+        }
+        in_passage = [named[s.hit.passage.passage_id] for s in sentences]
+        pool = set(best) | {i for i in range(len(sentences)) if in_passage[i] == max(in_passage)}
         readable = {i for i in pool if reads(sentences[i])}
         limit = MULTILINGUAL_READ_TOP if reader is self.multilingual else READ_TOP
         top = sorted(readable, key=lambda i: -sentences[i].score)[:limit]
