@@ -286,7 +286,8 @@ class SentenceScorer:
         # question names: those that hold the most of its key names in their quote or their
         # document's title ("the Kestrin harbour rules"), and those whose passage holds as
         # many ("Commodore Porter, to whom the command of the expedition was confided" in a
-        # passage about the pirates of Cuba). The others keep the mean reading of the first.
+        # passage about the pirates of Cuba). The others keep the mean reading of the
+        # sentences that hold the names.
         q_terms = self.question_terms(question)
         titled = {
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
