@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
-from qa.store.e5_torch import encoder_layers, native_bf16
+from qa.store.e5_torch import encoder_layers, mean_pool, native_bf16
 
 ADAPTERS = Path(__file__).with_name("reader.safetensors")
 MULTILINGUAL_ADAPTERS = Path(__file__).with_name("reader-multilingual.safetensors")
@@ -220,9 +220,7 @@ def e5_head(x, mask, head: dict):
     import torch
 
     F = torch.nn.functional
-    m = mask[:, :, None].to(x.dtype)
-    pooled = (x * m).sum(dim=1) / m.sum(dim=1)
-    hidden = torch.tanh(F.linear(pooled, head["dense.weight"], head["dense.bias"]))
+    hidden = torch.tanh(F.linear(mean_pool(x, mask), head["dense.weight"], head["dense.bias"]))
     return F.linear(hidden, head["out.weight"], head["out.bias"]).reshape(-1)
 
 

@@ -293,13 +293,14 @@ class SentenceScorer:
             d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
         }
         key = q_terms.key_names
+
+        def names_held(text: str, doc_id: str) -> int:
+            return len((q_terms.found_in(text) | titled[doc_id]) & key)
+
         # each is read as it would be quoted ("It has a default of 25." with the sentence
         # before it that names what "It" is), so the names are looked for in the quote
         quoted = [quotes.in_context(s).text for s in sentences]
-        held = [
-            len((q_terms.found_in(q) | titled[s.hit.passage.doc_id]) & key)
-            for s, q in zip(sentences, quoted, strict=True)
-        ]
+        held = [names_held(q, s.hit.passage.doc_id) for s, q in zip(sentences, quoted, strict=True)]
         best = [i for i in range(len(sentences)) if held[i] == max(held)]
         reader = self._reader_for(question, [sentences[i] for i in best])
         if reader is None:
@@ -309,19 +310,19 @@ class SentenceScorer:
             return reader.languages is None or s.hit.passage.language in reader.languages
 
         passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
-        named = {
-            pid: len((q_terms.found_in(p.text) | titled[p.doc_id]) & key)
-            for pid, p in passages.items()
-        }
+        named = {pid: names_held(p.text, p.doc_id) for pid, p in passages.items()}
         in_passage = [named[s.hit.passage.passage_id] for s in sentences]
         pool = set(best) | {i for i in range(len(sentences)) if in_passage[i] == max(in_passage)}
         readable = {i for i in pool if reads(sentences[i])}
-        limit = MULTILINGUAL_READ_TOP if reader is self.multilingual else READ_TOP
+        limit, weight = (
+            (MULTILINGUAL_READ_TOP, W_MULTILINGUAL)
+            if reader is self.multilingual
+            else (READ_TOP, W_READER)
+        )
         top = sorted(readable, key=lambda i: -sentences[i].score)[:limit]
         if not top:
             return sentences
         logits = reader.scores(question.text, [quoted[i] for i in top])
-        weight = W_MULTILINGUAL if reader is self.multilingual else W_READER
         read = dict(zip(top, logits.tolist(), strict=True))
         # a readable sentence below those read takes the lowest reading; of the readings of
         # the sentences that hold the key names, one without them takes the mean, and one

@@ -216,6 +216,13 @@ def encoder_layers(x, weights: list[dict], mask, heads: int, eps: float):
     return x
 
 
+def mean_pool(x, mask):
+    """The mean of x [B, L, H] over each row's real tokens (`mask` [B, L]): how e5 pools,
+    for its vectors and for the multilingual reader's head."""
+    m = mask[:, :, None].to(x.dtype)
+    return (x * m).sum(dim=1) / m.sum(dim=1)
+
+
 @lru_cache(maxsize=2)
 def model_tables(path: Path) -> tuple[E5Weights, E5Tokenizer]:
     """The parsed file and its tokenizer, once per process: the encoders that run it (the
@@ -306,7 +313,4 @@ class E5Torch:
         with torch.inference_mode():
             x = self.embed(ids).to(self.dtype)
             x = encoder_layers(x, self.layer_weights, mask, w.heads, w.eps)
-            x = x.float()
-            m = mask[:, :, None].to(x.dtype)
-            means = (x * m).sum(dim=1) / m.sum(dim=1)
-        return means.float().numpy()
+            return mean_pool(x.float(), mask).numpy()
