@@ -48,9 +48,10 @@ def collections(names: list[str] | None) -> dict[str, tuple[Path, dict[str, Path
 
 
 def env_for(name: str, docs: Path, held_out_ranker: bool = True) -> dict[str, str]:
-    """The collection's own index; and, when `eval/train_ranker.py` has written one, the
-    answer ranker fitted without this collection's questions, so that its figures are
-    those of a collection the ranker has not seen."""
+    """The collection's own index; and, when `eval/train_ranker.py` and
+    `eval/train_abstention.py` have written them, the answer ranker and the answer gate
+    fitted without this collection's questions, so that its figures are those of a
+    collection they have not seen."""
     env = os.environ | {
         "QA_CORPUS_DIR": str(docs),
         "QA_INDEX_DIR": str(CACHE / name / "index"),
@@ -59,6 +60,9 @@ def env_for(name: str, docs: Path, held_out_ranker: bool = True) -> dict[str, st
     loco = CACHE / name / "ranker-held-out.json"
     if held_out_ranker and loco.exists():
         env["QA_RANKER"] = str(loco)
+    gate = CACHE / name / "gate-held-out.json"
+    if held_out_ranker and gate.exists():
+        env["QA_ABSTENTION_GATE"] = str(gate)
     return env
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.answer.abstention import Gate, load_gate
 from qa.answer.disagreement import find_disagreements
 from qa.answer.extractive import ExtractiveAnswerer, combine
 from qa.answer.question import Question, analyse, as_question
@@ -80,9 +81,17 @@ class DocumentInfo:
 class QA:
     """Settings + model + the live index. Thread-safe for asking; picks up a rebuilt index."""
 
-    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+        gate: Gate | None = None,
+    ) -> None:
+        """`embedder` and `gate` (the answer gate, qa/answer/abstention.py): as the settings
+        say when not given."""
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
+        self._gate = gate
         self._index: Snapshot | None = None
         self._lock = threading.Lock()
         self.store: Store = open_store(self.settings, lambda: self.embedder.dimension)
@@ -299,6 +308,8 @@ class QA:
             answer = combine(question, list(answers), k)
         else:
             answer = self._ask_one(index, q, k, allowed)
+        if self.gate is not None:
+            answer = self.gate.judge(answer)
         answer = replace(
             answer,
             language=q.language,
@@ -346,6 +357,17 @@ class QA:
             return None
         return load_reader() if setting == "on" else load_reader(setting)
 
+    @property
+    def gate(self) -> Gate | None:
+        """The answer gate as `Settings.abstention_gate` chooses it (None: off). Off when the
+        reader is: it learned from the reader's readings and the scores they lift."""
+        if self._gate is not None:
+            return self._gate
+        setting = self.settings.abstention_gate
+        if setting == "off" or self.settings.reader == "off":
+            return None
+        return load_gate() if setting == "on" else load_gate(Path(setting))
+
     def warm_up(self) -> None:
         """Load the index and the models before the first question is timed or served: a
         question, the question encoder that runs in torch (qa/store/embedding.py), and the
@@ -392,7 +414,9 @@ class QA:
             min_score = lambda passage: fixed  # noqa: E731
         else:
             min_score = threshold_for(calibration, q.language, FALLBACK_MIN_SCORE)
-        answerer = ExtractiveAnswerer(scorer, min_score, self.settings.max_answer_sentences)
+        answerer = ExtractiveAnswerer(
+            scorer, min_score, self.settings.max_answer_sentences, gate=self.gate
+        )
         n = max(k, RERANK_CANDIDATES, self.settings.answer_passages)
         candidates = self.candidates(index, q, query, n, allowed)
         reranker = make_reranker(self.settings.reranker, scorer)

@@ -66,6 +66,12 @@ class Settings:
         "The answer-sentence ranker's model (JSON written by eval/train_ranker.py). Unset: "
         "the one shipped in qa/answer/ranker.json.",
     )
+    abstention_gate: str = _setting(
+        "on",
+        "The answer gate that abstains when no sentence clearly answers though the passages "
+        "look similar (qa/answer/abstention.py): on (qa/answer/abstention.json), off, or the "
+        "path of a gate written by eval/train_abstention.py. Off when the reader is off.",
+    )
     reader: str = _setting(
         "on",
         "The answer's reader, a cross-encoder that reads question and sentence together "

@@ -190,6 +190,8 @@ class Answer:
     margin: float | None = None
     # the answer ranker's probability that the best sentence answers the question
     confidence: float | None = None
+    # the answer gate's probability that the documents answer it (qa/answer/abstention.py)
+    answerable: float | None = None
     index_version: str | None = None  # the index version the answer was computed on
     filters: Any = None  # qa.filters.Filters the search was restricted to, if any
     # figures the cited passages give differently for the question's thing (qa/answer/disagreement.py)
@@ -218,6 +220,7 @@ class Answer:
             "language": self.language,
             "margin": None if self.margin is None else round(self.margin, 4),
             "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "answerable": None if self.answerable is None else round(self.answerable, 4),
             "index_version": self.index_version,
             "filters": None if self.filters is None else self.filters.to_dict(),
             "citations": [asdict(c) for c in self.citations],

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from qa.api import QA
 from qa.documents import ABSTAIN_MESSAGE
 from qa.errors import BadQuestion
 from qa.store.calibration import threshold_for
@@ -103,6 +104,30 @@ def test_a_two_part_question_is_answered_part_by_part_with_each_part_cited(corpu
 def test_an_answer_about_a_missing_year_abstains_and_says_why(corpus_qa):
     answer = corpus_qa.ask("How much does Latvia plan to spend on defence in 2031?")
     assert answer.abstained and "2031" in answer.abstain_reason
+
+
+def test_an_off_topic_question_that_shares_a_name_with_the_collection_abstains(corpus_qa):
+    """Its best passage clears the similarity threshold (it names Sweden), so the answer gate
+    decides: nothing retrieved clearly answers it, and the closest passages are shown."""
+    from qa.answer.abstention import REASON
+
+    question = "Which football club won the Swedish league in 2023?"
+    answer = corpus_qa.ask(question)
+    assert answer.margin > 0
+    assert answer.abstained and answer.abstain_reason == REASON and answer.citations == ()
+    assert answer.answerable < corpus_qa.gate.threshold
+    assert len(answer.hits) == corpus_qa.settings.top_k
+    ungated = QA(replace(corpus_qa.settings, abstention_gate="off"), embedder=corpus_qa.embedder)
+    assert not ungated.ask(question).abstained  # what the gate alone turns away
+
+
+def test_a_question_of_two_parts_keeps_the_part_the_documents_answer(corpus_qa):
+    answer = corpus_qa.ask(
+        "How much did Sweden pledge, and which football club won the Swedish league in 2023?"
+    )
+    assert not answer.abstained and answer.answerable >= corpus_qa.gate.threshold
+    assert "6.5 billion" in answer.citations[0].quote
+    assert f"league in 2023? {ABSTAIN_MESSAGE})" in answer.answer
 
 
 def test_a_question_about_a_generated_pdf_cites_the_page_the_answer_is_on(tmp_path, embedder):

@@ -320,6 +320,7 @@ def test_the_extractive_answer_json_is_unchanged_and_llm_answers_add_their_field
         "language",
         "margin",
         "confidence",
+        "answerable",
         "index_version",
         "filters",
         "citations",

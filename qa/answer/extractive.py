@@ -14,6 +14,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from qa.answer.abstention import Gate, signals
 from qa.answer.figures import has_answer_kind
 from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
@@ -37,12 +38,15 @@ class ExtractiveAnswerer:
         scorer: SentenceScorer,
         min_score: Callable[[Passage], float],
         max_sentences: int = 3,
+        gate: Gate | None = None,
     ) -> None:
         """`min_score(passage)`: the similarity that passage must reach for the question
-        to count as on topic (see qa/store/calibration.py)."""
+        to count as on topic (see qa/store/calibration.py); `gate`: whether what the
+        passages offer answers it at all (qa/answer/abstention.py; None: always)."""
         self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences
+        self.gate = gate
 
     def __call__(
         self,
@@ -92,6 +96,14 @@ class ExtractiveAnswerer:
         confidence = next(
             float(p) for s, p in zip(sentences, learned, strict=True) if _same(s, chosen[0])
         )
+        answerable = None
+        if self.gate is not None:
+            own = self.scorer.idf.get(language)
+            vocabulary = self.scorer.idf.get("*", {})
+            titled = set().union(*map(content_terms, titles.values()))
+            known = (lambda t: t in vocabulary or t in titled) if own else None
+            x = signals(margin, confidence, chosen[0].score, chosen[0].reading, q_terms, known)
+            answerable = self.gate.probability(x)
         chosen = _drop_held([in_context(s) for s in chosen])
         citations = []
         parts = []
@@ -109,6 +121,7 @@ class ExtractiveAnswerer:
             tuple(hits),
             metas,
             confidence=confidence,
+            answerable=answerable,
         )
 
 
@@ -300,6 +313,8 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
             citations.append(replace(c, n=by_span[key]))
             texts.append(f"{c.quote} [{by_span[key]}]")
     confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)
+    # a question is answerable when one of its parts is
+    answerable = max((a.answerable for a in parts if a.answerable is not None), default=None)
     return Answer(
         question,
         " ".join(texts),
@@ -309,4 +324,5 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
         metas,
         margin=margin,
         confidence=confidence,
+        answerable=answerable,
     )

@@ -26,6 +26,7 @@ class Sentence:
     vector: np.ndarray | None = None
     score: float = 0.0
     terms: frozenset[str] = frozenset()  # the question's terms that the sentence contains
+    reading: float | None = None  # the reader's logit for it, when a reader read it
 
 
 _ANAPHOR = re.compile(

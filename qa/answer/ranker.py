@@ -138,12 +138,15 @@ def features(
 
 @dataclass(frozen=True)
 class Ranker:
-    """Standardise, then a logistic regression, fitted on tuning data."""
+    """Standardise, then a logistic regression, fitted on tuning data. Over the sentence
+    features above; the answer gate (qa/answer/abstention.py) uses the same model over its
+    own."""
 
     mean: np.ndarray
     scale: np.ndarray
     weights: np.ndarray
     bias: float
+    features: tuple[str, ...] = FEATURES
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         if len(x) == 0:
@@ -153,7 +156,7 @@ class Ranker:
 
     def to_dict(self) -> dict:
         return {
-            "features": list(FEATURES),
+            "features": list(self.features),
             "mean": self.mean.tolist(),
             "scale": self.scale.tolist(),
             "weights": self.weights.tolist(),
@@ -161,14 +164,15 @@ class Ranker:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> Ranker:
-        if list(d["features"]) != list(FEATURES):
-            raise ValueError("the ranker was trained on other features; run eval/train_ranker.py")
+    def from_dict(cls, d: dict, features: tuple[str, ...] = FEATURES) -> Ranker:
+        if list(d["features"]) != list(features):
+            raise ValueError("the model was trained on other features; retrain it (eval/)")
         return cls(
             np.asarray(d["mean"]),
             np.asarray(d["scale"]),
             np.asarray(d["weights"]),
             float(d["bias"]),
+            tuple(features),
         )
 
 

@@ -339,7 +339,10 @@ class SentenceScorer:
                 return low
             return high if not reads(s) else mean
 
-        return [replace(s, score=s.score + weight * reading(i, s)) for i, s in enumerate(sentences)]
+        return [
+            replace(s, score=s.score + weight * reading(i, s), reading=read.get(i))
+            for i, s in enumerate(sentences)
+        ]
 
     def _reader_for(self, question: Question, best: list[Sentence]):
         """Who reads: the English reader when the question is English (it reads the English

@@ -365,7 +365,8 @@ API_DOCS: dict[str, tuple[dict[str, str], str, dict]] = {
             "properties": {
                 **_schema(
                     "question: str, answer: str, abstained: bool, abstain_reason: str?, "
-                    "language: str, margin: float?, confidence: float?, index_version: str?, "
+                    "language: str, margin: float?, confidence: float?, answerable: float?, "
+                    "index_version: str?, "
                     "filters: dict, disagreements: list, passages: list"
                 )["properties"],
                 "citations": {"type": "array", "items": CITATION},

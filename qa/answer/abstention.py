@@ -1,0 +1,112 @@
+"""Whether to answer at all: a learned gate over what the answer step knows of a question.
+
+The calibrated similarity threshold (qa/store/calibration.py) lets one off-topic question in
+ten through by construction, and an off-topic question that shares a name with the
+collection ("What is the weather like in Kyiv in January?") gets further. What such a
+question leaves behind is a pattern no one signal shows: its best passage only just clears
+the threshold, the ranker gives its best sentence a low probability, that sentence scores
+low, and the question uses words the collection never does ("ethanol", "football"). The gate
+is a logistic regression over those signals, trained by `eval/train_abstention.py` on the
+development collections' tuning questions, on their questions asked of the other
+collections, and on the calibration probes, and validated leave-one-collection-out. Its
+threshold lets through all but a fixed share (`eval/train_abstention.py`, COST) of the
+answerable questions of collections it was not fitted on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from qa.answer.ranker import Ranker
+from qa.answer.scoring import QuestionTerms
+from qa.documents import ABSTAIN_MESSAGE, Answer
+from qa.errors import QAError
+
+MODEL_PATH = Path(__file__).with_name("abstention.json")
+REASON = "no sentence of the closest passages clearly answers it"
+
+FEATURES = (
+    "margin",  # the best passage's similarity above its calibrated threshold
+    "confidence_logit",  # the ranker's log-odds that the quoted sentence answers
+    "best_score",  # the quoted sentence's score (qa/answer/scoring.py, reading included)
+    "unknown_share",  # share of the question's term weight the collection never writes
+    "log_unknown",  # how many such terms
+    "log_terms",  # how many content terms the question has
+    "no_own_language",  # no passage is in the question's language (unknown terms unmeasured)
+    "reading",  # the reader's logit for the quoted sentence (0 when no reader read it)
+    "unread",  # no reader read it
+)
+
+
+def signals(
+    margin: float,
+    confidence: float,
+    best_score: float,
+    reading: float | None,
+    q_terms: QuestionTerms,
+    known: Callable[[str], bool] | None,
+) -> np.ndarray:
+    """The gate's feature row. `known(term)`: whether the collection writes a term of the
+    question in the question's language, in its passages or the retrieved documents' titles
+    ("Monroe 1823 annual message"); None when it has no passage in that language, where its
+    words cannot be checked."""
+    p = min(max(confidence, 1e-6), 1 - 1e-6)
+    unknown = {t for t in q_terms.weights if known is not None and not known(t)}
+    return np.asarray(
+        [
+            margin,
+            math.log(p / (1 - p)),
+            best_score,
+            q_terms.coverage(unknown) if unknown else 0.0,
+            math.log1p(len(unknown)),
+            math.log1p(len(q_terms.weights)),
+            float(known is None),
+            reading or 0.0,
+            float(reading is None),
+        ],
+        dtype=np.float64,
+    )
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The probability that a question the documents seem to answer is answerable, and the
+    floor under which the answer abstains."""
+
+    model: Ranker
+    threshold: float
+
+    def probability(self, x: np.ndarray) -> float:
+        return float(self.model.probabilities(np.asarray(x, dtype=np.float64)[None, :])[0])
+
+    def judge(self, answer: Answer) -> Answer:
+        """The answer, or an abstention that still shows the closest passages when not one
+        of its parts is likely enough answerable (a question of two parts keeps the part
+        that is)."""
+        if answer.abstained or answer.answerable is None or answer.answerable >= self.threshold:
+            return answer
+        return replace(
+            answer, answer=ABSTAIN_MESSAGE, abstained=True, citations=(), abstain_reason=REASON
+        )
+
+    def to_dict(self) -> dict:
+        return self.model.to_dict() | {"threshold": self.threshold}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Gate:
+        return cls(Ranker.from_dict(d, FEATURES), float(d["threshold"]))
+
+
+@lru_cache(maxsize=4)
+def load_gate(path: Path = MODEL_PATH) -> Gate:
+    try:
+        return Gate.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as e:
+        raise QAError(f"The answer gate {path} cannot be read: {e}") from e
