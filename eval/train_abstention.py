@@ -148,10 +148,39 @@ def held_out_probabilities(examples: list[dict]) -> list[float]:
 
 def fit_gate(examples: list[dict]) -> Gate:
     """The model fitted on every example, with the threshold that turns away COST of the
-    answerable ones when each collection is scored by a model fitted without it."""
+    answerable ones when each collection is scored by a model fitted without it; and the
+    calibration of the answer's confidence, fitted on the collections' own questions
+    (answered right or not) with those held-out probabilities."""
+    from sklearn.linear_model import LogisticRegression
+
     p = held_out_probabilities(examples)
     answerable = [pi for pi, e in zip(p, examples, strict=True) if e["answerable"]]
-    return Gate(fit_model(examples), float(np.quantile(answerable, COST)))
+    own = [(e, pi) for e, pi in zip(examples, p, strict=True) if e["kind"] == "own"]
+    x = [[e["x"][FEATURES.index("confidence_logit")], logit(pi)] for e, pi in own]
+    fit = LogisticRegression(C=C).fit(x, [e["correct"] for e, _ in own])
+    calibration = (float(fit.coef_[0][0]), float(fit.coef_[0][1]), float(fit.intercept_[0]))
+    return Gate(fit_model(examples), float(np.quantile(answerable, COST)), calibration)
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
+
+
+def calibration_error(pairs: list[tuple[float, bool]], bins: int = 5) -> float:
+    """Expected calibration error: over equal-width bins of confidence, the share-weighted
+    gap between mean confidence and the share right."""
+    p = np.asarray([c for c, _ in pairs])
+    y = np.asarray([r for _, r in pairs], dtype=np.float64)
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    return float(
+        sum(
+            (which == b).mean() * abs(p[which == b].mean() - y[which == b].mean())
+            for b in range(bins)
+            if (which == b).any()
+        )
+    )
 
 
 def report(name: str, gate: Gate, examples: list[dict]) -> str:
@@ -189,6 +218,22 @@ def main() -> None:
     held_out = {n: fit_gate([e for e in examples if e["collection"] != n]) for n in names}
     for name in names:
         print(report(name, held_out[name], examples))
+    raw, calibrated = [], []
+    for name in names:
+        gate = held_out[name]
+        for e in examples:
+            if e["collection"] == name and e["kind"] == "own":
+                ranker = 1 / (1 + np.exp(-e["x"][FEATURES.index("confidence_logit")]))
+                raw.append((float(ranker), e["correct"]))
+                answerable = gate.probability(np.asarray(e["x"]))
+                calibrated.append((gate.confidence(float(ranker), answerable), e["correct"]))
+    print(
+        f"confidence, {len(raw)} own questions on collections not fitted on: calibration error "
+        f"{calibration_error(raw):.3f} as the ranker's probability, "
+        f"{calibration_error(calibrated):.3f} calibrated; Brier "
+        f"{np.mean([(c - r) ** 2 for c, r in raw]):.3f} against "
+        f"{np.mean([(c - r) ** 2 for c, r in calibrated]):.3f}"
+    )
     final = fit_gate(examples)
     print(f"final gate: threshold {final.threshold:.3f}")
     print(

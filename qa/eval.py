@@ -263,6 +263,35 @@ def risk_coverage(results: list[ItemResult], steps: int = 10) -> list[dict[str, 
     return rows
 
 
+def reliability(results: list[ItemResult], bins: int = 5) -> dict:
+    """Whether the confidence of an answer is the chance it is right: the answered items in
+    equal-width bins of confidence, each bin's mean confidence beside its share right (an
+    answer to an unanswerable question counts as wrong), and the expected calibration error,
+    the share-weighted gap between the two."""
+    answered = [r for r in results if not r.abstained and r.confidence is not None]
+    rows, error = [], 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        inside = [
+            r for r in answered if lo <= r.confidence < hi or (b == bins - 1 and r.confidence == 1)
+        ]
+        if not inside:
+            continue
+        mean = sum(r.confidence for r in inside) / len(inside)
+        right = sum(r.correct for r in inside) / len(inside)
+        error += len(inside) / len(answered) * abs(mean - right)
+        rows.append(
+            {
+                "from": lo,
+                "to": hi,
+                "answered": len(inside),
+                "confidence": round(mean, 3),
+                "right": round(right, 3),
+            }
+        )
+    return {"bins": rows, "calibration_error": round(error, 3) if answered else None}
+
+
 def abstention_tradeoff(results: list[ItemResult], steps: int = 11) -> list[dict[str, float]]:
     """Abstention recall against false abstention if the calibrated thresholds were moved
     by each of `steps` shifts spanning the observed margins (0 = as calibrated). Only the
@@ -301,6 +330,7 @@ class Report:
     by_type: dict[str, dict]
     tradeoff: list[dict]
     risk_coverage: list[dict]
+    reliability: dict
     failures: list[dict]
     settings: dict
 
@@ -344,6 +374,7 @@ def evaluate(
         by_type=groups(lambda r: r.item.type),
         tradeoff=abstention_tradeoff(results),
         risk_coverage=risk_coverage(results),
+        reliability=reliability(results),
         failures=failures,
         settings=settings or {},
     )
@@ -414,6 +445,17 @@ def format_report(report: Report) -> str:
     for row in report.risk_coverage:
         lines.append(
             f"{row['coverage']:>10.3f}{row['precision']:>11.3f}{row['min_confidence']:>14.3f}"
+        )
+    lines.append("")
+    lines.append(
+        "Reliability: mean confidence against the share right, answered items by confidence "
+        f"(calibration error {fmt(report.reliability['calibration_error'])}):"
+    )
+    lines.append(f"{'confidence':>12}{'answered':>10}{'mean':>8}{'right':>8}")
+    for row in report.reliability["bins"]:
+        lines.append(
+            f"{row['from']:>5.1f}–{row['to']:<6.1f}{row['answered']:>10}"
+            f"{row['confidence']:>8.3f}{row['right']:>8.3f}"
         )
     lines.append("")
     lines.append(f"Failed items: {len(report.failures)}")

@@ -17,6 +17,7 @@ from qa.eval import (
     first_match_rank,
     longest_common_substring,
     passage_matches,
+    reliability,
     risk_coverage,
     summarize,
 )
@@ -85,6 +86,24 @@ def test_risk_coverage_keeps_the_most_confident_answers_and_counts_abstentions_a
         (3, 0.75, 0.667),
     ]
     assert rows[0]["min_confidence"] == 0.9
+
+
+def test_reliability_sets_each_confidence_bin_beside_its_share_of_right_answers():
+    from dataclasses import replace
+
+    results = [
+        replace(_result(True, False, correct=True), confidence=0.9),
+        replace(_result(True, False, correct=False), confidence=0.7),
+        replace(_result(False, False), confidence=0.1),  # answered an unanswerable: wrong
+        replace(_result(True, False, correct=True), confidence=0.1),
+        replace(_result(True, True), confidence=0.9),  # abstained: not an answer
+    ]
+    table = reliability(results, bins=2)
+    assert [(r["answered"], r["confidence"], r["right"]) for r in table["bins"]] == [
+        (2, 0.1, 0.5),
+        (2, 0.8, 0.5),
+    ]
+    assert table["calibration_error"] == round(0.5 * 0.4 + 0.5 * 0.3, 3)
 
 
 def test_summary_figures_follow_the_definitions_and_leave_empty_groups_undefined():

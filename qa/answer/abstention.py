@@ -45,6 +45,11 @@ FEATURES = (
 )
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
 def signals(
     margin: float,
     confidence: float,
@@ -57,12 +62,11 @@ def signals(
     question in the question's language, in its passages or the retrieved documents' titles
     ("Monroe 1823 annual message"); None when it has no passage in that language, where its
     words cannot be checked."""
-    p = min(max(confidence, 1e-6), 1 - 1e-6)
     unknown = {t for t in q_terms.weights if known is not None and not known(t)}
     return np.asarray(
         [
             margin,
-            math.log(p / (1 - p)),
+            _logit(confidence),
             best_score,
             q_terms.coverage(unknown) if unknown else 0.0,
             math.log1p(len(unknown)),
@@ -77,14 +81,24 @@ def signals(
 
 @dataclass(frozen=True)
 class Gate:
-    """The probability that a question the documents seem to answer is answerable, and the
-    floor under which the answer abstains."""
+    """The probability that a question the documents seem to answer is answerable, the
+    floor under which the answer abstains, and the answer's calibrated confidence."""
 
     model: Ranker
     threshold: float
+    # logistic regression of "the answer is right" on the ranker's and the gate's log-odds
+    calibration: tuple[float, float, float] = (1.0, 0.0, 0.0)
 
     def probability(self, x: np.ndarray) -> float:
         return float(self.model.probabilities(np.asarray(x, dtype=np.float64)[None, :])[0])
+
+    def confidence(self, ranker: float, answerable: float) -> float:
+        """The probability that the answer is right, from the ranker's probability for its
+        best sentence (which runs low: among a question's candidates, a sentence at .1 was
+        right half the time) and the gate's that the question is answerable; fitted on
+        the tuning questions' answers (`eval/train_abstention.py`)."""
+        a, b, bias = self.calibration
+        return 1.0 / (1.0 + math.exp(-(a * _logit(ranker) + b * _logit(answerable) + bias)))
 
     def judge(self, answer: Answer) -> Answer:
         """The answer, or an abstention that still shows the closest passages when not one
@@ -97,11 +111,15 @@ class Gate:
         )
 
     def to_dict(self) -> dict:
-        return self.model.to_dict() | {"threshold": self.threshold}
+        return self.model.to_dict() | {
+            "threshold": self.threshold,
+            "calibration": list(self.calibration),
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Gate:
-        return cls(Ranker.from_dict(d, FEATURES), float(d["threshold"]))
+        a, b, bias = (float(v) for v in d["calibration"])
+        return cls(Ranker.from_dict(d, FEATURES), float(d["threshold"]), (a, b, bias))
 
 
 @lru_cache(maxsize=4)

@@ -104,6 +104,7 @@ class ExtractiveAnswerer:
             known = (lambda t: t in vocabulary or t in titled) if own else None
             x = signals(margin, confidence, chosen[0].score, chosen[0].reading, q_terms, known)
             answerable = self.gate.probability(x)
+            confidence = self.gate.confidence(confidence, answerable)
         chosen = _drop_held([in_context(s) for s in chosen])
         citations = []
         parts = []
