@@ -365,7 +365,8 @@ def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_i
     tmp_path, embedder
 ):
     """QA_RANKER swaps the shipped answer ranker for one trained elsewhere: a model that
-    weighs nothing reports its bias alone as every answer's confidence."""
+    weighs nothing gives its bias alone as every answer's probability, which the answer
+    gate calibrates into the answer's confidence (and which is the confidence without it)."""
     import json
     import math
 
@@ -387,7 +388,12 @@ def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_i
     qa.build()
     answer = qa.ask("How much military aid did Sweden pledge to Ukraine?")
     assert not answer.abstained
-    assert answer.confidence == pytest.approx(1 / (1 + math.exp(-0.5)))
+    ranked = 1 / (1 + math.exp(-0.5))
+    assert answer.confidence == pytest.approx(qa.gate.confidence(ranked, answer.answerable))
+    ungated = QA(replace(qa.settings, abstention_gate="off"), embedder=embedder)
+    assert ungated.ask("How much military aid did Sweden pledge to Ukraine?").confidence == (
+        pytest.approx(ranked)
+    )
 
     missing = make_qa(tmp_path / "b", embedder, docs, ranker=str(tmp_path / "nowhere.json"))
     missing.build()
