@@ -64,6 +64,9 @@ class Recorder:
             self.rows.append(np.asarray(x).tolist())
         return 1.0
 
+    def confidence(self, ranker: float, answerable: float) -> float:
+        return ranker
+
     def judge(self, answer):
         return answer
 
