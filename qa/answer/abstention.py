@@ -15,7 +15,6 @@ answerable questions of collections it was not fitted on.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -24,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answer.ranker import Ranker
+from qa.answer.ranker import Ranker, read_model
 from qa.answer.scoring import QuestionTerms
 from qa.documents import ABSTAIN_MESSAGE, Answer
-from qa.errors import QAError
 
 MODEL_PATH = Path(__file__).with_name("abstention.json")
 REASON = "no sentence of the closest passages clearly answers it"
@@ -124,7 +122,4 @@ class Gate:
 
 @lru_cache(maxsize=4)
 def load_gate(path: Path = MODEL_PATH) -> Gate:
-    try:
-        return Gate.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as e:
-        raise QAError(f"The answer gate {path} cannot be read: {e}") from e
+    return read_model(path, "answer gate", Gate.from_dict)

@@ -14,16 +14,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from qa.errors import QAError
 
 MODEL_PATH = Path(__file__).with_name("ranker.json")
+T = TypeVar("T")
 
 _SYMBOLS = set("<>{}[]()=_`*#|\\/;$@^~")  # markup and code
 _LEADER = re.compile(r"(?:\.\s?){4,}|(?:_\s?){4,}")  # dot leaders of a contents line or a form
@@ -176,9 +178,14 @@ class Ranker:
         )
 
 
+def read_model(path: Path, what: str, parse: Callable[[dict], T]) -> T:
+    """A model written as JSON by a training script; one that cannot be read names itself."""
+    try:
+        return parse(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError) as e:
+        raise QAError(f"The {what} {path} cannot be read: {e}") from e
+
+
 @lru_cache(maxsize=2)
 def load_ranker(path: Path = MODEL_PATH) -> Ranker:
-    try:
-        return Ranker.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError) as e:
-        raise QAError(f"The answer ranker {path} cannot be read: {e}") from e
+    return read_model(path, "answer ranker", Ranker.from_dict)
