@@ -40,6 +40,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from train_ranker import TRAINED_ON  # noqa: E402
+
 from qa.answer.abstention import FEATURES, MODEL_PATH, Gate  # noqa: E402
 from qa.answer.ranker import Ranker  # noqa: E402
 from qa.eval import answer_is_correct  # noqa: E402
@@ -209,14 +211,21 @@ def main() -> None:
     )
     ap.add_argument("--dry-run", action="store_true", help="print the table, write nothing")
     ap.add_argument("--reuse", action="store_true", help=f"read {FEATURES_CACHE.name}")
+    ap.add_argument("--collections", nargs="*", help="names (default: TRAINED_ON)")
     args = ap.parse_args()
-    names = sorted(p.name for p in COLLECTIONS.iterdir() if (p / "tune.jsonl").exists())
+    names = sorted(args.collections or TRAINED_ON)
     if args.reuse:
-        examples = json.loads(FEATURES_CACHE.read_text(encoding="utf-8"))
+        saved = json.loads(FEATURES_CACHE.read_text(encoding="utf-8"))
+        if saved["collections"] != names:  # each asks the others' questions: all or none
+            sys.exit(
+                f"{FEATURES_CACHE} holds {saved['collections']}, not {names}: run without --reuse"
+            )
+        examples = saved["examples"]
     else:
         examples = collect(names)
         FEATURES_CACHE.parent.mkdir(parents=True, exist_ok=True)
-        FEATURES_CACHE.write_text(json.dumps(examples), encoding="utf-8")
+        saved = {"collections": names, "examples": examples}
+        FEATURES_CACHE.write_text(json.dumps(saved), encoding="utf-8")
     print("Leave one collection out (each line: the gate fitted on the other collections):")
     held_out = {n: fit_gate([e for e in examples if e["collection"] != n]) for n in names}
     for name in names:
