@@ -139,6 +139,44 @@ def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tm
     assert "See the DW article on 21 agreements." in doc.text
 
 
+def test_markdown_front_matter_gives_title_date_and_authors_and_its_settings_are_not_text(
+    tmp_path,
+):
+    """A JOSS paper, a Jekyll or Hugo page: the front matter's title is the document's (not
+    its first heading, "Summary"), its date is the document's date, and its title, authors
+    and date are read at the top of the text; keys, ORCIDs and build settings are not."""
+    md = tmp_path / "paper.md"
+    md.write_text(
+        "---\n"
+        "title: 'schwimmbad: A uniform interface to parallel processing pools in Python'\n"
+        "tags:\n  - Python\n"
+        "authors:\n"
+        "  - name: Adrian M. Price-Whelan\n    orcid: 0000-0003-0872-7098\n    affiliation: 1\n"
+        "  - name: Daniel Foreman-Mackey\n    affiliation: 2\n"
+        "affiliations:\n - name: Princeton University\n   index: 1\n"
+        "date: 11 August 2017\n"
+        "bibliography: paper.bib\n"
+        "---\n\n# Summary\n\nMany problems are perfectly parallel.\n"
+    )
+    doc = read_document(md, "paper.md")
+    assert doc.meta.title == (
+        "schwimmbad: A uniform interface to parallel processing pools in Python"
+    )
+    assert doc.meta.date == "2017-08-11"
+    assert "Adrian M. Price-Whelan, Daniel Foreman-Mackey" in doc.text
+    assert "Princeton University" in doc.text and "11 August 2017" in doc.text
+    assert "Many problems are perfectly parallel." in doc.text
+    assert "orcid" not in doc.text and "0000-0003" not in doc.text and "paper.bib" not in doc.text
+
+
+def test_markdown_front_matter_that_is_not_yaml_is_dropped_and_the_heading_titles(tmp_path):
+    md = tmp_path / "note.md"
+    md.write_text("---\n: [unclosed\n---\n# Briefing note\n\nDenmark signed in February.\n")
+    doc = read_document(md, "note.md")
+    assert doc.meta.title == "Briefing note" and "unclosed" not in doc.text
+    assert "Denmark signed in February." in doc.text
+
+
 def test_inline_html_in_markdown_keeps_its_words_and_code_keeps_its_tags(tmp_path):
     md = tmp_path / "guide.md"
     md.write_text(

@@ -243,15 +243,81 @@ def _drop_tags(text: str) -> str:
 
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
-_MD_FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
+_MD_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*\n", re.S)
+_DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y", "%Y-%m", "%Y")
+
+
+def _iso_date(value) -> str | None:
+    """A front-matter date as ISO 8601 ("11 August 2017" -> "2017-08-11"), or None."""
+    from datetime import date, datetime
+
+    if isinstance(value, date):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    for form in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return parsed.strftime({"%Y-%m": "%Y-%m", "%Y": "%Y"}.get(form, "%Y-%m-%d"))
+    return None
+
+
+def _names(value) -> list[str]:
+    """Names as front matter lists them: a string, a list of strings, or of {name: ...}."""
+    items = value if isinstance(value, list) else [value]
+    out = []
+    for item in items:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str) and name.strip():
+            out.append(name.strip())
+    return out
+
+
+def _front_matter(block: str) -> tuple[dict[str, str], str]:
+    """What YAML front matter (Jekyll, Hugo, MkDocs pages, JOSS papers) says of the document:
+    its title, date and language as metadata, and the lines a reader reads at the top of the
+    page -- the title, the authors, their affiliations, the date -- without the keys,
+    identifiers and build settings beside them."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(block)
+    except yaml.YAMLError:
+        return {}, ""
+    if not isinstance(data, dict):
+        return {}, ""
+    hints: dict[str, str] = {}
+    lines = []
+    title = data.get("title")
+    if isinstance(title, str) and title.strip():
+        hints["title"] = " ".join(title.split())
+        lines.append(hints["title"])
+    for key in ("subtitle", "description"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            lines.append(data[key].strip())
+    for key in ("authors", "author", "affiliations"):
+        if names := _names(data.get(key)):
+            lines.append(", ".join(names))
+    if "date" in data and (day := _iso_date(data["date"])):
+        hints["date"] = day
+        lines.append(str(data["date"]).strip())
+    language = data.get("lang") or data.get("language")
+    if isinstance(language, str) and re.fullmatch(r"[a-zA-Z]{2}(?:[-_]\w+)?", language):
+        hints["language"] = language[:2].lower()
+    return hints, "\n\n".join(lines)
 
 
 def _from_markdown(md: str, encoding: str) -> RawText:
     """Keep the words, drop the markup that would otherwise be quoted: link targets, # marks,
-    inline HTML tags."""
-    md = _drop_html(_MD_FRONT_MATTER.sub("", md))
-    hints = {}
-    if m := re.search(r"^#\s+(.+)$", md, re.M):
+    inline HTML tags. Front matter gives the title and date, and its title, authors and
+    date are read as the page shows them."""
+    hints, head = {}, ""
+    if m := _MD_FRONT_MATTER.match(md):
+        hints, head = _front_matter(m.group(1))
+        md = (head + "\n\n" if head else "") + md[m.end() :]
+    md = _drop_html(md)
+    if "title" not in hints and (m := re.search(r"^#\s+(.+)$", md, re.M)):
         hints["title"] = m.group(1).strip()
     text = _MD_HEADING.sub("", _MD_LINK.sub(r"\1", md))
     text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)

@@ -17,7 +17,7 @@ from qa.ingest.language import detect_language
 from qa.ingest.loaders import SUPPORTED_SUFFIXES, is_supported, load
 from qa.ingest.metadata import is_sidecar, read_metadata, sidecar_path
 
-CLEANING_VERSION = 6  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 7  # bump when cleaning or chunking output changes: forces re-embedding
 Progress = Callable[[int, int], None]
 
 
