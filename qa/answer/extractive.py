@@ -41,8 +41,10 @@ class ExtractiveAnswerer:
         gate: Gate | None = None,
     ) -> None:
         """`min_score(passage)`: the similarity that passage must reach for the question
-        to count as on topic (see qa/store/calibration.py); `gate`: whether what the
-        passages offer answers it at all (qa/answer/abstention.py; None: always)."""
+        to count as on topic (see qa/store/calibration.py); `gate`: how likely the
+        documents answer it at all, the answer's `answerable`, and its calibrated
+        confidence (qa/answer/abstention.py; `QA.ask` abstains on it for the whole
+        question; None: neither)."""
         self.scorer = scorer
         self.min_score = min_score
         self.max_sentences = max_sentences
