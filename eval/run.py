@@ -47,7 +47,7 @@ def collections(names: list[str] | None) -> dict[str, tuple[Path, dict[str, Path
     return {n: c for n, c in found.items() if not names or n in names}
 
 
-def env_for(name: str, docs: Path, held_out_ranker: bool = True) -> dict[str, str]:
+def env_for(name: str, docs: Path, held_out: bool = True) -> dict[str, str]:
     """The collection's own index; and, when `eval/train_ranker.py` and
     `eval/train_abstention.py` have written them, the answer ranker and the answer gate
     fitted without this collection's questions, so that its figures are those of a
@@ -58,10 +58,10 @@ def env_for(name: str, docs: Path, held_out_ranker: bool = True) -> dict[str, st
         "QA_UPLOAD_DIR": str(CACHE / name / "uploads"),
     }
     loco = CACHE / name / "ranker-held-out.json"
-    if held_out_ranker and loco.exists():
+    if held_out and loco.exists():
         env["QA_RANKER"] = str(loco)
     gate = CACHE / name / "gate-held-out.json"
-    if held_out_ranker and gate.exists():
+    if held_out and gate.exists():
         env["QA_ABSTENTION_GATE"] = str(gate)
     return env
 
@@ -145,15 +145,16 @@ def main() -> None:
     ap.add_argument("--failures", action="store_true", help="print the failed items of qa")
     ap.add_argument("--rebuild", action="store_true", help="re-embed every collection's index")
     ap.add_argument(
-        "--shipped-ranker",
+        "--shipped-models",
         action="store_true",
-        help="use qa/answer/ranker.json everywhere, not the ranker fitted without the collection",
+        help="use the shipped ranker and answer gate everywhere, not those fitted without the "
+        "collection",
     )
     args = ap.parse_args()
     systems = args.systems.split(",")
     results = {}
     for name, (docs, splits) in collections(args.collections).items():
-        env = env_for(name, docs, not args.shipped_ranker)
+        env = env_for(name, docs, not args.shipped_models)
         if "qa" in systems:
             built = subprocess.run(
                 [str(BIN / "qa"), "index", str(docs)] + (["--rebuild"] if args.rebuild else []),
