@@ -247,6 +247,8 @@ def format_answer(answer) -> str:
     from qa.ingest.language import language_name
 
     lines = [answer.answer, ""]
+    if (sure := answer.calibrated_confidence) is not None:
+        lines.insert(1, f"(Confidence {sure:.2f} that this answer is right.)")
     generation = getattr(answer, "generation", None)
     if generation is not None:
         lines = ([f"Note: {answer.notice}", ""] if answer.notice else []) + lines

@@ -210,6 +210,18 @@ class Answer:
             AnswerSentence(c.quote, VERBATIM, (c.n,), (c.passage_id,)) for c in self.citations
         )
 
+    @property
+    def calibrated_confidence(self) -> float | None:
+        """`confidence` where it is the chance the answer is right: the quotes' confidence,
+        calibrated by the answer gate (qa/answer/abstention.py). None for an abstention, for
+        sentences a language model wrote, and without the gate (then it is only the
+        ranker's probability)."""
+        if self.abstained or self.answerable is None:
+            return None
+        if any(s.kind == CHECKED for s in self.sentences):
+            return None
+        return self.confidence
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape documented in the README (`qa ask --json`)."""
         return {

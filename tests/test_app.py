@@ -192,6 +192,7 @@ def test_an_answer_shows_figures_its_sources_disagree_on_side_by_side(tmp_path, 
     answer = qa.ask("How many bilateral security agreements has Ukraine signed?", k=5)
     text = answer_markdown(answer)
     assert "Sources disagree" in text
+    assert f"Confidence {answer.confidence:.2f} that this answer is right." in text
     assert "**21**" in text and "**17**" in text and "Kyiv Post" in text and "Policy brief" in text
 
 

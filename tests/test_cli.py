@@ -1,6 +1,7 @@
 """The `qa` command as a user runs it: a real process, real model, real index."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -80,6 +81,7 @@ def test_plain_ask_prints_numbered_citations_without_a_page_for_plain_text(proje
     out = run(["ask", "What did Sweden pledge?"], project).stdout
     assert "[1]" in out and "Sweden pledged" in out
     assert "p. 1" not in out  # a text file without form feeds has no page to name
+    assert re.search(r"\(Confidence 0\.\d\d that this answer is right\.\)", out)
 
 
 def test_ask_brings_an_index_written_by_an_older_qa_up_to_date_first(project):

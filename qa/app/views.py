@@ -78,6 +78,8 @@ def answer_markdown(answer: Answer) -> str:
             badge = " <sub>*generated, checked*</sub>" if sentence.kind == CHECKED else ""
             parts.append(f"{md_escape(sentence.text)} {marks}{badge}")
         text = " ".join(parts)
+    if (sure := answer.calibrated_confidence) is not None:
+        text += f"\n\n<sub>Confidence {sure:.2f} that this answer is right.</sub>"
     if answer.notice:
         text += f"\n\n*{md_escape(answer.notice)}*"
     for d in answer.disagreements:  # side by side, never one picked silently
