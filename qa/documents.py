@@ -188,7 +188,8 @@ class Answer:
     language: str = "und"  # of the question
     # best passage similarity minus its calibrated threshold: below 0 abstains as off-topic
     margin: float | None = None
-    # the answer ranker's probability that the best sentence answers the question
+    # the chance the answer is right, as the answer gate calibrates it; without the gate,
+    # the answer ranker's probability that its best sentence answers the question
     confidence: float | None = None
     # the answer gate's probability that the documents answer it (qa/answer/abstention.py)
     answerable: float | None = None
