@@ -124,7 +124,7 @@ class ItemResult:
     precise_citations: int
     seconds: float
     abstain_score: float  # similarity margin over the calibrated threshold (<0: off-topic)
-    confidence: float | None = None  # the answer ranker's probability for its best sentence
+    confidence: float | None = None  # the answer's confidence (qa.documents.Answer)
     # llm answerer only: sentences the model wrote, how many the check accepted, and
     # whether the extractive answer was shown instead (error, refusal, nothing accepted)
     llm: bool = False

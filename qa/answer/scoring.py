@@ -377,8 +377,8 @@ class SentenceScorer:
         margin: float,
     ) -> np.ndarray:
         """The ranker's probability that each of `sentences` answers the question: for the
-        quoted one, the answer's reported confidence and the order of `qa eval`'s
-        risk-coverage curve."""
+        quoted one, what the answer gate calibrates into the answer's confidence (the
+        confidence itself without the gate)."""
         _, x = self.describe(question, query_vector, sentences, margin)
         return self.ranker.probabilities(x)
 
