@@ -33,18 +33,17 @@ import argparse
 import json
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from train_ranker import TRAINED_ON  # noqa: E402
+from train_ranker import TRAINED_ON, collection_qa  # noqa: E402
 
-from qa.answer.abstention import FEATURES, MODEL_PATH, Gate  # noqa: E402
+from qa.answer.abstention import FEATURES, MODEL_PATH, Gate, logit  # noqa: E402
 from qa.answer.ranker import Ranker  # noqa: E402
-from qa.eval import answer_is_correct  # noqa: E402
+from qa.eval import answer_is_correct, calibration  # noqa: E402
 from qa.store.calibration import OFF_TOPIC_PROBES  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
@@ -80,23 +79,13 @@ def gold(name: str) -> list[dict]:
 
 def collect(names: list[str]) -> list[dict]:
     """One example per question part that reaches the gate."""
-    from qa.api import QA
-    from qa.config import Settings
-
     questions = {n: gold(n) for n in names}
     examples = []
     for name in names:
         held_out = CACHE / name / "ranker-held-out.json"
-        settings = replace(
-            Settings.from_env(),
-            corpus_dir=COLLECTIONS / name / "docs",
-            index_dir=CACHE / name / "index",
-            upload_dir=CACHE / name / "uploads",
-            ranker=str(held_out) if held_out.exists() else "",
-        )
         recorder = Recorder()
-        qa = QA(settings, gate=recorder)
-        qa.build([settings.corpus_dir])
+        ranker = str(held_out) if held_out.exists() else ""
+        qa = collection_qa(COLLECTIONS / name / "docs", CACHE / name, gate=recorder, ranker=ranker)
         asked = [(it, "own") for it in questions[name]]
         asked += [(it, "elsewhere") for n in names if n != name for it in questions[n]]
         asked = [(it, kind) for it, kind in asked if kind == "own" or it["answerable"]]
@@ -167,27 +156,6 @@ def fit_gate(examples: list[dict]) -> Gate:
     return Gate(fit_model(examples), float(np.quantile(answerable, COST)), calibration)
 
 
-def logit(p: float) -> float:
-    p = min(max(p, 1e-6), 1 - 1e-6)
-    return float(np.log(p / (1 - p)))
-
-
-def calibration_error(pairs: list[tuple[float, bool]], bins: int = 5) -> float:
-    """Expected calibration error: over equal-width bins of confidence, the share-weighted
-    gap between mean confidence and the share right."""
-    p = np.asarray([c for c, _ in pairs])
-    y = np.asarray([r for _, r in pairs], dtype=np.float64)
-    edges = np.linspace(0, 1, bins + 1)
-    which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-    return float(
-        sum(
-            (which == b).mean() * abs(p[which == b].mean() - y[which == b].mean())
-            for b in range(bins)
-            if (which == b).any()
-        )
-    )
-
-
 def report(name: str, gate: Gate, examples: list[dict]) -> str:
     mine = [e for e in examples if e["collection"] == name]
     shut = [gate.probability(np.asarray(e["x"])) < gate.threshold for e in mine]
@@ -230,7 +198,7 @@ def main() -> None:
     held_out = {n: fit_gate([e for e in examples if e["collection"] != n]) for n in names}
     for name in names:
         print(report(name, held_out[name], examples))
-    raw, calibrated = [], []
+    raw, calibrated = [], []  # (confidence, right)
     for name in names:
         gate = held_out[name]
         for e in examples:
@@ -241,8 +209,8 @@ def main() -> None:
                 calibrated.append((gate.confidence(float(ranker), answerable), e["correct"]))
     print(
         f"confidence, {len(raw)} own questions on collections not fitted on: calibration error "
-        f"{calibration_error(raw):.3f} as the ranker's probability, "
-        f"{calibration_error(calibrated):.3f} calibrated; Brier "
+        f"{calibration(raw)['calibration_error']:.3f} as the ranker's probability, "
+        f"{calibration(calibrated)['calibration_error']:.3f} calibrated; Brier "
         f"{np.mean([(c - r) ** 2 for c, r in raw]):.3f} against "
         f"{np.mean([(c - r) ** 2 for c, r in calibrated]):.3f}"
     )

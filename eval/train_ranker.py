@@ -48,9 +48,9 @@ PENALTY = 0.25  # a wrong answer costs a quarter of what a right one gains
 C = 1.0  # inverse L2 strength of the logistic regression
 
 
-def collection_qa(docs: Path, cache: Path, rebuild: bool = False):
+def collection_qa(docs: Path, cache: Path, rebuild: bool = False, gate=None, **settings):
     """A QA over a folder of documents as a collection of its own, its index built (or
-    brought up to date) under `cache`."""
+    brought up to date) under `cache`; `gate` and `settings` as QA and Settings take them."""
     from qa.api import QA
     from qa.config import Settings
 
@@ -59,8 +59,9 @@ def collection_qa(docs: Path, cache: Path, rebuild: bool = False):
         corpus_dir=docs,
         index_dir=cache / "index",
         upload_dir=cache / "uploads",
+        **settings,
     )
-    qa = QA(settings)
+    qa = QA(settings, gate=gate)
     qa.build([docs], rebuild=rebuild)
     return qa
 

@@ -264,22 +264,31 @@ def risk_coverage(results: list[ItemResult], steps: int = 10) -> list[dict[str, 
 
 
 def reliability(results: list[ItemResult], bins: int = 5) -> dict:
-    """Whether the confidence of an answer is the chance it is right: the answered items in
-    equal-width bins of confidence, each bin's mean confidence beside its share right (an
-    answer to an unanswerable question counts as wrong), and the expected calibration error,
-    the share-weighted gap between the two."""
-    answered = [r for r in results if not r.abstained and r.confidence is not None]
+    """Whether the confidence of an answer is the chance it is right, over the answered
+    items (an answer to an unanswerable question counts as wrong): see `calibration`."""
+    return calibration(
+        [
+            (r.confidence, r.correct)
+            for r in results
+            if not r.abstained and r.confidence is not None
+        ],
+        bins,
+    )
+
+
+def calibration(pairs: list[tuple[float, bool]], bins: int = 5) -> dict:
+    """(confidence, right) pairs in equal-width bins of confidence, each bin's mean
+    confidence beside its share right, and the expected calibration error, the
+    share-weighted gap between the two."""
     rows, error = [], 0.0
     for b in range(bins):
         lo, hi = b / bins, (b + 1) / bins
-        inside = [
-            r for r in answered if lo <= r.confidence < hi or (b == bins - 1 and r.confidence == 1)
-        ]
+        inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (b == bins - 1 and c == 1)]
         if not inside:
             continue
-        mean = sum(r.confidence for r in inside) / len(inside)
-        right = sum(r.correct for r in inside) / len(inside)
-        error += len(inside) / len(answered) * abs(mean - right)
+        mean = sum(c for c, _ in inside) / len(inside)
+        right = sum(ok for _, ok in inside) / len(inside)
+        error += len(inside) / len(pairs) * abs(mean - right)
         rows.append(
             {
                 "from": lo,
@@ -289,7 +298,7 @@ def reliability(results: list[ItemResult], bins: int = 5) -> dict:
                 "right": round(right, 3),
             }
         )
-    return {"bins": rows, "calibration_error": round(error, 3) if answered else None}
+    return {"bins": rows, "calibration_error": round(error, 3) if pairs else None}
 
 
 def abstention_tradeoff(results: list[ItemResult], steps: int = 11) -> list[dict[str, float]]:

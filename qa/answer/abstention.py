@@ -43,7 +43,8 @@ FEATURES = (
 )
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """Log-odds, clipped so that a probability of 0 or 1 stays finite."""
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
 
@@ -64,7 +65,7 @@ def signals(
     return np.asarray(
         [
             margin,
-            _logit(confidence),
+            logit(confidence),
             best_score,
             q_terms.coverage(unknown) if unknown else 0.0,
             math.log1p(len(unknown)),
@@ -96,7 +97,7 @@ class Gate:
         right half the time) and the gate's that the question is answerable; fitted on
         the tuning questions' answers (`eval/train_abstention.py`)."""
         a, b, bias = self.calibration
-        return 1.0 / (1.0 + math.exp(-(a * _logit(ranker) + b * _logit(answerable) + bias)))
+        return 1.0 / (1.0 + math.exp(-(a * logit(ranker) + b * logit(answerable) + bias)))
 
     def judge(self, answer: Answer) -> Answer:
         """The answer, or an abstention that still shows the closest passages when not one
