@@ -121,6 +121,17 @@ def test_an_off_topic_question_that_shares_a_name_with_the_collection_abstains(c
     assert not ungated.ask(question).abstained  # what the gate alone turns away
 
 
+def test_an_answer_gate_that_cannot_be_read_is_named_in_the_error(corpus_qa, tmp_path):
+    from qa.errors import QAError
+
+    broken = tmp_path / "gate.json"
+    broken.write_text('{"features": ["margin"]}')
+    for path in (broken, tmp_path / "nowhere.json"):
+        qa = QA(replace(corpus_qa.settings, abstention_gate=str(path)), embedder=corpus_qa.embedder)
+        with pytest.raises(QAError, match=path.name):
+            qa.ask("How much did Sweden pledge?")
+
+
 def test_a_question_of_two_parts_keeps_the_part_the_documents_answer(corpus_qa):
     answer = corpus_qa.ask(
         "How much did Sweden pledge, and which football club won the Swedish league in 2023?"
