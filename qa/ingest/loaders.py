@@ -259,7 +259,7 @@ def _iso_date(value) -> str | None:
             parsed = datetime.strptime(text, form)
         except ValueError:
             continue
-        return parsed.strftime({"%Y-%m": "%Y-%m", "%Y": "%Y"}.get(form, "%Y-%m-%d"))
+        return parsed.strftime(form if form in ("%Y", "%Y-%m") else "%Y-%m-%d")  # as precise
     return None
 
 
