@@ -405,7 +405,7 @@ class QA:
             index.passage_sentence_vectors,
             similarity_offsets(calibration, q.language),
             ranker=load_ranker(Path(self.settings.ranker)) if self.settings.ranker else None,
-            title_of=lambda doc_id: index.documents[doc_id].meta.title,
+            heading_of=lambda p: index.documents[p.doc_id].heading_at(p.start),
             reader=self.reader,
             multilingual=self.multilingual_reader,
         )

@@ -27,6 +27,10 @@ class Metadata:
     notes: str | None = None
 
 
+# A heading of a document: (start, end, level 1-6), `text[start:end]` being its words.
+Section = tuple[int, int, int]
+
+
 @dataclass(frozen=True)
 class Document:
     """A cleaned document. `text` is what passages and citations point into.
@@ -43,11 +47,28 @@ class Document:
     page_starts: tuple[int, ...] = (0,)
     page_labels: tuple[int, ...] = (1,)
     encoding: str | None = None  # how the bytes were decoded (text files only)
+    sections: tuple[Section, ...] = ()  # the headings its markup declared, in text order
 
     def page_at(self, offset: int) -> int:
         """Printed page number of the character at `offset`."""
         i = bisect.bisect_right(self.page_starts, offset) - 1
         return self.page_labels[max(i, 0)]
+
+    def headings_at(self, offset: int) -> tuple[str, ...]:
+        """The headings above `offset`, outermost first: of each level, the last one before
+        it that no shallower heading has closed since. A heading starting at `offset` counts."""
+        stack: list[tuple[int, str]] = []
+        for start, end, level in self.sections:
+            if start > offset:
+                break
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, " ".join(self.text[start:end].split())))
+        return tuple(h for _, h in stack)
+
+    def heading_at(self, offset: int) -> str:
+        """What a reader sees above `offset`: the title, then the headings (one per line)."""
+        return "\n".join(dict.fromkeys((self.meta.title, *self.headings_at(offset))))
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,14 @@ class Citation:
     score: float
     passage_id: str
     language: str = "und"  # of the quoted passage; shown when it differs from the question's
+    # the headings above the quote ("[v3.0.0] - 2023-09-17 › Changed"), when they hold what
+    # the question asks and the quote does not say: the answer shows them before the quote
+    section: str = ""
+
+    @property
+    def stated(self) -> str:
+        """The quote as the answer states it: after its section, when that is shown."""
+        return f"{self.section}: {self.quote}" if self.section else self.quote
 
     @classmethod
     def of_span(
@@ -208,7 +237,7 @@ class Answer:
         if self.sentences or self.abstained:
             return self.sentences
         return tuple(
-            AnswerSentence(c.quote, VERBATIM, (c.n,), (c.passage_id,)) for c in self.citations
+            AnswerSentence(c.stated, VERBATIM, (c.n,), (c.passage_id,)) for c in self.citations
         )
 
     @property

@@ -10,6 +10,8 @@ from qa.errors import BadQuestion
 from qa.store.calibration import threshold_for
 from qa.text import normalize
 
+from conftest import make_qa
+
 
 def test_sweden_and_norway_pledges_are_both_answered_with_citations_of_the_right_passages(
     corpus_qa,
@@ -142,7 +144,7 @@ def test_a_question_of_two_parts_keeps_the_part_the_documents_answer(corpus_qa):
 
 
 def test_a_question_about_a_generated_pdf_cites_the_page_the_answer_is_on(tmp_path, embedder):
-    from conftest import make_qa, write_pdf
+    from conftest import write_pdf
 
     qa = make_qa(tmp_path, embedder, {})
     write_pdf(
@@ -410,3 +412,37 @@ def test_a_ranker_given_in_the_settings_gives_the_confidence_and_a_missing_one_i
     missing.build()
     with pytest.raises(QAError, match="nowhere.json"):
         missing.ask("How much military aid did Sweden pledge to Ukraine?")
+
+
+RELEASE_NOTES = (
+    "# Harbour planner release notes\n\n"
+    "The planner schedules berths and tides for small ports.\n\n"
+    "## Release 7.2 - 2024-05-02\n\n### Changed\n"
+    "- The tide tables are now read from the port authority feed.\n"
+    "- Berth maps are drawn with the new symbols.\n\n"
+    "## Release 6.1 - 2023-01-10\n\n### Changed\n"
+    "- Mooring fees are computed per metre of hull length.\n"
+    "- The pilot roster is printed on one page.\n"
+)
+
+
+def test_a_quote_is_stated_under_its_section_when_the_section_says_what_the_question_asks(
+    tmp_path, embedder
+):
+    """Release notes say the version and the date once, in the heading above the changes.
+    A question about a release, or when a change came, is answered from the change and its
+    heading shown before it; a question the quote answers alone gets the quote alone."""
+    qa = make_qa(tmp_path, embedder, {"notes.md": RELEASE_NOTES})
+    qa.build()
+    which = qa.ask("How are mooring fees computed since release 6.1?")
+    assert not which.abstained
+    fees = which.citations[0]
+    assert fees.quote == "- Mooring fees are computed per metre of hull length."
+    assert fees.section == "Release 6.1 - 2023-01-10 › Changed"
+    assert which.answer == f"{fees.section}: {fees.quote} [1]"
+    when = qa.ask("When did the planner start reading tide tables from the port authority feed?")
+    assert not when.abstained and "2024-05-02" in when.answer
+    assert "port authority feed" in when.citations[0].quote
+    plain = qa.ask("What are mooring fees computed per?")
+    assert not plain.abstained and plain.citations[0].section == ""
+    assert plain.answer == f"{plain.citations[0].quote} [1]"

@@ -61,6 +61,21 @@ def test_bm25_finds_a_passage_by_its_document_title(tmp_path, embedder):
     assert again.build().version == report.version  # current now: nothing rewritten
 
 
+def test_bm25_finds_a_passage_by_the_headings_above_it(tmp_path, embedder):
+    """A long release section is cut into several passages; those after the first do not
+    write "7.2", yet a question about release 7.2 finds them, and not the next release's."""
+    release = "### Fixed\n" + "".join(f"- Parser case {i} handled.\n" for i in range(40))
+    notes = f"# Notes\n\n## Release 7.2\n\n{release}\n## Release 6.1\n\n- Docs moved.\n"
+    qa = make_qa(tmp_path, embedder, {"notes.md": notes})
+    qa.build()
+    passages = qa.index.passages
+    rows = [r for r, _ in qa.index.lexical_search("release 7.2", len(passages))]
+    later = [p for p in passages if "Parser case" in p.text and "7.2" not in p.text]
+    assert later and {p.passage_id for p in later} <= {passages[r].passage_id for r in rows}
+    assert "Docs moved" not in passages[rows[0]].text
+    assert all(("Release 6.1" in p.text) == ("Docs moved" in p.text) for p in passages)
+
+
 def test_updating_one_document_re_embeds_only_that_document(tmp_path, embedder):
     counting = CountingEmbedder(embedder)
     qa = make_qa(tmp_path, counting, DOCS)

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
+from qa.ingest.chunking import chunk_document
 from qa.ingest.loaders import load
 from qa.ingest.pipeline import discover, read_document
 
@@ -305,3 +306,78 @@ def test_restructuredtext_is_read_as_plain_text(tmp_path):
     assert "(default 1812)" in load(path).text
     files, skipped = discover([tmp_path])
     assert path in files and not skipped
+
+
+CHANGELOG = (
+    "# Changelog\n\nAll notable changes are listed here.\n\n"
+    "## [v2.0.0] - 2023-09-17\n[v2.0.0]: https://example.org/compare/v1.1.0...v2.0.0\n\n"
+    "### Changed\n- **BREAKING**: Rename `Finder` to `GeneFinder`.\n\n"
+    "```sh\n# not a heading: a comment in code\npip install tool\n```\n\n"
+    "### Fixed\n- A crash on empty input.[^1]\n\n"
+    "## [v1.1.0] - 2022-04-20\n[v1.1.0]: <https://example.org/compare/v1.0.0...v1.1.0> 'diff'\n\n"
+    "### Fixed\n- A leak in the parser.\n\n"
+    "[^1]: Reported by a user.\n"
+)
+
+
+def test_markdown_headings_become_sections_and_link_definitions_are_not_text(tmp_path):
+    """The headings the Markdown declares are kept with their levels; each passage can be
+    read under them. A link reference definition shows nothing on the page, so it is not
+    text (a footnote is); a "# comment" in a code block is not a heading."""
+    md = tmp_path / "CHANGELOG.md"
+    md.write_text(CHANGELOG)
+    doc = read_document(md, "CHANGELOG.md")
+    headings = [(doc.text[a:b], level) for a, b, level in doc.sections]
+    assert headings == [
+        ("Changelog", 1),
+        ("[v2.0.0] - 2023-09-17", 2),
+        ("Changed", 3),
+        ("Fixed", 3),
+        ("[v1.1.0] - 2022-04-20", 2),
+        ("Fixed", 3),
+    ]
+    assert "https://example.org" not in doc.text and "Reported by a user." in doc.text
+    assert doc.headings_at(doc.text.index("A crash on empty input")) == (
+        "Changelog",
+        "[v2.0.0] - 2023-09-17",
+        "Fixed",
+    )
+    assert doc.headings_at(doc.text.index("A leak in the parser")) == (
+        "Changelog",
+        "[v1.1.0] - 2022-04-20",
+        "Fixed",
+    )
+
+
+def test_html_headings_become_sections(tmp_path):
+    page = tmp_path / "guide.html"
+    page.write_text(
+        "<html><body><h1>Guide</h1><p>Intro.</p><h2>Install <a href='#i'>¶</a></h2>"
+        "<p>Run the installer.</p><h3>On Windows</h3><p>Use the wizard.</p>"
+        "<h2>Usage</h2><p>Call it.</p></body></html>"
+    )
+    doc = read_document(page, "guide.html")
+    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+        ("Guide", 1),
+        ("Install", 2),
+        ("On Windows", 3),
+        ("Usage", 2),
+    ]
+    assert doc.headings_at(doc.text.index("Use the wizard")) == ("Guide", "Install", "On Windows")
+    assert doc.headings_at(doc.text.index("Call it")) == ("Guide", "Usage")
+
+
+def test_a_passage_stays_in_its_section_and_a_heading_is_never_glued_to_a_sentence(tmp_path):
+    """A changelog's versions are short: packed by size alone, one passage would end with
+    the next version's heading and the next would hold its changes without it."""
+    md = tmp_path / "CHANGELOG.md"
+    md.write_text(CHANGELOG)
+    doc = read_document(md, "CHANGELOG.md")
+    passages = chunk_document(doc, max_tokens=200)
+    versions = [p for p in passages if "[v" in p.text]
+    assert [p.text.count("[v") for p in versions] == [1, 1]  # one version per passage
+    assert versions[0].text.startswith("[v2.0.0] - 2023-09-17")
+    assert "A crash on empty input" in versions[0].text and "leak" not in versions[0].text
+    for p in passages:
+        spans = [p.text[a:b] for a, b in p.sentences]
+        assert "Changed" in spans or "Changed" not in p.text  # the heading is a unit alone

@@ -40,7 +40,7 @@ def test_schema_is_created_at_the_current_version(pg_url):
     with connect(pg_url) as conn:
         assert migrate(conn, lambda: 8) == 0
         assert migrate(conn, lambda: 8) == SCHEMA_VERSION  # a second start changes nothing
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 3
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 4
     assert _one(pg_url, "SELECT count(*) FROM pg_indexes WHERE indexdef LIKE '%hnsw%'")[0] == 2
 
 
@@ -62,9 +62,10 @@ def test_migration_from_version_1_fills_the_lexical_tokens_from_title_and_text(p
         conn.execute("UPDATE qa_meta SET value = '1' WHERE key = 'generation'")
     store = PgStore(pg_url, tmp_path)
     snapshot = store.load("any")  # migrates to the current version first
-    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 3
+    assert _one(pg_url, "SELECT value FROM qa_meta WHERE key='schema_version'")[0] == 4
     assert [row for row, _ in snapshot.lexical_search("harbour aldermoor", 5)] == [0]
     assert [row for row, _ in snapshot.lexical_search("kestrin", 5)] == [0]  # the title
+    assert snapshot.documents["a.txt"].sections == ()  # none known until indexed again
 
 
 def test_a_newer_schema_is_refused_with_a_message(pg_url):
@@ -128,6 +129,24 @@ def test_postgres_backend_answers_with_filters_in_sql(tmp_path, embedder, pg_url
     assert hits and {h.passage.doc_id for h in hits} == {"corpus/beta.txt"}
     assert qa.build().unchanged  # same content: nothing is embedded again
     assert _one(pg_url, "SELECT count(*) FROM documents")[0] == 3
+
+
+def test_a_document_keeps_its_headings_in_the_database_and_bm25_reads_them(
+    tmp_path, embedder, pg_url
+):
+    """As in the local index: the headings above a passage are part of what BM25 reads."""
+    release = "### Fixed\n" + "".join(f"- Parser case {i} handled.\n" for i in range(40))
+    notes = f"# Notes\n\n## Release 7.2\n\n{release}\n## Release 6.1\n\n- Docs moved.\n"
+    qa = make_qa(tmp_path, embedder, docs={"notes.md": notes}, database_url=pg_url)
+    qa.build()
+    doc = qa.index.documents["corpus/notes.md"]
+    local = make_qa(tmp_path / "local", embedder, docs={"notes.md": notes})
+    local.build()
+    assert doc.sections == local.index.documents["corpus/notes.md"].sections != ()
+    rows = [r for r, _ in qa.index.lexical_search("release 7.2", 10)]
+    under = [qa.index.passages[r] for r in rows]
+    assert any("7.2" not in p.text and "Parser case" in p.text for p in under)
+    assert all("Docs moved" not in p.text for p in under[:2])
 
 
 def test_an_instance_sees_documents_that_another_added(tmp_path, embedder, pg_url):

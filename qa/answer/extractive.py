@@ -81,10 +81,12 @@ class ExtractiveAnswerer:
         if language == "und" and not any(s.terms for s in sentences):
             reason = "the question is in a script or language that no document shares"
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
-        titles = {doc_id: meta.title for doc_id, meta in metas.items()}
+        # each passage's document title and the headings above it
+        titles = {h.passage.passage_id: self.scorer.heading_of(h.passage) for h in hits}
         in_titles = _title_only_terms(q_terms.found_in, titles, sentences)
+        sections = _sections(documents)
         support = supporting_sentences(
-            q, sentences, key_names, self.scorer.vocabulary, language, in_titles
+            q, sentences, key_names, self.scorer.vocabulary, language, in_titles, sections
         )
         reason = unsupported_reason(q, hits, support, key_names, titles)
         if reason:
@@ -112,10 +114,11 @@ class ExtractiveAnswerer:
         parts = []
         for n, s in enumerate(chosen, start=1):
             doc = documents[s.hit.passage.doc_id]
-            citations.append(
-                Citation.of_span(n, doc, s.start, s.end, round(s.score, 4), s.hit.passage)
-            )
-            parts.append(f"{s.text} [{n}]")
+            c = Citation.of_span(n, doc, s.start, s.end, round(s.score, 4), s.hit.passage)
+            shown = _section_shown(q, q_terms.found_in, sections(s), s.text, doc.meta.title)
+            c = replace(c, section=shown)
+            citations.append(c)
+            parts.append(f"{c.stated} [{n}]")
         return Answer(
             question,
             " ".join(parts),
@@ -128,17 +131,56 @@ class ExtractiveAnswerer:
         )
 
 
+def _sections(documents: Mapping[str, Document]) -> Callable[[Sentence], tuple[str, ...]]:
+    """sentence -> the headings above it, outermost first, without its document's title
+    (a changelog's "[v3.0.0] - 2023-09-17", "Changed")."""
+
+    def section(s: Sentence) -> tuple[str, ...]:
+        doc = documents[s.hit.passage.doc_id]
+        return tuple(h for h in doc.headings_at(s.start) if h != doc.meta.title)
+
+    return section
+
+
+def _section_shown(
+    question: Question,
+    found_in: Callable[[str], frozenset[str]],
+    headings: tuple[str, ...],
+    quote: str,
+    title: str,
+) -> str:
+    """The headings to state before a quote: from the first that holds what the question
+    asks and neither the quote nor the document's title (which the citation names) says --
+    a figure of the question (the release, year or article number in "What changed in
+    6.1?", "the stable version of 2022"), or the figure or date a how-much or when
+    question asks ("When was 3.0.0 released?" under "[v3.0.0] - 2023-09-17") -- down to
+    the quote. "" when the quote and its citation say it all: a heading that only repeats
+    the question's words would make the answer longer, not more right."""
+    kind, known = question.kind, set(question.figures)
+    said = found_in(quote) | found_in(title)
+    needs_kind = bool(kind) and not has_answer_kind(quote, kind, known)
+    for i, heading in enumerate(headings):
+        if (found_in(heading) & known) - said or (
+            needs_kind and has_answer_kind(heading, kind, known)
+        ):
+            return " › ".join(headings[i:])
+    return ""
+
+
 def _title_only_terms(
     found_in: Callable[[str], frozenset[str]], titles: Mapping[str, str], sentences: list[Sentence]
 ) -> dict[str, frozenset[str]]:
-    """doc_id -> the question's terms that its title has and its retrieved sentences never
-    write: what the document is (Monroe's message, the 1790 report) rather than what it
-    mentions. A name the text itself uses must be found there ("Denmark" in a title does not
-    put every figure of the article next to Denmark)."""
+    """passage_id -> the question's terms that its title or headings have and its
+    document's retrieved sentences never write: what the document or section is (Monroe's
+    message, the 1790 report, release 3.0.0) rather than what it mentions. A name the text
+    itself uses must be found there ("Denmark" in a title does not put every figure of the
+    article next to Denmark)."""
     in_text: dict[str, set[str]] = {}
+    doc_of = {}
     for s in sentences:
         in_text.setdefault(s.hit.passage.doc_id, set()).update(s.terms)
-    return {d: found_in(t) - in_text.get(d, set()) for d, t in titles.items()}
+        doc_of[s.hit.passage.passage_id] = s.hit.passage.doc_id
+    return {p: found_in(t) - in_text.get(doc_of.get(p, ""), set()) for p, t in titles.items()}
 
 
 def unsupported_reason(
@@ -149,8 +191,8 @@ def unsupported_reason(
     titles: Mapping[str, str] = {},
 ) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
-    names (a year, an amount) appears in none of them nor in their documents' titles ("the
-    1790 message"), or the question asks how much or when and no sentence supports an
+    names (a year, an amount) appears in none of them nor in their titles and headings
+    (`titles`: passage_id -> `Document.heading_at`; "the 1790 message"), or the question asks how much or when and no sentence supports an
     answer (see `supporting_sentences`)."""
     known = question.figures
     passages = " ".join([h.passage.text for h in hits] + list(titles.values()))
@@ -176,10 +218,13 @@ def supporting_sentences(
     vocabulary: Callable[[str], set[str] | dict[str, float]],
     language: str,
     in_titles: Mapping[str, frozenset[str]] = {},
+    sections: Callable[[Sentence], tuple[str, ...]] = lambda s: (),
 ) -> list[Sentence] | None:
     """For a how-much / when question, the sentences that can answer it: they give a new
     figure or date, with the question's key names in them, next to them or in their
-    document's title (`in_titles`: doc_id -> the question's terms it has). In a passage of
+    title and headings (`in_titles`: passage_id -> the question's terms they have). The
+    figure or date may be in the headings above the sentence (`sections`: a changelog's
+    "[v3.0.0] - 2023-09-17"), which the answer then shows with it. In a passage of
     another language than the question's only the names that language's passages use are
     required ("Estonia" is written alike in English and Vietnamese, "Na Uy" is not
     Norway's English name), and the places whose names there are known (Denmark is "Đan
@@ -205,10 +250,12 @@ def supporting_sentences(
     contexts = with_neighbours(sentences, [s.terms for s in sentences])
     out = []
     for i, s in enumerate(sentences):
-        if not has_answer_kind(s.text, kind, known):
-            continue
-        # the sentence, its neighbours in the same passage, and its document's title
-        near = contexts[i] | in_titles.get(s.hit.passage.doc_id, frozenset())
+        if not has_answer_kind(s.text, kind, known) and not any(
+            has_answer_kind(h, kind, known) for h in sections(s)
+        ):
+            continue  # neither it nor its section gives the figure or date
+        # the sentence, its neighbours in the same passage, and its title and headings
+        near = contexts[i] | in_titles.get(s.hit.passage.passage_id, frozenset())
         if required[s.hit.passage.language] <= near:
             out.append(s)
     return out
@@ -314,7 +361,7 @@ def combine(question: str, parts: list[Answer], k: int) -> Answer:
                 continue  # a sentence that answers two parts is quoted once
             by_span[key] = len(citations) + 1
             citations.append(replace(c, n=by_span[key]))
-            texts.append(f"{c.quote} [{by_span[key]}]")
+            texts.append(f"{c.stated} [{by_span[key]}]")
     confidence = min((a.confidence for a in parts if a.confidence is not None), default=None)
     # a question is answerable when one of its parts is
     answerable = max((a.answerable for a in parts if a.answerable is not None), default=None)

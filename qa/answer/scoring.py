@@ -31,8 +31,9 @@ from qa.text import capitalized_terms, content_terms, languages_of
 
 W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
 W_KIND = 0.15
-# Times the share of the question's terms that the sentence's document title has: a question
-# that names its source ("the newbie guide", "Monroe's message") asks about that document.
+# Times the share of the question's terms that the sentence's document title and section
+# headings have: a question that names its source ("the newbie guide", "Monroe's message",
+# "the 3.0.0 release") asks about that document or section.
 W_TITLE = 0.1
 # Names and figures in the question (Norway, 2024) are what it is about: a sentence that
 # lacks them rarely answers it, so they count double in the coverage.
@@ -121,7 +122,7 @@ class SentenceScorer:
         sentence_vectors: Callable[[Passage], np.ndarray] | None = None,
         offsets: Mapping[str, float] | None = None,
         ranker: Ranker | None = None,
-        title_of: Callable[[str], str] | None = None,
+        heading_of: Callable[[Passage], str] | None = None,
         reader: Reader | None = None,
         multilingual: MultilingualReader | Deferred | None = None,
     ) -> None:
@@ -130,12 +131,13 @@ class SentenceScorer:
         passage's sentences; without it sentences are embedded at question time (slower).
         `offsets`: passage language -> what to add to its cosines with the question (see
         `calibration.similarity_offsets`), so that a sentence in another language than the
-        question's is not outranked for its language alone. `title_of(doc_id)`: the document's
-        title, for questions that say which document they ask about ("the newbie guide").
+        question's is not outranked for its language alone. `heading_of(passage)`: its document's
+        title and the headings above it, for questions that say which document or section
+        they ask about ("the newbie guide", "the 3.0.0 release").
         `reader`: what `read` adds to the answer's scores (None: nothing); `multilingual`:
         the reader across languages (`_reader_for` says when it reads; None: never)."""
         self.embedder = embedder
-        self.title_of = title_of or (lambda doc_id: "")
+        self.heading_of = heading_of or (lambda passage: "")
         self.idf = idf or {}
         self.sentence_vectors = sentence_vectors
         self.offsets = offsets or {}
@@ -249,7 +251,7 @@ class SentenceScorer:
         q_terms = self.question_terms(q)
         kind = q.kind
         known = set(q.figures)
-        in_title = self.title_coverage(q_terms, {s.hit.passage.doc_id for s in sentences})
+        in_title = self.heading_coverage(q_terms, [s.hit.passage for s in sentences])
         who = "who" in q.types  # wants a name the question does not have, as how-much a figure
         why = "why" in q.types  # wants a reason
         known_names = capitalized_terms(q.text) | content_terms(q.text)
@@ -261,7 +263,7 @@ class SentenceScorer:
                 W_COSINE * (float(cos) + offset)
                 + W_OVERLAP * q_terms.coverage(terms)
                 + W_PASSAGE * (s.hit.score + offset)
-                + W_TITLE * in_title[s.hit.passage.doc_id]
+                + W_TITLE * in_title[s.hit.passage.passage_id]
             )
             if (
                 has_answer_kind(s.text, kind, known)
@@ -290,17 +292,20 @@ class SentenceScorer:
         # sentences that hold the names.
         q_terms = self.question_terms(question)
         titled = {
-            d: q_terms.found_in(self.title_of(d)) for d in {s.hit.passage.doc_id for s in sentences}
+            s.hit.passage.passage_id: q_terms.found_in(self.heading_of(s.hit.passage))
+            for s in sentences
         }
         key = q_terms.key_names
 
-        def names_held(text: str, doc_id: str) -> int:
-            return len((q_terms.found_in(text) | titled[doc_id]) & key)
+        def names_held(text: str, passage_id: str) -> int:
+            return len((q_terms.found_in(text) | titled[passage_id]) & key)
 
         # each is read as it would be quoted ("It has a default of 25." with the sentence
         # before it that names what "It" is), so the names are looked for in the quote
         quoted = [quotes.in_context(s).text for s in sentences]
-        held = [names_held(q, s.hit.passage.doc_id) for s, q in zip(sentences, quoted, strict=True)]
+        held = [
+            names_held(q, s.hit.passage.passage_id) for s, q in zip(sentences, quoted, strict=True)
+        ]
         best = [i for i in range(len(sentences)) if held[i] == max(held)]
         reader = self._reader_for(question, [sentences[i] for i in best])
         if reader is None:
@@ -310,7 +315,7 @@ class SentenceScorer:
             return reader.languages is None or s.hit.passage.language in reader.languages
 
         passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
-        named = {pid: names_held(p.text, p.doc_id) for pid, p in passages.items()}
+        named = {pid: names_held(p.text, pid) for pid, p in passages.items()}
         in_passage = [named[s.hit.passage.passage_id] for s in sentences]
         pool = set(best) | {i for i in range(len(sentences)) if in_passage[i] == max(in_passage)}
         readable = {i for i in pool if reads(sentences[i])}
@@ -365,9 +370,12 @@ class SentenceScorer:
             return english
         return None
 
-    def title_coverage(self, q_terms: QuestionTerms, doc_ids: set[str]) -> dict[str, float]:
-        """doc_id -> the share of the question's term weight that the document's title has."""
-        return {d: q_terms.coverage(q_terms.found_in(self.title_of(d))) for d in doc_ids}
+    def heading_coverage(self, q_terms: QuestionTerms, passages: list[Passage]) -> dict[str, float]:
+        """passage_id -> the share of the question's term weight that the passage's title
+        and headings have."""
+        return {
+            p.passage_id: q_terms.coverage(q_terms.found_in(self.heading_of(p))) for p in passages
+        }
 
     def probabilities(
         self,

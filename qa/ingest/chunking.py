@@ -6,8 +6,10 @@ at word boundaries). Every passage is an exact slice of the document text.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
+from itertools import pairwise
 
 from qa.documents import Document, Passage
 from qa.ingest.language import detect_language
@@ -52,9 +54,13 @@ def chunk_document(
     overlap: int = 1,
     count_tokens: TokenCounter = approximate_tokens,
 ) -> list[Passage]:
-    """Pack the document's sentences into passages of at most `max_tokens` tokens."""
+    """Pack the document's sentences into passages of at most `max_tokens` tokens. A passage
+    stays in the section it starts in: it ends before a heading of the same or a shallower
+    level (a changelog's next version), once it holds more than headings, and the next one
+    starts there, without overlap; a section's subsections may share its passage. A heading
+    is a unit of its own, never glued to a sentence."""
     units: list[tuple[int, int, int]] = []  # (start, end, tokens)
-    for a, b in split_sentences(doc.text):
+    for a, b in _split_at_headings(split_sentences(doc.text), doc):
         n = count_tokens(doc.text[a:b])
         if n <= max_tokens:
             units.append((a, b, n))
@@ -63,18 +69,71 @@ def chunk_document(
                 (x, y, count_tokens(doc.text[x:y]))
                 for x, y in _split_long(doc.text, a, b, max_tokens, count_tokens)
             )
+    heading_level = {start: level for start, _, level in doc.sections}
+    floor = _floor(doc)
     passages: list[Passage] = []
     i = 0
     while i < len(units):
-        j, total = i, 0
+        base = max(heading_level.get(units[i][0]) or _level_at(doc, units[i][0]), floor)
+        j, total, body = i, 0, False
         while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
+            level = heading_level.get(units[j][0])
+            if j > i and body and level is not None and level <= base:
+                break  # the next section of this level or a shallower one
+            body = body or level is None
             total += units[j][2]
             j += 1
         passages.append(_passage(doc, [(a, b) for a, b, _ in units[i:j]]))
         if j >= len(units):
             break
-        i = max(j - overlap, i + 1)  # step back `overlap` sentences, but always move on
+        if units[j][0] in heading_level:
+            i = j  # a section starts afresh
+        else:
+            i = max(j - overlap, i + 1)  # step back `overlap` sentences, but always move on
     return passages
+
+
+def _floor(doc: Document) -> int:
+    """The shallowest level that divides the document: a lone top heading (the title) holds
+    everything, so its sections are the next level's."""
+    levels = sorted(level for _, _, level in doc.sections)
+    if not levels:
+        return 0
+    if len(levels) > 1 and levels[0] < levels[1]:
+        return levels[1]
+    return levels[0]
+
+
+def _level_at(doc: Document, offset: int) -> int:
+    """The level of the innermost heading above `offset` (0: none)."""
+    level = 0
+    for start, _, lv in doc.sections:
+        if start > offset:
+            break
+        level = lv
+    return level
+
+
+def _split_at_headings(spans: list[tuple[int, int]], doc: Document) -> list[tuple[int, int]]:
+    """Sentence spans cut where a heading starts or ends, so that a heading line the sentence
+    splitter joined to its neighbours becomes a unit of its own."""
+    if not doc.sections:
+        return spans
+    cuts = sorted({x for start, end, _ in doc.sections for x in (start, end)})
+    out = []
+    for a, b in spans:
+        k = bisect.bisect_right(cuts, a)
+        edges = [a]
+        while k < len(cuts) and cuts[k] < b:
+            edges.append(cuts[k])
+            k += 1
+        edges.append(b)
+        for x, y in pairwise(edges):
+            piece = doc.text[x:y]
+            x2, y2 = x + len(piece) - len(piece.lstrip()), y - len(piece) + len(piece.rstrip())
+            if x2 < y2:
+                out.append((x2, y2))
+    return out
 
 
 def _passage(doc: Document, units: list[tuple[int, int]]) -> Passage:

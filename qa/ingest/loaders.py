@@ -27,6 +27,8 @@ class RawText:
     text: str
     encoding: str | None = None
     hints: dict[str, str] = field(default_factory=dict)  # e.g. title, language
+    # the headings the markup declares, in order: (level 1-6, text as it is in `text`)
+    headings: tuple[tuple[int, str], ...] = ()
 
 
 def is_supported(path: Path) -> bool:
@@ -149,6 +151,7 @@ _BLOCK_TAGS = {
     "hr",
     "title",
 }
+_HEADING_TAGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIPPED_TAGS = {"script", "style", "noscript", "template", "svg", "head"}
 # The permalink marks documentation generators put after each heading (Sphinx's "¶"):
 # on their own they are links, not text, and glued to a heading they would be quoted.
@@ -163,6 +166,8 @@ class _HTMLText(HTMLParser):
         self.title: list[str] = []
         self.in_title = False
         self.lang: str | None = None
+        self.headings: list[tuple[int, str]] = []
+        self.heading: tuple[int, int] | None = None  # (level, index in parts) while in one
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "html":
@@ -175,6 +180,8 @@ class _HTMLText(HTMLParser):
             self.parts.append("\n")
         elif tag in _BLOCK_TAGS:
             self.parts.append("\n\n")
+            if tag in _HEADING_TAGS and not self.skip_depth:
+                self.heading = (int(tag[1]), len(self.parts))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -182,6 +189,11 @@ class _HTMLText(HTMLParser):
         elif tag in _SKIPPED_TAGS:
             self.skip_depth = max(0, self.skip_depth - 1)
         elif tag in _BLOCK_TAGS:
+            if tag in _HEADING_TAGS and self.heading:
+                level, at = self.heading
+                if text := " ".join("".join(self.parts[at:]).split()):
+                    self.headings.append((level, text))
+                self.heading = None
             self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
@@ -201,7 +213,7 @@ def _from_html(html: str, encoding: str) -> RawText:
         hints["title"] = title
     if parser.lang:
         hints["language"] = parser.lang.split("-")[0].lower()
-    return RawText(text.strip(), encoding, hints)
+    return RawText(text.strip(), encoding, hints, tuple(parser.headings))
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -243,6 +255,15 @@ def _drop_tags(text: str) -> str:
 
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
+_MD_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
+_MD_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
+_MD_BOLD = re.compile(r"(\*\*|__)(.+?)\1")
+# A link reference definition ("[v1.0]: https://...") declares where a [v1.0] link points;
+# the page shows nothing of it. Footnotes ("[^1]: ...") are text and stay.
+_MD_LINK_DEFINITION = re.compile(
+    r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*<?\S+>?(?:[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\([^)\n]*\)))?[ \t]*\n?",
+    re.M,
+)
 _MD_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*\n", re.S)
 _DATE_FORMATS = ("%Y-%m-%d", "%d %B %Y", "%B %d, %Y", "%d %b %Y", "%b %d, %Y", "%Y-%m", "%Y")
 
@@ -316,12 +337,18 @@ def _from_markdown(md: str, encoding: str) -> RawText:
     if m := _MD_FRONT_MATTER.match(md):
         hints, head = _front_matter(m.group(1))
         md = (head + "\n\n" if head else "") + md[m.end() :]
-    md = _drop_html(md)
+    md = _MD_LINK_DEFINITION.sub("", _drop_html(md))
     if "title" not in hints and (m := re.search(r"^#\s+(.+)$", md, re.M)):
         hints["title"] = m.group(1).strip()
-    text = _MD_HEADING.sub("", _MD_LINK.sub(r"\1", md))
-    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
-    return RawText(text, encoding, hints)
+    md = _MD_LINK.sub(r"\1", md)
+    fences = [m.span() for m in _MD_FENCE.finditer(md)]
+    headings = tuple(
+        (len(m.group(1)), _MD_BOLD.sub(r"\2", m.group(2)).strip())
+        for m in _MD_HEADING_LINE.finditer(md)
+        if not any(a <= m.start() < b for a, b in fences)  # "# comment" in a code block
+    )
+    text = _MD_BOLD.sub(r"\2", _MD_HEADING.sub("", md))
+    return RawText(text, encoding, hints, headings)
 
 
 # --- PDF -----------------------------------------------------------------------------

@@ -314,8 +314,10 @@ def _write_version(
         vectors = np.zeros((0, embedder.dimension), dtype=np.float32)
     dense = ann.build(vectors, vector_index)
     faiss.write_index(dense, str(tmp / "vectors.faiss"))
-    titles = {d.doc_id: d.meta.title for d in documents}
-    lexical = LexicalIndex.build([lexical_text(titles[p.doc_id], p.text) for p in passages])
+    by_id = {d.doc_id: d for d in documents}
+    lexical = LexicalIndex.build(
+        [lexical_text(by_id[p.doc_id].heading_at(p.start), p.text) for p in passages]
+    )
     lexical.save(tmp / "lexical")
     np.save(tmp / "sentences.npy", sentence_vectors.astype(np.float16), allow_pickle=False)
     files = {

@@ -41,16 +41,17 @@ def tokenize(text: str) -> list[str]:
     return out
 
 
-# 2: a passage's BM25 document is its document's title and its text; an index of an older
-# kind is rewritten (nothing embedded again) by the next update
-VERSION = 2
+# 2: a passage's BM25 document is its document's title and its text; 3: and the headings
+# above it. An index of an older kind is rewritten (nothing embedded again) by the next update
+VERSION = 3
 
 
-def lexical_text(title: str, text: str) -> str:
-    """What BM25 indexes for a passage: its document's title, then its text. A question
-    that names its source ("the Quick reStructuredText reference", "Monroe's message")
-    then finds that document's passages, as a title field does in a search engine."""
-    return f"{title}\n{text}"
+def lexical_text(heading: str, text: str) -> str:
+    """What BM25 indexes for a passage: its document's title and the headings above it
+    (`Document.heading_at`), then its text. A question that names its source ("the Quick
+    reStructuredText reference", "Monroe's message", "the 3.0.0 release") then finds that
+    document's or section's passages, as a title field does in a search engine."""
+    return f"{heading}\n{text}"
 
 
 class LexicalIndex:

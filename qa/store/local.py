@@ -288,6 +288,7 @@ def load_index(index_dir: Path, expected_model: str | None = None) -> LocalIndex
             d["meta"] = Metadata(**d["meta"])
             d["page_starts"] = tuple(d["page_starts"])
             d["page_labels"] = tuple(d["page_labels"])
+            d["sections"] = tuple(map(tuple, d.get("sections", ())))
             documents[d["doc_id"]] = Document(**d)
         passages = []
         for line in (path / "passages.jsonl").read_text(encoding="utf-8").splitlines():

@@ -54,7 +54,7 @@ from qa.store.calibration import (
 from qa.store.embedding import Embedder, embed_in_batches
 from qa.store.lexical import lexical_text, term_idf, tokenize
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_LOCK = 7_466_201  # advisory lock id held while the schema is created or migrated
 EF_SEARCH = 200  # HNSW candidate list: at least the most rows a query asks for
 
@@ -142,7 +142,13 @@ def _v3(conn, dimension: int) -> None:
         )
 
 
-MIGRATIONS: dict[int, Callable] = {1: _v1, 2: _v2, 3: _v3}
+def _v4(conn, dimension: int) -> None:
+    """A document keeps its headings (qa/ingest/sections.py). Documents indexed before have
+    none until they are indexed again (their chunking's cleaning version differs)."""
+    conn.execute("ALTER TABLE documents ADD COLUMN sections jsonb NOT NULL DEFAULT '[]'")
+
+
+MIGRATIONS: dict[int, Callable] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 
 
 def vector_literal(v: np.ndarray) -> str:
@@ -299,8 +305,8 @@ class PgStore:
         try:
             meta = dict(conn.execute("SELECT key, value FROM qa_meta").fetchall())
             docs = conn.execute(
-                "SELECT doc_id, source, sha256, meta, text, page_starts, page_labels, encoding "
-                "FROM documents"
+                "SELECT doc_id, source, sha256, meta, text, page_starts, page_labels, encoding, "
+                "sections FROM documents"
             ).fetchall()
             rows = conn.execute(
                 "SELECT id, passage_id, doc_id, start_offset, end_offset, page_start, page_end, "
@@ -316,9 +322,17 @@ class PgStore:
                 "database."
             )
         documents = {}
-        for doc_id, source, sha, m, text, starts, labels, encoding in docs:
+        for doc_id, source, sha, m, text, starts, labels, encoding, sections in docs:
             documents[doc_id] = Document(
-                doc_id, source, sha, Metadata(**m), text, tuple(starts), tuple(labels), encoding
+                doc_id,
+                source,
+                sha,
+                Metadata(**m),
+                text,
+                tuple(starts),
+                tuple(labels),
+                encoding,
+                tuple(map(tuple, sections)),
             )
         passages, ids = [], []
         for pid, passage_id, doc_id, start, end, p1, p2, sentences, lang in rows:
@@ -462,8 +476,8 @@ class PgStore:
                 first, last = document_date_bounds(doc.meta.date) or (None, None)
             conn.execute(
                 "INSERT INTO documents (doc_id, source, sha256, meta, publisher, language, "
-                "date_first, date_last, text, page_starts, page_labels, encoding, chunking) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                "date_first, date_last, text, page_starts, page_labels, encoding, chunking, sections) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     doc.doc_id,
                     doc.source,
@@ -478,6 +492,7 @@ class PgStore:
                     list(doc.page_labels),
                     doc.encoding,
                     json.dumps(chunking),
+                    json.dumps(doc.sections),
                 ],
             )
             ids = [
@@ -491,7 +506,7 @@ class PgStore:
                 "page_end, sentences, language, tokens, ntokens, embedding) FROM STDIN"
             ) as copy:
                 for pid, p, v in zip(ids, passages, vectors, strict=True):
-                    tokens = tokenize(lexical_text(doc.meta.title, p.text)) or ["∅"]
+                    tokens = tokenize(lexical_text(doc.heading_at(p.start), p.text)) or ["∅"]
                     copy.write_row(
                         [
                             pid,
