@@ -93,9 +93,11 @@ def write_pdf(
     title: str | None = None,
     password: str | None = None,
     header: str | None = None,
+    outline: dict[int, list[tuple[int, str]]] | None = None,
 ) -> Path:
     """A real PDF with the given text on each page (DejaVu font, so any Unicode works).
-    With `header`, every page gets a running header and its page number in the footer."""
+    With `header`, every page gets a running header and its page number in the footer.
+    `outline`: page number (from 1) -> (level from 1, title) bookmarks that open there."""
     from fpdf import FPDF
 
     pdf = FPDF()
@@ -114,6 +116,8 @@ def write_pdf(
         pdf.add_page()
         if header:
             pdf.cell(0, 8, header, new_x="LMARGIN", new_y="NEXT")
+        for level, name in (outline or {}).get(n, []):
+            pdf.start_section(name, level=level - 1)
         pdf.multi_cell(0, 6, text)
         if header:
             pdf.set_auto_page_break(False)

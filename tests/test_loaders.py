@@ -381,3 +381,27 @@ def test_a_passage_stays_in_its_section_and_a_heading_is_never_glued_to_a_senten
     for p in passages:
         spans = [p.text[a:b] for a, b in p.sentences]
         assert "Changed" in spans or "Changed" not in p.text  # the heading is a unit alone
+
+
+def test_a_pdf_outline_gives_the_headings_on_their_pages_not_in_the_contents(tmp_path):
+    """A PDF declares its headings in its outline (the viewer's bookmarks), each with its
+    page. They are found on that page, numbered as the text numbers them, and not in the
+    table of contents that lists them first."""
+    contents = "Contents\n1 Installation 2\n1.1 On Windows 2\n2 Usage 3"
+    install = (
+        "1 Installation\nThe tool installs from the package index.\n"
+        "1.1 On Windows\nThe installer asks for a folder."
+    )
+    usage = "2 Usage\nRun the tool with a file name."
+    pdf = write_pdf(
+        tmp_path / "manual.pdf",
+        [contents, install, usage],
+        outline={2: [(1, "Installation"), (2, "On Windows")], 3: [(1, "Usage")]},
+    )
+    doc = read_document(pdf, "manual.pdf")
+    found = [(doc.text[a:b], level, doc.page_at(a)) for a, b, level in doc.sections]
+    assert found == [("1 Installation", 1, 2), ("1.1 On Windows", 2, 2), ("2 Usage", 1, 3)]
+    assert doc.headings_at(doc.text.index("The installer asks")) == (
+        "1 Installation",
+        "1.1 On Windows",
+    )

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
 from qa.errors import EmptyDocument, UnreadableFile, UnsupportedFile
 
@@ -20,6 +21,15 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".rst", ".html", ".htm", ".pdf
 PAGE_BREAK = "\f"  # pages are joined with a form feed, as pdftotext does
 
 
+class Heading(NamedTuple):
+    """A heading the file declares: its level (1 outermost), its words, and for a PDF
+    outline entry the index of its page (from 0)."""
+
+    level: int
+    text: str
+    page: int | None = None
+
+
 @dataclass(frozen=True)
 class RawText:
     """Text as extracted. Pages are separated by form feeds; hints come from the file itself."""
@@ -27,8 +37,7 @@ class RawText:
     text: str
     encoding: str | None = None
     hints: dict[str, str] = field(default_factory=dict)  # e.g. title, language
-    # the headings the markup declares, in order: (level 1-6, text as it is in `text`)
-    headings: tuple[tuple[int, str], ...] = ()
+    headings: tuple[Heading, ...] = ()  # in document order
 
 
 def is_supported(path: Path) -> bool:
@@ -166,7 +175,7 @@ class _HTMLText(HTMLParser):
         self.title: list[str] = []
         self.in_title = False
         self.lang: str | None = None
-        self.headings: list[tuple[int, str]] = []
+        self.headings: list[Heading] = []
         self.heading: tuple[int, int] | None = None  # (level, index in parts) while in one
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -192,7 +201,7 @@ class _HTMLText(HTMLParser):
             if tag in _HEADING_TAGS and self.heading:
                 level, at = self.heading
                 if text := " ".join("".join(self.parts[at:]).split()):
-                    self.headings.append((level, text))
+                    self.headings.append(Heading(level, text))
                 self.heading = None
             self.parts.append("\n\n")
 
@@ -343,7 +352,7 @@ def _from_markdown(md: str, encoding: str) -> RawText:
     md = _MD_LINK.sub(r"\1", md)
     fences = [m.span() for m in _MD_FENCE.finditer(md)]
     headings = tuple(
-        (len(m.group(1)), _MD_BOLD.sub(r"\2", m.group(2)).strip())
+        Heading(len(m.group(1)), _MD_BOLD.sub(r"\2", m.group(2)).strip())
         for m in _MD_HEADING_LINE.finditer(md)
         if not any(a <= m.start() < b for a, b in fences)  # "# comment" in a code block
     )
@@ -395,6 +404,7 @@ def _load_pdf(path: Path, data: bytes, max_pages: int) -> RawText:
                     "out.pdf`) and index it again."
                 ) from exc
         title = (reader.metadata or {}).get("/Title") if reader.metadata else None
+        headings = _outline(reader)
     except (UnreadableFile, EmptyDocument):
         raise
     except Exception as exc:  # pypdf raises many types on malformed files; none may escape
@@ -408,4 +418,30 @@ def _load_pdf(path: Path, data: bytes, max_pages: int) -> RawText:
             "scanned images and needs OCR first (e.g. `ocrmypdf in.pdf out.pdf`)."
         )
     hints = {"title": str(title).strip()} if title and str(title).strip() else {}
-    return RawText(PAGE_BREAK.join(p.replace(PAGE_BREAK, "\n") for p in pages), None, hints)
+    text = PAGE_BREAK.join(p.replace(PAGE_BREAK, "\n") for p in pages)
+    return RawText(text, None, hints, headings)
+
+
+def _outline(reader) -> tuple[Heading, ...]:
+    """The PDF's outline (its bookmarks: what a viewer's sidebar shows), flattened in order
+    with each entry's depth and page. A damaged or missing outline gives none."""
+    out: list[Heading] = []
+
+    def walk(items, level: int) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item, level + 1)
+                continue
+            try:
+                page = reader.get_destination_page_number(item)
+            except Exception:  # a third-party parser on untrusted input: any error
+                page = None
+            title = " ".join(str(getattr(item, "title", "") or "").split())
+            if title and page is not None and page >= 0:
+                out.append(Heading(level, title, page))
+
+    try:
+        walk(reader.outline, 1)
+    except Exception:  # an outline that does not parse is no reason to refuse the text
+        return ()
+    return tuple(out)

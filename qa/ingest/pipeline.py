@@ -16,9 +16,9 @@ from qa.ingest.cleaning import clean
 from qa.ingest.language import detect_language
 from qa.ingest.loaders import SUPPORTED_SUFFIXES, is_supported, load
 from qa.ingest.metadata import is_sidecar, read_metadata, sidecar_path
-from qa.ingest.sections import locate
+from qa.ingest.sections import locate, page_offsets
 
-CLEANING_VERSION = 8  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 9  # bump when cleaning or chunking output changes: forces re-embedding
 Progress = Callable[[int, int], None]
 
 
@@ -127,7 +127,7 @@ def read_document(
         page_starts=cleaned.page_starts,
         page_labels=cleaned.page_labels,
         encoding=raw.encoding,
-        sections=locate(cleaned.text, raw.headings),
+        sections=locate(cleaned.text, raw.headings, page_offsets(cleaned.offsets, raw.text)),
     )
 
 
