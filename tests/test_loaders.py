@@ -405,3 +405,32 @@ def test_a_pdf_outline_gives_the_headings_on_their_pages_not_in_the_contents(tmp
         "1 Installation",
         "1.1 On Windows",
     )
+
+
+def test_restructuredtext_section_titles_and_markdown_underlined_headings_are_headings(tmp_path):
+    """reStructuredText titles are underlined (or over- and underlined) with punctuation,
+    their levels in the order the document first uses each style; Markdown allows the
+    same underlining with "=" and "-". A rule after a blank line or a table's rule is not a
+    heading."""
+    rst = tmp_path / "guide.rst"
+    rst.write_text(
+        "*****\nUsage\n*****\n\nDictionaries\n============\n\nRead them first.\n\n"
+        "Vendor files\n------------\n\nThey nest.\n\nClients\n=======\n\nSend packets.\n"
+    )
+    doc = read_document(rst, "guide.rst")
+    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+        ("Usage", 1),
+        ("Dictionaries", 2),
+        ("Vendor files", 3),
+        ("Clients", 2),
+    ]
+    md = tmp_path / "readme.md"
+    md.write_text(
+        "Tool\n====\n\nIntro.\n\nInstall\n-------\n\nRun pip.\n\n---\n\n"
+        "| a | b |\n|---|---|\n| 1 | 2 |\n"
+    )
+    doc = read_document(md, "readme.md")
+    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+        ("Tool", 1),
+        ("Install", 2),
+    ]

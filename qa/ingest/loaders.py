@@ -63,6 +63,8 @@ def load(path: Path, *, max_pdf_pages: int = 2000) -> RawText:
             raw = _from_html(text, encoding)
         elif suffix in (".md", ".markdown"):
             raw = _from_markdown(text, encoding)
+        elif suffix == ".rst":
+            raw = RawText(text, encoding, headings=_rst_headings(text))
         else:
             raw = RawText(text, encoding)
     if not raw.text.strip():
@@ -265,6 +267,10 @@ def _drop_tags(text: str) -> str:
 
 _MD_HEADING = re.compile(r"^#{1,6}\s+", re.M)
 _MD_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
+# "Title" over a line of "=" (level 1) or "-" (level 2), after a blank line or the start
+_MD_SETEXT = re.compile(
+    r"(?:(?<=\n\n)|(?<=\A))[ ]{0,3}([^\s#>*+|-][^\n]*?)[ \t]*\n[ ]{0,3}(=+|-+)[ \t]*$", re.M
+)
 _MD_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
 _MD_BOLD = re.compile(r"(\*\*|__)(.+?)\1")
 # A link reference definition ("[v1.0]: https://...") declares where a [v1.0] link points;
@@ -351,13 +357,40 @@ def _from_markdown(md: str, encoding: str) -> RawText:
         hints["title"] = m.group(1).strip()
     md = _MD_LINK.sub(r"\1", md)
     fences = [m.span() for m in _MD_FENCE.finditer(md)]
+    found = [(m.start(), len(m.group(1)), m.group(2)) for m in _MD_HEADING_LINE.finditer(md)] + [
+        (m.start(), 1 if m.group(2)[0] == "=" else 2, m.group(1)) for m in _MD_SETEXT.finditer(md)
+    ]
     headings = tuple(
-        Heading(len(m.group(1)), _MD_BOLD.sub(r"\2", m.group(2)).strip())
-        for m in _MD_HEADING_LINE.finditer(md)
-        if not any(a <= m.start() < b for a, b in fences)  # "# comment" in a code block
+        Heading(level, _MD_BOLD.sub(r"\2", words).strip())
+        for at, level, words in sorted(found)
+        if not any(a <= at < b for a, b in fences)  # "# comment" in a code block
     )
     text = _MD_BOLD.sub(r"\2", _MD_HEADING.sub("", md))
     return RawText(text, encoding, hints, headings)
+
+
+_RST_ADORNMENT = re.compile(r"([!-/:-@\[-`{-~])\1{2,}[ \t]*")
+
+
+def _rst_headings(text: str) -> tuple[Heading, ...]:
+    """reStructuredText section titles: a line underlined (and perhaps overlined) with one
+    punctuation character at least as long as it. Levels come from the order in which the
+    document first uses each style, as docutils reads them."""
+    lines = text.split("\n")
+    styles: list[tuple[str, bool]] = []
+    out = []
+    for i in range(len(lines) - 1):
+        title, under = lines[i].strip(), lines[i + 1].rstrip()
+        if not title or _RST_ADORNMENT.fullmatch(title) or not _RST_ADORNMENT.fullmatch(under):
+            continue
+        if len(under.strip()) < len(title) or lines[i][:1].isspace():
+            continue
+        over = i > 0 and lines[i - 1].rstrip() == under
+        style = (under[0], over)
+        if style not in styles:
+            styles.append(style)
+        out.append(Heading(styles.index(style) + 1, title))
+    return tuple(out)
 
 
 # --- PDF -----------------------------------------------------------------------------
