@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 # The page of a source that has no pages (plain text without form feeds, a web page): a
@@ -56,15 +57,25 @@ class Document:
 
     def headings_at(self, offset: int) -> tuple[str, ...]:
         """The headings above `offset`, outermost first: of each level, the last one before
-        it that no shallower heading has closed since. A heading starting at `offset` counts."""
-        stack: list[tuple[int, str]] = []
-        for start, end, level in self.sections:
-            if start > offset:
-                break
-            while stack and stack[-1][0] >= level:
-                stack.pop()
-            stack.append((level, " ".join(self.text[start:end].split())))
-        return tuple(h for _, h in stack)
+        it that no shallower heading has closed since. A heading starting at `offset` counts.
+        Found walking back from the nearest heading (asked per passage and per sentence of
+        every answer, so it must not read a long manual's every heading)."""
+        starts, top = self._heading_index
+        i = bisect.bisect_right(starts, offset) - 1
+        path: list[str] = []
+        above = 7  # deeper than any heading level
+        while i >= 0 and above > top:
+            start, end, level = self.sections[i]
+            if level < above:
+                path.append(" ".join(self.text[start:end].split()))
+                above = level
+            i -= 1
+        return tuple(reversed(path))
+
+    @cached_property
+    def _heading_index(self) -> tuple[list[int], int]:
+        """The sections' starts (for bisection) and their shallowest level."""
+        return [s for s, _, _ in self.sections], min((lv for _, _, lv in self.sections), default=1)
 
     def heading_at(self, offset: int) -> str:
         """What a reader sees above `offset`: the title, then the headings (one per line)."""

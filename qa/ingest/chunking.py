@@ -70,11 +70,13 @@ def chunk_document(
                 for x, y in _split_long(doc.text, a, b, max_tokens, count_tokens)
             )
     heading_level = {start: level for start, _, level in doc.sections}
+    heading_starts = [start for start, _, _ in doc.sections]
     floor = _floor(doc)
     passages: list[Passage] = []
     i = 0
     while i < len(units):
-        base = max(heading_level.get(units[i][0]) or _level_at(doc, units[i][0]), floor)
+        k = bisect.bisect_right(heading_starts, units[i][0]) - 1  # the heading it is under
+        base = max(doc.sections[k][2] if k >= 0 else 0, floor)
         j, total, body = i, 0, False
         while j < len(units) and (j == i or total + units[j][2] <= max_tokens):
             level = heading_level.get(units[j][0])
@@ -102,16 +104,6 @@ def _floor(doc: Document) -> int:
     if len(levels) > 1 and levels[0] < levels[1]:
         return levels[1]
     return levels[0]
-
-
-def _level_at(doc: Document, offset: int) -> int:
-    """The level of the innermost heading above `offset` (0: none)."""
-    level = 0
-    for start, _, lv in doc.sections:
-        if start > offset:
-            break
-        level = lv
-    return level
 
 
 def _split_at_headings(spans: list[tuple[int, int]], doc: Document) -> list[tuple[int, int]]:

@@ -15,39 +15,80 @@ import re
 from qa.documents import Section
 from qa.ingest.loaders import PAGE_BREAK, Heading
 
-_LINE_START = r"(?:(?<=\n)|(?<=\A)|(?<=\f))[ \t]*"
-_NUMBER = r"(?:(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[A-Z])\.?[ \t]+)?"  # "1.1", "IV.", "A"
+# a heading's number as a text may write it before the words: "1.1", "3.2.5.", "IV.", "A"
+_NUMBER = re.compile(r"(?:\d{1,3}(?:\.\d{1,3})*|[IVXLC]{1,6}|[A-Z])\.?[ \t]+")
+_LINE = re.compile(r"[^\n\f]+")
+# Lines that start with a heading's first word, tried before it is given up as removed by
+# cleaning: a missing heading whose first word is common ("The") costs no more than this.
+MAX_CANDIDATES = 500
 
 
 def locate(
     text: str, headings: tuple[Heading, ...], page_offsets: list[int] | None = None
 ) -> tuple[Section, ...]:
-    """The spans of `headings` in `text`, in order. A heading is looked for from the end of
-    the one before (and, when it names its page, from where that page's text starts in
-    `text`: `page_offsets`, so that a table of contents does not take the headings), at the
-    start of a line, with its number if the text numbers it ("1.1 A Brief
-    Introduction"); one that cleaning removed, or that is not on its page or the next, is
-    left out."""
+    """The spans of `headings` in `text`, in order. A heading is a line that starts with
+    its words (after its number, if the text numbers it: "1.1 A Brief Introduction"),
+    looked for after the one before (and, when it names its page, on that page or the
+    next: `page_offsets` says where each page starts in `text`, so that a table of
+    contents does not take the headings). One that cleaning removed is left out. Lines are
+    indexed by their first word, so a long manual's headings are found in one pass."""
+    lines: list[tuple[int, int, str]] = []  # (where the span starts, where the words start, line)
+    by_first: dict[str, list[int]] = {}
+    for m in _LINE.finditer(text):
+        line = m.group()
+        lead = len(line) - len(line.lstrip())
+        starts = [lead]
+        if number := _NUMBER.match(line, lead):
+            starts.append(number.end())
+        for at in starts:
+            first = line[at:].split(maxsplit=1)
+            if first:
+                by_first.setdefault(first[0], []).append(len(lines))
+                lines.append((m.start() + lead, m.start() + at, line[at:]))
+    line_starts = [words_at for _, words_at, _ in lines]
     out: list[Section] = []
-    at = 0
+    after = 0  # the first line a heading may be on
     for heading in headings:
         words = heading.text.split()
         if not words:
             continue
-        start, end = at, len(text)
+        first, last = after, len(lines)
         if heading.page is not None and page_offsets:
             if heading.page >= len(page_offsets):
                 continue
-            start = max(at, page_offsets[heading.page])
-            end = page_offsets[min(heading.page + 2, len(page_offsets) - 1)]
-            end = len(text) if heading.page + 2 >= len(page_offsets) else end
-        pattern = _LINE_START + "(" + _NUMBER + r"\s+".join(map(re.escape, words)) + ")"
-        m = re.compile(pattern).search(text, start, end)
-        if m is None:
-            continue
-        out.append((m.start(1), m.end(1), heading.level))
-        at = m.end(1)
+            first = max(first, bisect.bisect_left(line_starts, page_offsets[heading.page]))
+            if heading.page + 2 < len(page_offsets):
+                last = bisect.bisect_left(line_starts, page_offsets[heading.page + 2])
+        candidates = by_first.get(words[0], [])
+        at = bisect.bisect_left(candidates, first)
+        for k in candidates[at : at + MAX_CANDIDATES]:
+            if k >= last:
+                break
+            span_start, words_at, line = lines[k]
+            end = _words_end(line, words)
+            if end is not None:
+                out.append((span_start, words_at + end, heading.level))
+                after = k + 1
+                break
     return tuple(out)
+
+
+def _words_end(line: str, words: list[str]) -> int | None:
+    """Where `words` end if `line` starts with them (any whitespace between, and no letter
+    or digit right after), else None."""
+    at = 0
+    for n, word in enumerate(words):
+        if n:
+            gap = len(line) - at - len(line[at:].lstrip())
+            if not gap:
+                return None
+            at += gap
+        if not line.startswith(word, at):
+            return None
+        at += len(word)
+    if line[at : at + 1].isalnum():
+        return None  # "Release 1" is not the start of "Release 10"
+    return at
 
 
 def page_offsets(offsets: tuple[int, ...], raw: str) -> list[int]:
