@@ -69,6 +69,8 @@ def locate(
             if end is not None:
                 out.append((span_start, words_at + end, heading.level))
                 after = k + 1
+                while after < len(lines) and lines[after][0] == span_start:
+                    after += 1  # the same line read without its number: not a next heading
                 break
     return tuple(out)
 
