@@ -192,8 +192,8 @@ def unsupported_reason(
 ) -> str | None:
     """Why the passages cannot answer although they look similar: a figure the question
     names (a year, an amount) appears in none of them nor in their titles and headings
-    (`titles`: passage_id -> `Document.heading_at`; "the 1790 message"), or the question asks how much or when and no sentence supports an
-    answer (see `supporting_sentences`)."""
+    (`titles`: passage_id -> `Document.heading_at`; "the 1790 message"), or the question
+    asks how much or when and no sentence supports an answer (see `supporting_sentences`)."""
     known = question.figures
     passages = " ".join([h.passage.text for h in hits] + list(titles.values()))
     missing = sorted(
