@@ -90,6 +90,21 @@ def test_citation_cards_escape_markup_from_documents(tmp_path, embedder):
     assert "<script>" not in answer_markdown(answer).replace("\\<script>", "")
 
 
+def test_a_citation_card_names_the_section_the_answer_states(tmp_path, embedder):
+    """Release notes: the card's reference and the copied citation carry the release the
+    quote sits under, as the answer states it, so that a briefing quoting it says which."""
+    from test_answer import RELEASE_NOTES
+
+    from qa.app.views import cards_html
+
+    qa = make_qa(tmp_path, embedder, {"notes.md": RELEASE_NOTES})
+    qa.build()
+    answer = qa.ask("How are mooring fees computed since release 6.1?")
+    html = cards_html(answer)
+    assert "§ Release 6.1 - 2023-01-10 › Changed" in html
+    assert "Harbour planner release notes, § Release 6.1 - 2023-01-10 › Changed" in html
+
+
 def test_with_qa_auth_the_api_refuses_clients_without_the_login(tmp_path, embedder):
     from gradio_client import Client
     from gradio_client.exceptions import AuthenticationError

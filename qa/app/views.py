@@ -140,6 +140,8 @@ def cards_html(
         after = text[b : b + context_chars]
         parts = [html.escape(x) for x in (c.title, c.publisher, c.date) if x]
         ref = ", ".join([*parts, pages(c.page, c.page_end)] if c.page != NO_PAGE else parts)
+        if c.section:  # the headings the answer states before the quote
+            ref += f' · <span class="section">§ {html.escape(c.section)}</span>'
         if c.language != answer.language:  # shown as written: no machine translation
             ref += f' · <span class="lang">in {html.escape(language_name(c.language))}</span>'
         if show_scores:
@@ -149,7 +151,7 @@ def cards_html(
             if c.url and c.url.startswith(("http://", "https://"))
             else ""
         )
-        copy_text = f"“{c.quote}” — {reference(c)}"
+        copy_text = f"“{c.quote}” — {reference(c)}" + (f", § {c.section}" if c.section else "")
         view = _view_payload(c.document, c.start, c.end, p_start, p_end)
         out.append(
             f'<div class="card" id="cite-{c.n}"><div class="ref"><span class="num">[{c.n}]</span>'
