@@ -32,13 +32,16 @@ def reference(
     text: Callable[[str], str] = str,
     link: Callable[[str], str] = str,
 ) -> str:
-    """Title, publisher, date, p. N (pp. N–M), URL: the form a briefing footnote takes; the
-    parts that are unknown are left out. `text` and `link` escape the parts for the output
+    """Title, publisher, date, p. N (pp. N–M), § section, URL: the form a briefing footnote
+    takes; the parts that are unknown are left out (the section is a citation's headings,
+    when its answer states them). `text` and `link` escape the parts for the output
     format (Markdown, HTML), so that every format words a reference alike."""
     parts = [text(c.title)]
     parts += [text(x) for x in (c.publisher, c.date) if x]
     if c.page != NO_PAGE:
         parts.append(pages(c.page, c.page_end))
+    if section := getattr(c, "section", ""):
+        parts.append(f"§ {text(section)}")
     if c.url:
         parts.append(link(c.url))
     return ", ".join(parts)

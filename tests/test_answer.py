@@ -7,6 +7,7 @@ import pytest
 from qa.api import QA
 from qa.documents import ABSTAIN_MESSAGE
 from qa.errors import BadQuestion
+from qa.references import reference
 from qa.store.calibration import threshold_for
 from qa.text import normalize
 
@@ -440,6 +441,8 @@ def test_a_quote_is_stated_under_its_section_when_the_section_says_what_the_ques
     assert fees.quote == "- Mooring fees are computed per metre of hull length."
     assert fees.section == "Release 6.1 - 2023-01-10 › Changed"
     assert which.answer == f"{fees.section}: {fees.quote} [1]"
+    # every written reference names it too (qa ask, the exports, the app's copied citation)
+    assert reference(fees) == "Harbour planner release notes, § Release 6.1 - 2023-01-10 › Changed"
     when = qa.ask("When did the planner start reading tide tables from the port authority feed?")
     assert not when.abstained and "2024-05-02" in when.answer
     assert "port authority feed" in when.citations[0].quote

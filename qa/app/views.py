@@ -151,7 +151,7 @@ def cards_html(
             if c.url and c.url.startswith(("http://", "https://"))
             else ""
         )
-        copy_text = f"“{c.quote}” — {reference(c)}" + (f", § {c.section}" if c.section else "")
+        copy_text = f"“{c.quote}” — {reference(c)}"
         view = _view_payload(c.document, c.start, c.end, p_start, p_end)
         out.append(
             f'<div class="card" id="cite-{c.n}"><div class="ref"><span class="num">[{c.n}]</span>'
