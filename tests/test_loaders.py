@@ -320,6 +320,11 @@ CHANGELOG = (
 )
 
 
+def _headings(doc) -> list[tuple[str, int]]:
+    """A document's headings as (words, level), in text order."""
+    return [(doc.text[a:b], level) for a, b, level in doc.sections]
+
+
 def test_markdown_headings_become_sections_and_link_definitions_are_not_text(tmp_path):
     """The headings the Markdown declares are kept with their levels; each passage can be
     read under them. A link reference definition shows nothing on the page, so it is not
@@ -327,8 +332,7 @@ def test_markdown_headings_become_sections_and_link_definitions_are_not_text(tmp
     md = tmp_path / "CHANGELOG.md"
     md.write_text(CHANGELOG)
     doc = read_document(md, "CHANGELOG.md")
-    headings = [(doc.text[a:b], level) for a, b, level in doc.sections]
-    assert headings == [
+    assert _headings(doc) == [
         ("Changelog", 1),
         ("[v2.0.0] - 2023-09-17", 2),
         ("Changed", 3),
@@ -357,7 +361,7 @@ def test_html_headings_become_sections(tmp_path):
         "<h2>Usage</h2><p>Call it.</p></body></html>"
     )
     doc = read_document(page, "guide.html")
-    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+    assert _headings(doc) == [
         ("Guide", 1),
         ("Install", 2),
         ("On Windows", 3),
@@ -418,7 +422,7 @@ def test_restructuredtext_section_titles_and_markdown_underlined_headings_are_he
         "Vendor files\n------------\n\nThey nest.\n\nClients\n=======\n\nSend packets.\n"
     )
     doc = read_document(rst, "guide.rst")
-    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+    assert _headings(doc) == [
         ("Usage", 1),
         ("Dictionaries", 2),
         ("Vendor files", 3),
@@ -430,7 +434,7 @@ def test_restructuredtext_section_titles_and_markdown_underlined_headings_are_he
         "| a | b |\n|---|---|\n| 1 | 2 |\n"
     )
     doc = read_document(md, "readme.md")
-    assert [(doc.text[a:b], level) for a, b, level in doc.sections] == [
+    assert _headings(doc) == [
         ("Tool", 1),
         ("Install", 2),
     ]
