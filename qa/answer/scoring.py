@@ -251,7 +251,10 @@ class SentenceScorer:
         q_terms = self.question_terms(q)
         kind = q.kind
         known = set(q.figures)
-        in_title = self.heading_coverage(q_terms, [s.hit.passage for s in sentences])
+        in_title = {
+            pid: q_terms.coverage(terms)
+            for pid, terms in self.heading_terms(q_terms, sentences).items()
+        }
         who = "who" in q.types  # wants a name the question does not have, as how-much a figure
         why = "why" in q.types  # wants a reason
         known_names = capitalized_terms(q.text) | content_terms(q.text)
@@ -291,10 +294,7 @@ class SentenceScorer:
         # passage about the pirates of Cuba). The others keep the mean reading of the
         # sentences that hold the names.
         q_terms = self.question_terms(question)
-        titled = {
-            s.hit.passage.passage_id: q_terms.found_in(self.heading_of(s.hit.passage))
-            for s in sentences
-        }
+        titled = self.heading_terms(q_terms, sentences)
         key = q_terms.key_names
 
         def names_held(text: str, passage_id: str) -> int:
@@ -370,12 +370,13 @@ class SentenceScorer:
             return english
         return None
 
-    def heading_coverage(self, q_terms: QuestionTerms, passages: list[Passage]) -> dict[str, float]:
-        """passage_id -> the share of the question's term weight that the passage's title
-        and headings have."""
-        return {
-            p.passage_id: q_terms.coverage(q_terms.found_in(self.heading_of(p))) for p in passages
-        }
+    def heading_terms(
+        self, q_terms: QuestionTerms, sentences: list[Sentence]
+    ) -> dict[str, frozenset[str]]:
+        """passage_id -> the question's terms that the title and headings above the
+        sentences' passages have (once per passage: a passage has many sentences)."""
+        passages = {s.hit.passage.passage_id: s.hit.passage for s in sentences}
+        return {pid: q_terms.found_in(self.heading_of(p)) for pid, p in passages.items()}
 
     def probabilities(
         self,

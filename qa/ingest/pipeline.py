@@ -116,6 +116,10 @@ def read_document(
     cleaned = clean(raw.text, title=meta.title)
     if not cleaned.text.strip():
         raise EmptyDocument(f"{path.name}: no text left after cleaning; nothing to index.")
+    # where each page starts in the cleaned text, for headings that name their page (a
+    # PDF's outline); nothing to compute for the others
+    paged = any(h.page is not None for h in raw.headings)
+    pages = page_offsets(cleaned.offsets, raw.text) if paged else None
     if not meta.language:
         meta = replace(meta, language=detect_language(cleaned.text))
     return Document(
@@ -127,7 +131,7 @@ def read_document(
         page_starts=cleaned.page_starts,
         page_labels=cleaned.page_labels,
         encoding=raw.encoding,
-        sections=locate(cleaned.text, raw.headings, page_offsets(cleaned.offsets, raw.text)),
+        sections=locate(cleaned.text, raw.headings, pages),
     )
 
 

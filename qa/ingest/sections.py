@@ -12,6 +12,8 @@ from __future__ import annotations
 import bisect
 import re
 
+import numpy as np
+
 from qa.documents import Section
 from qa.ingest.loaders import PAGE_BREAK, Heading
 
@@ -95,16 +97,11 @@ def _words_end(line: str, words: list[str]) -> int | None:
 
 def page_offsets(offsets: tuple[int, ...], raw: str) -> list[int]:
     """Where each page of the raw text (form-feed separated) starts in the cleaned text:
-    the first cleaned character that comes from it (its end when none does)."""
-    starts, base = [], 0
-    for page in raw.split(PAGE_BREAK):
-        starts.append(base)
-        base += len(page) + 1
-    first = [len(offsets)] * len(starts)
-    for i, raw_at in enumerate(offsets):
-        p = bisect.bisect_right(starts, raw_at) - 1
-        if i < first[p]:
-            first[p] = i
-    for p in range(len(first) - 2, -1, -1):  # a page left empty starts where the next does
-        first[p] = min(first[p], first[p + 1])
-    return first
+    the first cleaned character that comes from it (where the next page starts when none
+    does)."""
+    lengths = [len(page) + 1 for page in raw.split(PAGE_BREAK)]
+    starts = np.cumsum([0, *lengths[:-1]])
+    page_of = np.searchsorted(starts, np.asarray(offsets, dtype=np.int64), side="right") - 1
+    first = np.full(len(starts), len(offsets), dtype=np.int64)
+    np.minimum.at(first, page_of, np.arange(len(offsets), dtype=np.int64))
+    return np.minimum.accumulate(first[::-1])[::-1].tolist()  # an empty page: the next's
