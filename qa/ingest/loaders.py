@@ -228,7 +228,8 @@ def _from_html(html: str, encoding: str) -> RawText:
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_CODE = re.compile(r"^(```|~~~).*?^\1[^\n]*$|`[^`\n]+`", re.S | re.M)
+_MD_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)  # a fenced code block
+_MD_CODE = re.compile(_MD_FENCE.pattern + r"|`[^`\n]+`", re.S | re.M)  # ... or inline code
 # Raw HTML that Markdown allows inline (READMEs are full of it): tags of HTML's own
 # vocabulary only, so that "List<String>" or "<your-token>" in prose stay as written.
 _HTML_NAMES = (
@@ -271,7 +272,6 @@ _MD_HEADING_LINE = re.compile(r"^(#{1,6})[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", re.M)
 _MD_SETEXT = re.compile(
     r"(?:(?<=\n\n)|(?<=\A))[ ]{0,3}([^\s#>*+|-][^\n]*?)[ \t]*\n[ ]{0,3}(=+|-+)[ \t]*$", re.M
 )
-_MD_FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.S | re.M)
 _MD_BOLD = re.compile(r"(\*\*|__)(.+?)\1")
 # A link reference definition ("[v1.0]: https://...") declares where a [v1.0] link points;
 # the page shows nothing of it. Footnotes ("[^1]: ...") are text and stay.
