@@ -27,6 +27,7 @@ fitted without it (`.cache/eval/<name>/gate-held-out.json`, which eval/run.py us
 collection's figures).
 
   python3 eval/reader/fetch_docs.py                    # the reader groups' documents, once
+  .venv/bin/python eval/train_ranker.py --dry-run      # the held-out rankers (ranker.json kept)
   .venv/bin/python eval/train_abstention.py            # collects, trains, writes
   .venv/bin/python eval/train_abstention.py --dry-run  # the leave-one-out table only
   .venv/bin/python eval/train_abstention.py --reuse    # the features collected last time
@@ -44,25 +45,14 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from train_ranker import TRAINED_ON, collection_qa  # noqa: E402
+from train_ranker import EXTRA, TRAINED_ON, collection_qa, documents, gold  # noqa: E402
 
 from qa.answer.abstention import FEATURES, MODEL_PATH, Gate, logit  # noqa: E402
 from qa.answer.ranker import Ranker  # noqa: E402
 from qa.eval import answer_is_correct, calibration  # noqa: E402
 from qa.store.calibration import OFF_TOPIC_PROBES  # noqa: E402
 
-COLLECTIONS = ROOT / "eval" / "collections"
 CACHE = ROOT / ".cache" / "eval"
-READER = ROOT / "eval" / "reader"
-# More collections to learn from: groups of the reader's questions (eval/reader/README.md)
-# whose documents the reader never learned from, so that its logit, a feature, is what it is
-# on documents it has not read: State of the Union addresses of 1805-2007, documentation
-# pages of ten PyPI projects, news pages. Every one of their questions is answerable; asked
-# of the other collections they are off-topic ones. EXTRA_QUESTIONS of each, evenly spread,
-# keep the cross-asking to minutes; a quarter of them in their Vietnamese translation
-# (eval/reader/data/vi/), as a Vietnamese user asks about English documents.
-EXTRA = ("news2", "sotu3", "tech-c")
-EXTRA_QUESTIONS = 80
 FEATURES_CACHE = CACHE / "gate-features.json"
 COST = 0.03  # the share of answerable questions the gate may turn away
 C = 1.0  # inverse L2 strength of the logistic regression
@@ -85,38 +75,6 @@ class Recorder:
 
     def judge(self, answer):
         return answer
-
-
-def gold(name: str) -> list[dict]:
-    """A collection's tuning questions; a reader group's questions as gold items."""
-    if name not in EXTRA:
-        path = COLLECTIONS / name / "tune.jsonl"
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    (path,) = (READER / "data").glob(f"{name}*.jsonl")
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    vi = {}
-    for line in (READER / "data" / "vi").glob("q*.vi.jsonl"):
-        vi |= {t["id"]: t["vi"] for t in map(json.loads, line.read_text("utf-8").splitlines())}
-    translated = [it for it in items if it["id"] in vi]
-    english = [it for it in items if it["id"] not in vi]
-    n_vi = min(len(translated), EXTRA_QUESTIONS // 4)
-
-    def spread(xs: list, n: int) -> list:
-        return [xs[round(i * len(xs) / n)] for i in range(n)] if n else []
-
-    chosen = [(it, it["question"]) for it in spread(english, EXTRA_QUESTIONS - n_vi)]
-    chosen += [(it, vi[it["id"]]) for it in spread(translated, n_vi)]
-    return [
-        {"id": it["id"], "question": q, "answerable": True, "answers": [[it["answer"]]]}
-        for it, q in chosen
-    ]
-
-
-def documents(name: str) -> Path:
-    folder = READER / "docs" / name if name in EXTRA else COLLECTIONS / name / "docs"
-    if not folder.is_dir():
-        sys.exit(f"{folder} is missing: python3 eval/reader/fetch_docs.py brings it")
-    return folder
 
 
 def collect(names: list[str]) -> list[dict]:
