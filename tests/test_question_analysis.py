@@ -115,6 +115,9 @@ def test_how_long_is_answered_by_a_figure_with_a_unit_of_time_or_length():
     assert has_answer_kind("We estimate it takes about 5 minutes to complete.", "duration")
     assert has_answer_kind("Consultations are convened within 24 hours.", "duration")
     assert has_answer_kind("He must have been nine Years a Citizen.", "duration")
+    assert has_answer_kind("Put it back within 10-14 business days.", "duration")
+    assert has_answer_kind("It lasts three calendar months.", "duration")
+    assert not has_answer_kind("It has 2 main modes of transfer.", "duration")
     assert not has_answer_kind("See 38 U.S.C. 5101 for the rules.", "duration")
     assert not has_answer_kind("It takes 5 minutes.", "duration", {"5"})  # the question's own
 

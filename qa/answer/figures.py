@@ -458,8 +458,13 @@ _SPAN_UNITS = (
 )
 # A figure is tried from its first digit only: tried from every digit, a long run of
 # figures with no unit after it ("1.2.3...", a serial number) took quadratic time.
+# ...or with one word between, when the unit is a whole word: "10-14 business days",
+# "three calendar months", "five consecutive years".
+_SPAN_WORDS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
 _SPAN = re.compile(
-    rf"(?:(?<!\d)(?<!\d[.,])\d[\d.,]*|\b(?:{_WORD_NUMBER}))[\s-]*(?:{_SPAN_UNITS})\b", re.I
+    rf"(?:(?<!\d)(?<!\d[.,])\d[\d.,]*|\b(?:{_WORD_NUMBER}))"
+    rf"(?:[\s-]*(?:{_SPAN_UNITS})|\s+[a-z]+\s+(?:{_SPAN_WORDS}))\b",
+    re.I,
 )
 
 
