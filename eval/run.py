@@ -1,8 +1,9 @@
 """Every development collection, tuning and report halves, the pipeline beside the naive baseline.
 
 One table: collection x split x system, with the figures of the shared gold-set README
-(hit@5, answer accuracy, citation precision, abstention recall, false abstention) and the
-median answer length in words (accuracy bought with longer quotes is not accuracy).
+(hit@5, answer accuracy, citation precision, abstention recall, false abstention), the
+median answer length in words (accuracy bought with longer quotes is not accuracy) and the
+expected calibration error of the answers' confidence (5 bins, `qa.eval.calibration`).
 
   .venv/bin/python eval/run.py                       # all collections, both halves, both systems
   .venv/bin/python eval/run.py --split tune          # decide on tuning halves only
@@ -27,13 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from qa.eval import answer_is_correct, passage_matches  # noqa: E402
+from qa.eval import answer_is_correct, calibration, passage_matches  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
 DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
 CACHE = ROOT / ".cache" / "eval"
 BIN = Path(sys.executable).parent
-FIGURES = ("hit@5", "answer", "cite.prec", "abst.rec", "false.abst", "words")
+FIGURES = ("hit@5", "answer", "cite.prec", "abst.rec", "false.abst", "words", "calib")
 
 
 def collections(names: list[str] | None) -> dict[str, tuple[Path, dict[str, Path]]]:
@@ -130,6 +131,15 @@ def score(items: list[dict], outs: list[dict]) -> tuple[dict, list[dict]]:
         "abst.rec": mean([r["abstained"] for r in unanswerable]),
         "false.abst": mean([r["abstained"] for r in answerable]),
         "words": statistics.median(words) if words else None,
+        # expected calibration error of the answers' confidence (an answered unanswerable
+        # question counts as wrong); None for a system that gives none
+        "calib": calibration(
+            [
+                (r["confidence"], bool(r.get("correct")))
+                for r in rows
+                if not r["abstained"] and r["confidence"] is not None
+            ]
+        )["calibration_error"],
     }
     return figures, rows
 
