@@ -39,9 +39,9 @@ from qa.eval import answer_is_correct, passage_matches  # noqa: E402
 from qa.ingest.sentences import split_sentences  # noqa: E402
 
 COLLECTIONS = ROOT / "eval" / "collections"
-# The collections whose tuning halves the answer ranker and the answer gate learn from.
-# `papers` (added later) is never trained on: its figures, both halves, are always those of
-# a collection no model has seen.
+# The collections whose tuning halves the answer ranker and the answer gate learn from (the
+# gate also from EXTRA, below). `papers` (added later) is never trained on: its figures, both
+# halves, are always those of a collection no model has seen.
 TRAINED_ON = ("legal", "manuals", "ukraine", "web")
 CACHE = ROOT / ".cache" / "eval"
 READER = ROOT / "eval" / "reader"
@@ -77,7 +77,8 @@ def collection_qa(docs: Path, cache: Path, rebuild: bool = False, gate=None, **s
 
 
 def gold(name: str) -> list[dict]:
-    """A collection's tuning questions; a reader group's questions as gold items."""
+    """A collection's tuning questions; for a reader group, EXTRA_QUESTIONS of its
+    questions in the gold sets' form (the answer sentence as the evidence)."""
     if name not in EXTRA:
         path = COLLECTIONS / name / "tune.jsonl"
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -109,6 +110,7 @@ def gold(name: str) -> list[dict]:
 
 
 def documents(name: str) -> Path:
+    """The folder of a collection's documents (a reader group's under eval/reader/docs/)."""
     folder = READER / "docs" / name if name in EXTRA else COLLECTIONS / name / "docs"
     if not folder.is_dir():
         sys.exit(f"{folder} is missing: python3 eval/reader/fetch_docs.py brings it")
