@@ -76,18 +76,22 @@ def collection_qa(docs: Path, cache: Path, rebuild: bool = False, gate=None, **s
     return qa
 
 
+def json_lines(path: Path) -> list[dict]:
+    """The records of a JSON-lines file (blank lines skipped)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
 def gold(name: str) -> list[dict]:
     """A collection's tuning questions; for a reader group, EXTRA_QUESTIONS of its
     questions in the gold sets' form (the answer sentence as the evidence)."""
     if name not in EXTRA:
-        path = COLLECTIONS / name / "tune.jsonl"
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return json_lines(COLLECTIONS / name / "tune.jsonl")
     (path,) = (READER / "data").glob(f"{name}*.jsonl")
-    items = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    items = json_lines(path)
     vi = {}
     for translations in (READER / "data" / "vi").glob("q*.vi.jsonl"):
-        lines = translations.read_text(encoding="utf-8").splitlines()
-        vi |= {t["id"]: t["vi"] for t in map(json.loads, filter(None, lines))}
+        vi |= {t["id"]: t["vi"] for t in json_lines(translations)}
     translated = [it for it in items if it["id"] in vi]
     english = [it for it in items if it["id"] not in vi]
     n_vi = min(len(translated), EXTRA_QUESTIONS // 4)
