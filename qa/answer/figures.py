@@ -450,17 +450,17 @@ def has_quantity(sentence: str, known: set[str] = frozenset(), counting: bool = 
     return bool(spelled - {normalize(k) for k in known})
 
 
-# Units of time and length in English and Vietnamese: what "how long" is answered in.
+# Units of time and length in English and Vietnamese: what "how long" is answered in. The
+# English units of time, whole words, may also follow with one word between: "10-14
+# business days", "three calendar months", "five consecutive years".
+_SPAN_WORDS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
 _SPAN_UNITS = (
-    r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)|"
+    rf"{_SPAN_WORDS}|"
     r"ms|s|h|min|metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|inch(?:es)?|"
     r"cm|mm|giây|phút|giờ|ngày|tuần|tháng|năm|thập kỷ|mét"
 )
 # A figure is tried from its first digit only: tried from every digit, a long run of
 # figures with no unit after it ("1.2.3...", a serial number) took quadratic time.
-# ...or with one word between, when the unit is a whole word: "10-14 business days",
-# "three calendar months", "five consecutive years".
-_SPAN_WORDS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
 _SPAN = re.compile(
     rf"(?:(?<!\d)(?<!\d[.,])\d[\d.,]*|\b(?:{_WORD_NUMBER}))"
     rf"(?:[\s-]*(?:{_SPAN_UNITS})|\s+[a-z]+\s+(?:{_SPAN_WORDS}))\b",
