@@ -290,6 +290,34 @@ def test_a_sentence_announcing_a_list_is_quoted_with_its_items_and_an_item_with_
         assert qa.documents[c.document].text[c.start : c.end] == c.quote
 
 
+def test_a_how_much_answer_leads_with_the_sentence_that_gives_the_figure(tmp_path, embedder):
+    """A sentence that restates the question can outscore the one that gives the figure;
+    it may follow as context, but the answer, and the confidence the gate judges, lead
+    with the sentence that answers."""
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "bridge.txt": "Harbour bridge\n\n"
+            "The harbour committee of Kestrin met on Monday to discuss how much the new "
+            "harbour bridge will cost. Members spoke at length about the cost of the new "
+            "harbour bridge.\n\n"
+            "The engineers estimate that the bridge works will come to 4.2 million euros, "
+            "paid over two years. Construction is to begin in the spring, when the ferries "
+            "run less often.\n",
+            "market.txt": "The fish market of Kestrin opens at six in the morning. It sells "
+            "cod, herring and mackerel landed by the local fleet.\n",
+        },
+    )
+    qa.build()
+    answer = qa.ask("How much will the new harbour bridge cost?")
+    assert not answer.abstained
+    assert "4.2 million euros" in answer.citations[0].quote
+    assert answer.answer.startswith(answer.citations[0].quote)
+
+
 HARBOUR_DOCS = {
     "orvel-1851-harbour-report.txt": (
         "The harbour of Kestrin was dredged twice this year, and the east mole was raised. "

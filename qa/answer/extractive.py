@@ -270,7 +270,9 @@ def _select(
 ) -> list[Sentence]:
     """The best sentence (of `best_from`, the sentences that can answer, when given); then,
     for each name or figure of the question that it leaves out, the best sentence that has
-    it; then close runners-up that add other question terms."""
+    it; then close runners-up that add other question terms. The best leads even when a
+    runner-up scores higher (one that restates a how-much question without its figure):
+    the answer, its confidence and the gate are about the sentence that answers."""
     if not sentences:
         return []
     ranked = sorted(sentences, key=lambda s: s.score, reverse=True)
@@ -293,7 +295,7 @@ def _select(
         if weight_of(s.terms - covered) >= MIN_NEW_WEIGHT and not _overlaps(s, chosen):
             chosen.append(s)
             covered |= s.terms
-    return sorted(chosen, key=lambda s: -s.score)
+    return [best] + sorted(chosen[1:], key=lambda s: -s.score)
 
 
 def _drop_held(chosen: list[Sentence]) -> list[Sentence]:
