@@ -318,6 +318,37 @@ def test_a_how_much_answer_leads_with_the_sentence_that_gives_the_figure(tmp_pat
     assert answer.answer.startswith(answer.citations[0].quote)
 
 
+def test_a_markdown_table_row_is_quoted_alone_as_the_answer_it_gives(tmp_path, embedder):
+    """Rows of a pipe table are lines of their own, not one run-on "sentence" that no
+    answer can quote, and a row that ends in "|" is not taken for a heading."""
+    from conftest import make_qa
+
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "survey.md": "# Who answered the Brillo survey\n\n"
+            "Most participants of the Brillo user survey came from Europe and North "
+            "America.\n\n"
+            "| Country Name | Number of participants |\n"
+            "| ------------ | ---------------------- |\n"
+            "| Netherlands | 31 |\n"
+            "| Portugal | 12 |\n"
+            "| Canada | 9 |\n\n"
+            "Participation from Africa and Asia was low.\n",
+            "method.md": "# How the Brillo survey was run\n\nThe survey was open for six "
+            "weeks in the spring. It was promoted on the Brillo forum and mailing list, and "
+            "took about ten minutes to complete.\n",
+        },
+    )
+    qa.build()
+    answer = qa.ask("How many survey participants came from Portugal?")
+    assert not answer.abstained
+    assert answer.citations[0].quote == "| Portugal | 12 |"
+    c = answer.citations[0]
+    assert qa.documents[c.document].text[c.start : c.end] == c.quote
+
+
 HARBOUR_DOCS = {
     "orvel-1851-harbour-report.txt": (
         "The harbour of Kestrin was dredged twice this year, and the east mole was raised. "

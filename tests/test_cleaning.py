@@ -54,6 +54,13 @@ def test_hard_wrapped_lines_are_unwrapped_but_list_items_stay_on_their_own_lines
     assert "\n• second item." in text
 
 
+def test_the_rows_of_a_pipe_table_stay_on_their_own_lines():
+    raw = "By country:\n\n| Country | Count |\n| --- | --- |\n| France | 12 |\n\nA line\nwrapped."
+    text = clean(raw).text
+    assert text == raw.replace("line\n", "line ")
+    assert [text[a:b] for a, b in split_sentences(text)][3] == "| France | 12 |"
+
+
 def test_running_header_glued_to_page_number_is_removed_and_names_the_page():
     raw = (
         "First page text that ends here.\f"

@@ -63,7 +63,7 @@ KEY_NAME_WEIGHT = 0.2
 def is_heading(text: str) -> bool:
     """A title or caption, not an answer: no closing punctuation and mostly capitalised
     words ("Luxembourg and Ukraine Sign Security Agreement")."""
-    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)":
+    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)|":  # "|": a table's row, read as a sentence
         return False
     words = [w for w in text.split() if w[:1].isalpha()]
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)

@@ -352,6 +352,12 @@ def _join_splits(s: _Stream) -> _Stream:
     return s.sub(_BETWEEN_LETTERS, lambda m: "" if m.start() in drop else m.group(0))
 
 
+def _is_table_row(line: str) -> bool:
+    """A row of a pipe table (Markdown, a grid table's cells): "| France | 12 |"."""
+    line = line.strip()
+    return len(line) > 1 and line[0] == "|" and line[-1] == "|"
+
+
 def _make_unwrapper(text: str):
     """A single newline inside a paragraph is a line wrap unless the line ended a sentence
     and the next one looks like a new item, or the line is a heading: much shorter than
@@ -370,6 +376,10 @@ def _make_unwrapper(text: str):
         if prev in _TERMINAL and not rest[:1].islower():
             return prev + "\n"
         line = m.string[m.string.rfind("\n", 0, m.start(1)) + 1 : m.end(1)]
+        end = m.string.find("\n", m.end())
+        following = m.string[m.end() : end if end >= 0 else None]
+        if _is_table_row(line) and _is_table_row(following):
+            return prev + "\n"  # rows of a pipe table: each its own line, quoted alone
         if (
             (rest[:1].isupper() or rest[:1].isdigit())
             and prev not in ",;-–(&/"
