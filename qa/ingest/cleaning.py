@@ -360,9 +360,10 @@ def _is_table_row(line: str) -> bool:
 
 def _make_unwrapper(text: str):
     """A single newline inside a paragraph is a line wrap unless the line ended a sentence
-    and the next one looks like a new item, or the line is a heading: much shorter than
-    the document's wrapped lines, unpunctuated, and followed by a capitalised line
-    ("1 Introduction" / "This document describes..." stays two lines)."""
+    and the next one looks like a new item, both lines are rows of a pipe table, or the
+    line is a heading: much shorter than the document's wrapped lines, unpunctuated, and
+    followed by a capitalised line ("1 Introduction" / "This document describes..." stays
+    two lines)."""
     lengths = sorted(len(line) for line in text.split("\n") if line.strip())
     width = max(lengths, default=0)
     if len(lengths) >= 20:
