@@ -294,8 +294,6 @@ def test_a_how_much_answer_leads_with_the_sentence_that_gives_the_figure(tmp_pat
     """A sentence that restates the question can outscore the one that gives the figure;
     it may follow as context, but the answer, and the confidence the gate judges, lead
     with the sentence that answers."""
-    from conftest import make_qa
-
     qa = make_qa(
         tmp_path,
         embedder,
@@ -321,8 +319,6 @@ def test_a_how_much_answer_leads_with_the_sentence_that_gives_the_figure(tmp_pat
 def test_a_markdown_table_row_is_quoted_alone_as_the_answer_it_gives(tmp_path, embedder):
     """Rows of a pipe table are lines of their own, not one run-on "sentence" that no
     answer can quote, and a row that ends in "|" is not taken for a heading."""
-    from conftest import make_qa
-
     qa = make_qa(
         tmp_path,
         embedder,
