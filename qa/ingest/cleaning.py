@@ -377,10 +377,10 @@ def _make_unwrapper(text: str):
         if prev in _TERMINAL and not rest[:1].islower():
             return prev + "\n"
         line = m.string[m.string.rfind("\n", 0, m.start(1)) + 1 : m.end(1)]
-        end = m.string.find("\n", m.end())
-        following = m.string[m.end() : end if end >= 0 else None]
-        if _is_table_row(line) and _is_table_row(following):
-            return prev + "\n"  # rows of a pipe table: each its own line, quoted alone
+        if _is_table_row(line):
+            end = m.string.find("\n", m.end())
+            if _is_table_row(m.string[m.end() : end if end >= 0 else None]):
+                return prev + "\n"  # rows of a pipe table: each its own line, quoted alone
         if (
             (rest[:1].isupper() or rest[:1].isdigit())
             and prev not in ",;-–(&/"
