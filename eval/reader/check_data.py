@@ -2,7 +2,8 @@
 
 Each line: {"id", "source", "question", "answer", "evidence", "type"}.
 - source: path of the document relative to eval/reader/docs (fetch_docs.py brings sotu/, sotu2/, webnews/)
-- evidence: verbatim text of the document (whitespace may differ), one or two sentences
+- evidence: verbatim text of the document (whitespace may differ), one or two sentences; a PDF
+  is read as pypdf extracts it (eval/check.py `read`, so run this with the project's Python)
 - answer: short; must occur inside evidence (case-insensitive, whitespace collapsed)
 Prints problems and a summary (word overlap of question with evidence: lower is better,
 the question should not copy its answer sentence).
@@ -54,7 +55,13 @@ for n, line in enumerate(lines, 1):
         bad += 1
         continue
     if src not in cache:
-        cache[src] = norm(src.read_text(errors="replace"))
+        if src.suffix == ".pdf":
+            sys.path.insert(0, str(ROOT.parent.parent))
+            from check import read
+
+            cache[src] = norm(read(src))
+        else:
+            cache[src] = norm(src.read_text(errors="replace"))
     if norm(r["evidence"]) not in cache[src]:
         print(f"line {n} {r['id']}: evidence not verbatim in {src.name}: {r['evidence'][:80]!r}")
         bad += 1

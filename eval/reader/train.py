@@ -11,13 +11,17 @@ scored for eval/reader/evaluate.py; none of their questions is trained on.
 
     PYTHONPATH=. nice .venv/bin/python eval/reader/train.py sotu tech-a tech-b
 
+A group written GROUP@N contributes a seeded sample of N of its questions (for a fine-tune
+that keeps some of what the reader was first trained on).
+
 Env: EPOCHS (2), LR (3e-4), RANK (16), NNEG (11), MAXLEN (128), NAME (reader),
 CONTEXT (1: each candidate is read after the sentence before it, `collect.with_context`;
 measured and not taken, see README.md), CONTRAST (weight of the name-contrast loss, 0: off;
 see `contrast`), ECHO (1: the question and its opening statement are negatives, see
 `echoes`), NULL (weight of the no-answer loss, 0: off; see `listwise`; measured and not
 taken), STRICT (1: positives are the evidence sentence; 0: any candidate holding the
-short answer, as the first reader was trained).
+short answer, as the first reader was trained), INIT (adapters to start from, e.g. the
+shipped qa/answer/reader.safetensors: a fine-tune rather than a training from scratch).
 """
 
 from __future__ import annotations
@@ -60,6 +64,7 @@ CONTRAST = float(os.environ.get("CONTRAST", 0))
 STRICT = os.environ.get("STRICT", "1") == "1"
 ECHO = os.environ.get("ECHO") == "1"
 NULL = float(os.environ.get("NULL", 0))
+INIT = os.environ.get("INIT")
 TARGETS = ("query", "key", "value", "dense")  # every linear layer of the encoder
 ALPHA_PER_RANK = 2.0  # adapter scale alpha / r
 
@@ -236,6 +241,23 @@ def add_adapters(model, rank: int) -> None:
         p.requires_grad = True
 
 
+def load_adapters(model, path: Path) -> None:
+    """Start from trained adapters: a .safetensors as export.py writes it (half precision,
+    with the per-layer scales, which add_adapters sets again) or train.py's adapters.pt."""
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = {
+            k: v.float()
+            for k, v in load_file(str(path)).items()
+            if not k.endswith(".scale") and k != "layers"
+        }
+    else:
+        state = torch.load(path)
+    _, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected, unexpected
+
+
 def trainable_state(model) -> dict[str, torch.Tensor]:
     return {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
 
@@ -247,6 +269,8 @@ def main() -> None:
     torch.manual_seed(0)
     model = BertForSequenceClassification.from_pretrained(path, num_labels=1)
     add_adapters(model, RANK)
+    if INIT:
+        load_adapters(model, Path(INIT))
 
     def logits(question: str, texts: list[str]) -> torch.Tensor:
         return model(**pairs(tok, question, texts, MAXLEN)).logits.reshape(-1)
@@ -254,8 +278,12 @@ def main() -> None:
     evidence = evidence_by_id()
     train = []
     swap = random.Random(1)
-    for g in groups:
-        for q in json.loads((ROOT / ".cache/reader" / g / "features.json").read_text()):
+    for spec in groups:
+        g, _, n = spec.partition("@")
+        questions = json.loads((ROOT / ".cache/reader" / g / "features.json").read_text())
+        if n:
+            questions = random.Random(0).sample(questions, min(int(n), len(questions)))
+        for q in questions:
             # a positive is the evidence sentence itself: a sentence that merely holds the
             # short answer ("And we stood up for peace in Bosnia." for "Which country did
             # Clinton single out...?") would teach that naming the answer is answering; such
