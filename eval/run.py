@@ -11,6 +11,9 @@ expected calibration error of the answers' confidence (5 bins, `qa.eval.calibrat
 
 Collections are the folders of eval/collections/ (docs/, tune.jsonl, report.jsonl), plus
 `shipped`: corpus/ with the shared dev.jsonl (../shared/eval/dev.jsonl) when it is there.
+With --gold-style, also the six gold-style groups of eval/reader/ (split `held-out`: their
+documents from eval/reader/fetch_docs.py, their answerable and unanswerable questions), which
+no model that ships was fitted on.
 Each collection gets its own index under .cache/eval/ (built once, updated by `qa index`
 when documents change). Both systems are asked through `ask --json --k 10` on standard input
 and scored by qa.eval's functions on the JSON, as ../shared/eval/score.py does.
@@ -37,15 +40,40 @@ BIN = Path(sys.executable).parent
 FIGURES = ("hit@5", "answer", "cite.prec", "abst.rec", "false.abst", "words", "calib")
 
 
-def collections(names: list[str] | None) -> dict[str, tuple[Path, dict[str, Path]]]:
+def collections(
+    names: list[str] | None, gold_style: bool = False
+) -> dict[str, tuple[Path, dict[str, Path]]]:
     """name -> (documents folder, split -> gold file)."""
     found = {}
+    if gold_style:
+        found |= gold_style_groups()
     if DEV.exists():
         found["shipped"] = (ROOT / "corpus", {"dev": DEV})
     for folder in sorted(p for p in COLLECTIONS.glob("*") if (p / "docs").is_dir()):
         splits = {s: folder / f"{s}.jsonl" for s in ("tune", "report")}
         found[folder.name] = (folder / "docs", {s: p for s, p in splits.items() if p.exists()})
     return {n: c for n, c in found.items() if not names or n in names}
+
+
+def gold_style_groups() -> dict[str, tuple[Path, dict[str, Path]]]:
+    """The gold-style groups as collections: their questions in the gold sets' form, written
+    to .cache/eval/<group>/held-out.jsonl."""
+    sys.path.insert(0, str(ROOT / "eval"))
+    from train_ranker import GOLD_STYLE, documents, gold, json_lines
+
+    found = {}
+    for name in GOLD_STYLE:
+        kinds = {
+            it["id"]: it["type"]
+            for path in (ROOT / "eval/reader/data").glob(f"**/{name}.jsonl")
+            for it in json_lines(path)
+        }
+        items = [it | {"lang": "en", "type": kinds[it["id"]]} for it in gold(name)]
+        path = CACHE / name / "held-out.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps(it) + "\n" for it in items), encoding="utf-8")
+        found[name] = (documents(name), {"held-out": path})
+    return found
 
 
 def env_for(name: str, docs: Path, held_out: bool = True) -> dict[str, str]:
@@ -149,7 +177,10 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     ap.add_argument("--collections", nargs="*", help="names (default: all)")
-    ap.add_argument("--split", choices=("tune", "report", "dev", "all"), default="all")
+    ap.add_argument("--split", choices=("tune", "report", "dev", "held-out", "all"), default="all")
+    ap.add_argument(
+        "--gold-style", action="store_true", help="also the gold-style groups (split held-out)"
+    )
     ap.add_argument("--systems", default="baseline,qa", help="comma-separated: qa, baseline")
     ap.add_argument("--json", type=Path, help="write every figure and item row here")
     ap.add_argument("--failures", action="store_true", help="print the failed items of qa")
@@ -163,7 +194,7 @@ def main() -> None:
     args = ap.parse_args()
     systems = args.systems.split(",")
     results = {}
-    for name, (docs, splits) in collections(args.collections).items():
+    for name, (docs, splits) in collections(args.collections, args.gold_style).items():
         env = env_for(name, docs, not args.shipped_models)
         if "qa" in systems:
             built = subprocess.run(

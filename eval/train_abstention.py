@@ -45,7 +45,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from train_ranker import EXTRA, TRAINED_ON, collection_qa, documents, gold  # noqa: E402
+from train_ranker import EXTRA, GOLD_STYLE, TRAINED_ON, collection_qa, documents, gold  # noqa: E402
 
 from qa.answer.abstention import FEATURES, MODEL_PATH, Gate, logit  # noqa: E402
 from qa.answer.ranker import Ranker  # noqa: E402
@@ -181,8 +181,10 @@ def main() -> None:
     ap.add_argument("--reuse", action="store_true", help=f"read {FEATURES_CACHE.name}")
     ap.add_argument("--collections", nargs="*", help="names (default: TRAINED_ON)")
     ap.add_argument("--no-extra", action="store_true", help=f"leave out the reader groups {EXTRA}")
+    ap.add_argument("--gold-style", action="store_true", help=f"also learn from {GOLD_STYLE}")
     args = ap.parse_args()
     names = sorted(args.collections or TRAINED_ON) + ([] if args.no_extra else sorted(EXTRA))
+    names += sorted(GOLD_STYLE) if args.gold_style else []
     if args.reuse:
         saved = json.loads(FEATURES_CACHE.read_text(encoding="utf-8"))
         if saved["collections"] != names:  # each asks the others' questions: all or none

@@ -54,6 +54,10 @@ READER = ROOT / "eval" / "reader"
 # (eval/reader/data/vi/), as a Vietnamese user asks about English documents.
 EXTRA = ("news2", "sotu3", "tech-c")
 EXTRA_QUESTIONS = 80
+# The gold-style groups (eval/reader/gs-*-sources.json): documents of the development
+# collections' kinds with questions written as the gold sets' are, unanswerable ones among
+# them (eval/reader/data/unanswerable/).
+GOLD_STYLE = ("gs-gov", "gs-news", "gs-papers", "gs-pdfman", "gs-specs", "gs-web")
 PENALTY = 0.25  # a wrong answer costs a quarter of what a right one gains
 C = 1.0  # inverse L2 strength of the logistic regression
 
@@ -84,9 +88,23 @@ def json_lines(path: Path) -> list[dict]:
 
 def gold(name: str) -> list[dict]:
     """A collection's tuning questions; for a reader group, EXTRA_QUESTIONS of its
-    questions in the gold sets' form (the answer sentence as the evidence)."""
-    if name not in EXTRA:
+    questions in the gold sets' form (the answer sentence as the evidence); for a gold-style
+    group, its answerable questions and its unanswerable ones."""
+    if name not in EXTRA + GOLD_STYLE:
         return json_lines(COLLECTIONS / name / "tune.jsonl")
+    if name in GOLD_STYLE:
+        items = json_lines(READER / "data" / f"{name}.jsonl")
+        unanswerable = json_lines(READER / "data" / "unanswerable" / f"{name}.jsonl")
+        return [as_gold(it, it["question"]) for it in items] + [
+            {
+                "id": it["id"],
+                "question": it["question"],
+                "answerable": False,
+                "answers": [],
+                "evidence": [],
+            }
+            for it in unanswerable
+        ]
     (path,) = (READER / "data").glob(f"{name}*.jsonl")
     items = json_lines(path)
     vi = {}
@@ -101,21 +119,23 @@ def gold(name: str) -> list[dict]:
 
     chosen = [(it, it["question"]) for it in spread(english, EXTRA_QUESTIONS - n_vi)]
     chosen += [(it, vi[it["id"]]) for it in spread(translated, n_vi)]
-    return [
-        {
-            "id": it["id"],
-            "question": q,
-            "answerable": True,
-            "answers": [[it["answer"]]],
-            "evidence": [{"quote": it["evidence"]}],
-        }
-        for it, q in chosen
-    ]
+    return [as_gold(it, q) for it, q in chosen]
+
+
+def as_gold(item: dict, question: str) -> dict:
+    """A reader question in the gold sets' form: its answer sentence is the evidence."""
+    return {
+        "id": item["id"],
+        "question": question,
+        "answerable": True,
+        "answers": [[item["answer"]]],
+        "evidence": [{"quote": item["evidence"]}],
+    }
 
 
 def documents(name: str) -> Path:
     """The folder of a collection's documents (a reader group's under eval/reader/docs/)."""
-    folder = READER / "docs" / name if name in EXTRA else COLLECTIONS / name / "docs"
+    folder = READER / "docs" / name if name in EXTRA + GOLD_STYLE else COLLECTIONS / name / "docs"
     if not folder.is_dir():
         sys.exit(f"{folder} is missing: python3 eval/reader/fetch_docs.py brings it")
     return folder

