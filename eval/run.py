@@ -229,7 +229,7 @@ def main() -> None:
                 figures, rows = score(items, ask(command, questions, env))
                 results[(name, split, system)] = {"figures": figures, "rows": rows}
                 print(
-                    f"{name:<10}{split:<8}{system:<10}"
+                    f"{name:<10}{split:<9}{system:<10}"
                     + "".join(f"{k}={v} " for k, v in figures.items()),
                     file=sys.stderr,
                     flush=True,
