@@ -59,16 +59,11 @@ def gold_style_groups() -> dict[str, tuple[Path, dict[str, Path]]]:
     """The gold-style groups as collections: their questions in the gold sets' form, written
     to .cache/eval/<group>/held-out.jsonl."""
     sys.path.insert(0, str(ROOT / "eval"))
-    from train_ranker import GOLD_STYLE, documents, gold, json_lines
+    from train_ranker import GOLD_STYLE, documents, gold
 
     found = {}
     for name in GOLD_STYLE:
-        kinds = {
-            it["id"]: it["type"]
-            for path in (ROOT / "eval/reader/data").glob(f"**/{name}.jsonl")
-            for it in json_lines(path)
-        }
-        items = [it | {"lang": "en", "type": kinds[it["id"]]} for it in gold(name)]
+        items = [it | {"lang": "en"} for it in gold(name)]
         path = CACHE / name / "held-out.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(it) + "\n" for it in items), encoding="utf-8")

@@ -99,6 +99,7 @@ def gold(name: str) -> list[dict]:
             {
                 "id": it["id"],
                 "question": it["question"],
+                "type": "unanswerable",
                 "answerable": False,
                 "answers": [],
                 "evidence": [],
@@ -127,6 +128,7 @@ def as_gold(item: dict, question: str) -> dict:
     return {
         "id": item["id"],
         "question": question,
+        "type": item["type"],
         "answerable": True,
         "answers": [[item["answer"]]],
         "evidence": [{"quote": item["evidence"]}],

