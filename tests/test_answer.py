@@ -504,3 +504,26 @@ def test_a_quote_is_stated_under_its_section_when_the_section_says_what_the_ques
     plain = qa.ask("What are mooring fees computed per?")
     assert not plain.abstained and plain.citations[0].section == ""
     assert plain.answer == f"{plain.citations[0].quote} [1]"
+
+
+def test_a_question_the_document_asks_does_not_lead_the_answer(tmp_path, embedder):
+    """A page of questions and answers asks the user's question in the user's words, so
+    its own question outscores the sentence that answers it; but a sentence that asks
+    tells nothing: it is context, never the quote."""
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "faq.txt": "Gift certificates: questions and answers\n\n"
+            "May a gift certificate for a meal sold by a restaurant contain an expiration "
+            "date? A restaurant must honour a meal certificate for at least five years from "
+            "the day it was sold, and the certificate may not show an expiration date.\n\n"
+            "Can a shop charge a fee when a gift card is not used for a year? No dormancy "
+            "or service fee may be charged on a gift card sold in the state.\n",
+        },
+    )
+    qa.build()
+    answer = qa.ask("May a meal gift certificate sold by a restaurant show an expiration date?")
+    assert answer.citations
+    assert not answer.citations[0].quote.rstrip().endswith("?")
+    assert "five years" in answer.citations[0].quote

@@ -19,7 +19,7 @@ from qa.answer.figures import has_answer_kind
 from qa.answer.places import language_name
 from qa.answer.question import Question, as_question
 from qa.answer.quotes import Sentence, in_context
-from qa.answer.scoring import SentenceScorer, with_neighbours
+from qa.answer.scoring import SentenceScorer, asks, with_neighbours
 from qa.documents import ABSTAIN_MESSAGE, Answer, Citation, Document, Hit, Passage
 from qa.text import content_terms, languages_of
 
@@ -85,14 +85,18 @@ class ExtractiveAnswerer:
         titles = {h.passage.passage_id: self.scorer.heading_of(h.passage) for h in hits}
         in_titles = _title_only_terms(q_terms.found_in, titles, sentences)
         sections = _sections(documents)
+        # a sentence that asks is context (its neighbours' and the reader's), never a quote
+        quotable = [s for s in sentences if not asks(s.text)]
         support = supporting_sentences(
             q, sentences, key_names, self.scorer.vocabulary, language, in_titles, sections
         )
+        if support is not None:
+            support = [s for s in support if not asks(s.text)]
         reason = unsupported_reason(q, hits, support, key_names, titles)
         if reason:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas, reason)
         chosen = _select(
-            sentences, q_terms.names, self.max_sentences, q_terms.coverage, best_from=support
+            quotable, q_terms.names, self.max_sentences, q_terms.coverage, best_from=support
         )
         if not chosen:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)

@@ -69,6 +69,12 @@ def is_heading(text: str) -> bool:
     return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
 
 
+def asks(text: str) -> bool:
+    """A question, not an answer: a page of questions and answers asks the user's question
+    in the user's words, so its own question would outscore the sentence that answers."""
+    return text.rstrip().rstrip("\"'”’»)").endswith(("?", "？"))
+
+
 @dataclass(frozen=True)
 class QuestionTerms:
     """The question's content terms with weights; coordinated names form groups of which
