@@ -305,6 +305,8 @@ class QA:
         if len(q.parts) > 1:
             parts = [analyse(part, languages) for part in q.parts]
             answers = self._parts.map(lambda p: self._ask_one(index, p, k, allowed), parts)
+            if self.gate is not None:  # each part is judged: one that the documents answer
+                answers = map(self.gate.judge, answers)  # does not carry an off-topic one
             answer = combine(question, list(answers), k)
         else:
             answer = self._ask_one(index, q, k, allowed)
