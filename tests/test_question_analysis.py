@@ -81,6 +81,9 @@ def test_names_joined_by_and_form_one_group():
         ("Since when has Norway given aid?", "date"),
         ("What happens to a server when a handler raises an exception?", None),
         ("Who presides over the Senate when it tries an impeachment?", None),
+        ("When apps are merged, which of them receives the shared library?", None),
+        ("When the lease ends, how much of the deposit is returned?", "quantity"),
+        ("When, in 2024, did they sign?", "date"),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):

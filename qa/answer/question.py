@@ -73,9 +73,14 @@ _QUANTITY_QUESTION = re.compile(
 
 # "When" asks for a date where it opens the question or one of its parts ("..., and when
 # did..."), or follows "since", "until", "by"; elsewhere it is a conjunction ("What
-# happens when a handler fails?", "Who presides when the Senate tries...").
+# happens when a handler fails?", "Who presides when the Senate tries..."), and so it is
+# where its clause ends in a comma before the question proper ("When apps are merged,
+# which of them receives the library?").
+_CLAUSE_BEFORE_QUESTION = (
+    rf"(?![^,?]*,\s*(?:how|which|what|who|whom|whose|where|why|when|{_AUX_WORDS}|should|must)\b)"
+)
 _DATE_QUESTION = re.compile(
-    r"(?:^|[,;:]\s*|\band\s+|\bor\s+)(?:since |until |by )?when\b|"
+    rf"(?:^|[,;:]\s*|\band\s+|\bor\s+)(?:since |until |by )?when\b{_CLAUSE_BEFORE_QUESTION}|"
     r"\b(what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
     r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
     re.I,
@@ -86,7 +91,8 @@ _DATE_QUESTION = re.compile(
 # vocabulary, not a collection's; the answer ranker learns what each type wants of a sentence.
 ANSWER_TYPES = {
     "who": r"^(who|whom|whose)\b|\b(ai|người nào)\b",
-    "when": r"^when\b|\bwhat (year|date|day|month)\b|\b(khi nào|bao giờ|năm nào|ngày nào|lúc nào)\b",
+    "when": rf"^when\b{_CLAUSE_BEFORE_QUESTION}|\bwhat (year|date|day|month)\b|"
+    r"\b(khi nào|bao giờ|năm nào|ngày nào|lúc nào)\b",
     "where": r"^where\b|\b(ở đâu|nơi nào)\b",
     "quantity": r"\bhow (many|much|long|often|large|big|old|far)\b|\b(bao nhiêu|mấy)\b",
     "why": r"^why\b|\b(tại sao|vì sao)\b",
