@@ -114,12 +114,15 @@ def test_a_date_answer_needs_a_date_and_words_that_start_like_months_are_not_dat
     assert has_answer_kind("The court made 12 decisions.", "quantity")
 
 
-def test_how_long_is_answered_by_a_figure_with_a_unit_of_time_or_length():
+def test_how_long_is_answered_by_a_figure_with_a_unit_of_time_or_length_or_size():
     assert has_answer_kind("We estimate it takes about 5 minutes to complete.", "duration")
     assert has_answer_kind("Consultations are convened within 24 hours.", "duration")
     assert has_answer_kind("He must have been nine Years a Citizen.", "duration")
     assert has_answer_kind("Put it back within 10-14 business days.", "duration")
     assert has_answer_kind("It lasts three calendar months.", "duration")
+    # the length of a text or of data: "How long must the key be?"
+    assert has_answer_kind("The key is a string of 16 characters.", "duration")
+    assert has_answer_kind("Blocks hold at most 512 octets.", "duration")
     assert not has_answer_kind("It has 2 main modes of transfer.", "duration")
     assert not has_answer_kind("See 38 U.S.C. 5101 for the rules.", "duration")
     assert not has_answer_kind("It takes 5 minutes.", "duration", {"5"})  # the question's own

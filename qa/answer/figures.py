@@ -450,14 +450,16 @@ def has_quantity(sentence: str, known: set[str] = frozenset(), counting: bool = 
     return bool(spelled - {normalize(k) for k in known})
 
 
-# Units of time and length in English and Vietnamese: what "how long" is answered in. The
+# Units of time and length in English and Vietnamese: what "how long" is answered in, the
+# length of a text or of data included ("a string of 16 characters", "512 octets"). The
 # English units of time, whole words, may also follow with one word between: "10-14
 # business days", "three calendar months", "five consecutive years".
 _SPAN_WORDS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centur(?:y|ies)"
 _SPAN_UNITS = (
     rf"{_SPAN_WORDS}|"
     r"ms|s|h|min|metres?|meters?|kilometres?|kilometers?|km|miles?|feet|foot|inch(?:es)?|"
-    r"cm|mm|giây|phút|giờ|ngày|tuần|tháng|năm|thập kỷ|mét"
+    r"cm|mm|characters?|bytes?|bits?|octets?|words?|lines?|pages?|[KMGT]i?B|"
+    r"giây|phút|giờ|ngày|tuần|tháng|năm|thập kỷ|mét|ký tự"
 )
 # A figure is tried from its first digit only: tried from every digit, a long run of
 # figures with no unit after it ("1.2.3...", a serial number) took quadratic time.
