@@ -82,6 +82,9 @@ def assert_accessible(page, screen: str) -> None:
     labels, focusable regions...)."""
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: `make test` installs axe-core from npm.")
+    # a component Gradio is updating is dimmed to a fifth of its opacity ("pending"), which
+    # axe reads as text without contrast: judge the screen once the update has landed
+    page.wait_for_function("!document.querySelector('.pending')", timeout=30_000)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
