@@ -305,13 +305,9 @@ class QA:
         if len(q.parts) > 1:
             parts = [analyse(part, languages) for part in q.parts]
             answers = self._parts.map(lambda p: self._ask_one(index, p, k, allowed), parts)
-            if self.gate is not None:  # each part is judged: one that the documents answer
-                answers = map(self.gate.judge, answers)  # does not carry an off-topic one
             answer = combine(question, list(answers), k)
         else:
             answer = self._ask_one(index, q, k, allowed)
-        if self.gate is not None:
-            answer = self.gate.judge(answer)
         answer = replace(
             answer,
             language=q.language,
@@ -349,7 +345,10 @@ class QA:
         answer = answerer(q, passages, index.documents, query)
         cited = {c.passage_id for c in answer.citations}
         shown = candidates[:k] + [h for h in candidates[k:] if h.passage.passage_id in cited]
-        return replace(answer, hits=tuple(shown))
+        answer = replace(answer, hits=tuple(shown))
+        # the gate judges each part of a question on its own: a part the documents answer
+        # does not carry an off-topic one, and the question abstains when no part passes
+        return self.gate.judge(answer) if self.gate is not None else answer
 
     @property
     def reader(self) -> Reader | None:

@@ -100,9 +100,9 @@ class Gate:
         return 1.0 / (1.0 + math.exp(-(a * logit(ranker) + b * logit(answerable) + bias)))
 
     def judge(self, answer: Answer) -> Answer:
-        """The answer, or an abstention that still shows the closest passages when not one
-        of its parts is likely enough answerable (a question of two parts keeps the part
-        that is)."""
+        """The answer, or an abstention that still shows the closest passages when it is
+        not likely enough answerable (`QA.ask` judges each part of a question on its own,
+        so a question of two parts keeps the part that is)."""
         if answer.abstained or answer.answerable is None or answer.answerable >= self.threshold:
             return answer
         return replace(
