@@ -311,7 +311,9 @@ def test_export_holds_only_the_chosen_answers(page):
     ask(page, "Who signed the security agreement for Luxembourg?")
     md = page.locator("#export-md")
     md.filter(has_text="(2 answers)").wait_for()
-    assert page.evaluate("getComputedStyle(document.querySelector('#export-md')).opacity") == "1"
+    opacity = "Number(getComputedStyle(document.querySelector('#export-md')).opacity)"
+    # enabled, it looks so once its fade-in has run (read mid-transition it was 0.998 once)
+    page.wait_for_function(f"{opacity} === 1", timeout=5_000)
     page.locator("#export-pick").get_by_label("1. How much did Sweden pledge to Ukraine?").uncheck()
     md.filter(has_text="(1 answer)").wait_for()
     with page.expect_download() as download:
@@ -325,7 +327,6 @@ def test_export_holds_only_the_chosen_answers(page):
         "2. Who signed the security agreement for Luxembourg?"
     ).uncheck()
     page.wait_for_function("document.querySelector('#export-md').disabled")  # nothing chosen
-    opacity = "Number(getComputedStyle(document.querySelector('#export-md')).opacity)"
     page.wait_for_function(f"{opacity} < 0.6")  # and it looks disabled
 
 
