@@ -527,3 +527,42 @@ def test_a_question_the_document_asks_does_not_lead_the_answer(tmp_path, embedde
     assert answer.citations
     assert not answer.citations[0].quote.rstrip().endswith("?")
     assert "five years" in answer.citations[0].quote
+
+
+def test_a_lead_in_is_quoted_with_the_formula_or_the_lines_that_follow_it(tmp_path, embedder):
+    """"...can be estimated with the following formula:" says nothing without the formula,
+    nor "...one of the following three categories:" without its items when a PDF turned
+    their bullets into "!": the lead-in is quoted with the block that follows it, up to a
+    blank line or a heading, verbatim."""
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "decoder.md": "# Memory\n\n"
+            "The Brillo decoder keeps its probability counters in one array. The memory "
+            "that the Brillo decoder needs can be estimated with the following formula:\n\n"
+            "    RAM = 4 KiB + 1.5 KiB * (1 << (lp + lc))\n\n"
+            "Larger dictionaries are allocated separately by the caller.\n",
+            "rules.txt": "Devices\n\n"
+            "Section 9 of the Kestrin code forbids devices that fall within any one of the "
+            "following three categories:\n"
+            "! they are primarily designed to unlock sealed harbour meters;\n"
+            "! they have only limited purpose other than unlocking them; or\n"
+            "! they are marketed for unlocking them.\n"
+            "No mandate\n"
+            "Section 9 does not require makers of harbour meters to respond to any "
+            "particular unlocking technique, nor to design their meters for it.\n",
+        },
+    )
+    qa.build()
+    memory = qa.ask("How can the memory the Brillo decoder needs be estimated?")
+    assert any(
+        "following formula:" in c.quote and "RAM = 4 KiB" in c.quote for c in memory.citations
+    )
+    assert all("Larger dictionaries" not in c.quote for c in memory.citations)
+    devices = qa.ask("Which three categories of devices does section 9 of the Kestrin code forbid?")
+    lead = devices.citations[0].quote
+    assert "following three categories:" in lead and "marketed for unlocking" in lead
+    assert "No mandate" not in lead
+    for c in memory.citations + devices.citations:
+        assert qa.documents[c.document].text[c.start : c.end] == c.quote

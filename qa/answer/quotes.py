@@ -29,6 +29,15 @@ class Sentence:
     reading: float | None = None  # the reader's logit for it, when a reader read it
 
 
+def is_heading(text: str) -> bool:
+    """A title or caption, not an answer: no closing punctuation and mostly capitalised
+    words ("Luxembourg and Ukraine Sign Security Agreement")."""
+    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)|":  # "|": a table's row, read as a sentence
+        return False
+    words = [w for w in text.split() if w[:1].isalpha()]
+    return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
+
+
 _ANAPHOR = re.compile(
     r"^(this|that|these|those|it|its|they|their|he|she|his|her|such|thus|therefore|"
     r"however|hence|the latter|the former|điều này|điều đó|đây|đó|họ|ông|bà)\b",
@@ -63,20 +72,16 @@ MAX_LIST_WORDS = 80
 
 
 def _with_list(s: Sentence) -> Sentence:
-    """A sentence that announces a list ("...the following personas:") is quoted with the
-    items that follow it, and a list item with the lead-in that gives it its meaning
-    ("The format does not attempt to: ... * allow random access"): alone, neither answers
+    """A sentence that announces what follows ("...the following personas:", "...can be
+    estimated with the following formula:") is quoted with it: the list items that follow,
+    else the block of lines that follows (a formula, a code block, items marked with a
+    glyph that a PDF lost); and a list item with the lead-in that gives it its meaning
+    ("The format does not attempt to: ... * allow random access"). Alone, neither answers
     anything. Only within the passage, and only while the quote stays short."""
     p = s.hit.passage
     a, b = s.start - p.start, s.end - p.start
     if s.text.rstrip().endswith(":"):
-        end = b
-        for line in _lines_after(p.text, b):
-            if not _ITEM.match(p.text[line[0] : line[1]]):
-                break
-            if len(p.text[a : line[1]].split()) > MAX_LIST_WORDS:
-                break
-            end = line[1]
+        end = _items_after(p.text, a, b) or _block_after(p.text, a, b)
         if end > b:
             return replace(s, end=p.start + end, text=p.text[a:end])
         return s
@@ -90,6 +95,48 @@ def _with_list(s: Sentence) -> Sentence:
             return replace(s, start=p.start + start, text=p.text[start:b])
         break
     return s
+
+
+def _items_after(text: str, a: int, b: int) -> int:
+    """The end of the list items right after the lead-in text[a:b] that keep the quote
+    within MAX_LIST_WORDS (0: none)."""
+    end = 0
+    for start, stop in _lines_after(text, b):
+        if not _ITEM.match(text[start:stop]) or len(text[a:stop].split()) > MAX_LIST_WORDS:
+            break
+        end = stop
+    return end
+
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+_FENCE = re.compile(r"[ \t]*(```|~~~)")
+
+
+def _block_after(text: str, a: int, b: int) -> int:
+    """The end of the lines right after the lead-in text[a:b] -- up to a blank line or a
+    heading, or a fenced code block whole -- while the quote stays within MAX_LIST_WORDS
+    (0: none, or nothing but a fence)."""
+    end, fenced = 0, False
+    for start, stop in _lines_after(text, b):
+        line = text[start:stop]
+        if not end:
+            fenced = bool(_FENCE.match(line))
+        elif fenced:
+            if _FENCE.match(line):
+                return stop if len(text[a:stop].split()) <= MAX_LIST_WORDS else 0
+        elif _BLANK_LINE.search(text, end, start) or _titles(line):
+            break
+        if len(text[a:stop].split()) > MAX_LIST_WORDS or (not end and _titles(line)):
+            return 0 if fenced else end
+        end = stop
+    return 0 if fenced else end
+
+
+def _titles(line: str) -> bool:
+    """A heading among the lines of a block: heading-like and made of words, not a line
+    of code or data ("CONTENT_LENGTH" <00> "27" <00>)."""
+    visible = line.replace(" ", "")
+    return is_heading(line) and sum(ch.isalpha() for ch in visible) >= 0.8 * len(visible)
 
 
 def _lines_after(text: str, at: int):

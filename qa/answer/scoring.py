@@ -21,7 +21,7 @@ import numpy as np
 from qa.answer import quotes
 from qa.answer.figures import figures, has_answer_kind
 from qa.answer.question import Question, as_question
-from qa.answer.quotes import Sentence
+from qa.answer.quotes import Sentence, is_heading
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
 from qa.answer.reader import Deferred, MultilingualReader, Reader
 from qa.documents import Hit, Passage
@@ -58,15 +58,6 @@ MULTILINGUAL_READ_TOP = 6
 # A name with this share of the question's term weight is what the question is about (not
 # the collection's own subject, "Ukraine", found everywhere).
 KEY_NAME_WEIGHT = 0.2
-
-
-def is_heading(text: str) -> bool:
-    """A title or caption, not an answer: no closing punctuation and mostly capitalised
-    words ("Luxembourg and Ukraine Sign Security Agreement")."""
-    if text.rstrip()[-1:] in ".!?…:;,\"'”’»)|":  # "|": a table's row, read as a sentence
-        return False
-    words = [w for w in text.split() if w[:1].isalpha()]
-    return bool(words) and sum(w[0].isupper() for w in words) >= 0.5 * len(words)
 
 
 def asks(text: str) -> bool:
