@@ -530,7 +530,7 @@ def test_a_question_the_document_asks_does_not_lead_the_answer(tmp_path, embedde
 
 
 def test_a_lead_in_is_quoted_with_the_formula_or_the_lines_that_follow_it(tmp_path, embedder):
-    """"...can be estimated with the following formula:" says nothing without the formula,
+    """ "...can be estimated with the following formula:" says nothing without the formula,
     nor "...one of the following three categories:" without its items when a PDF turned
     their bullets into "!": the lead-in is quoted with the block that follows it, up to a
     blank line or a heading, verbatim."""
