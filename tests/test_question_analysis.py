@@ -159,3 +159,10 @@ def test_a_long_run_of_figures_with_no_unit_is_judged_without_hanging():
     )
     out = run_in_time(code)
     assert out.split() == ["False", "False", "True"]
+
+
+def test_the_digits_inside_a_name_are_no_figure_the_question_gives():
+    """A question about the secp256k1 curve names no figure "56" that a passage must
+    mention before it can be answered."""
+    assert figures("Who added the secp256k1 curve and the Ed25519 keys?") == set()
+    assert figures("Is SHA256 used in release 0.19.0 of 2024?") == {"0.19.0", "2024"}

@@ -422,7 +422,9 @@ _YEARS_AND_DAYS = re.compile(
 )
 
 
-_FIGURE = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)*")
+# From the first digit of a run that no letter precedes: the digits inside a name
+# ("secp256k1", "Ed25519", "SHA256") are no figure of it, nor is any tail of them ("56").
+_FIGURE = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*")
 
 
 def figures(text: str) -> set[str]:
