@@ -1,0 +1,113 @@
+"""Where the answer step loses answerable questions: the rank of the first candidate that answers.
+
+For each answerable question of the tuning halves and the gold-style groups, the
+candidates of its answer passages ranked by the answer step's final score (hand score
+plus reading; a sentence that asks is no candidate), and the rank of the first whose
+quote (`quotes.in_context`) holds the gold answer. Rank 1 is the lead the answer quotes;
+"none": no candidate of the answer passages gives it (retrieval lost it). Run after
+eval/run.py and its --gold-style run, which build the indexes under .cache/eval/:
+
+  .venv/bin/python eval/lead_ranks.py [--json ranks.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from qa.answer.question import analyse
+from qa.answer.quotes import in_context
+from qa.answer.scoring import asks
+from qa.api import QA, answer_passages
+from qa.config import Settings
+from qa.eval import answer_is_correct
+from qa.text import languages_of
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache" / "eval"
+COLLECTIONS = ["legal", "manuals", "papers", "ukraine", "web"]
+GROUPS = ["gs-gov", "gs-news", "gs-papers", "gs-pdfman", "gs-specs", "gs-web"]
+
+
+def tuning_sets():
+    for name in COLLECTIONS:
+        folder = ROOT / "eval" / "collections" / name
+        yield name, folder / "docs", folder / "tune.jsonl"
+    for name in GROUPS:
+        yield name, ROOT / "eval" / "reader" / "docs" / name, CACHE / name / "held-out.jsonl"
+
+
+def ranks(name: str, docs: Path, gold: Path) -> list[dict]:
+    env = {
+        "QA_CORPUS_DIR": str(docs),
+        "QA_INDEX_DIR": str(CACHE / name / "index"),
+        "QA_UPLOAD_DIR": str(CACHE / name / "uploads"),
+    }
+    gate = CACHE / name / "gate-held-out.json"
+    if gate.exists():
+        env["QA_ABSTENTION_GATE"] = str(gate)
+    qa = QA(Settings.from_env(os.environ | env))
+    index = qa.index
+    out = []
+    for line in gold.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line) if line.strip() else None
+        if not item or not item["answerable"]:
+            continue
+        q = analyse(item["question"], languages_of(index.term_idf))
+        query, candidates, answerer = qa._retrieve(index, q, qa.settings.top_k)
+        scorer = answerer.scorer
+        passages = answer_passages(candidates, qa.settings.answer_passages)
+        scored = scorer.read(q, scorer.score(q, query, scorer.candidates(passages)))
+        ranked = sorted((s for s in scored if not asks(s.text)), key=lambda s: -s.score)
+        rank = next(
+            (
+                i
+                for i, s in enumerate(ranked, start=1)
+                if answer_is_correct(in_context(s).text, item["answers"])
+            ),
+            None,
+        )
+        out.append(
+            {
+                "collection": name,
+                "id": item["id"],
+                "question": item["question"],
+                "rank": rank,
+                "gap": round(ranked[0].score - ranked[rank - 1].score, 4) if rank else None,
+                "lead": ranked[0].text if ranked else "",
+                "answering": ranked[rank - 1].text if rank else "",
+            }
+        )
+    return out
+
+
+def bucket(rank: int | None) -> str:
+    if rank is None:
+        return "none"
+    return str(rank) if rank <= 5 else "6-10" if rank <= 10 else ">10"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", type=Path, help="write every question's row here")
+    args = ap.parse_args()
+    rows = [row for sets in tuning_sets() for row in ranks(*sets)]
+    counts = Counter(bucket(r["rank"]) for r in rows)
+    order = ["1", "2", "3", "4", "5", "6-10", ">10", "none"]
+    print(f"{len(rows)} answerable questions; rank of the first answering candidate:")
+    print("  " + "  ".join(f"{b}: {counts[b]}" for b in order))
+    gaps = [r["gap"] for r in rows if r["rank"] == 2]
+    if gaps:
+        print(
+            f"  median score gap of a second-placed answer to the lead: {statistics.median(gaps):.3f}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
