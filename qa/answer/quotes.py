@@ -120,14 +120,15 @@ def _block_after(text: str, a: int, b: int) -> int:
     for start, stop in _lines_after(text, b):
         line = text[start:stop]
         if not end:
+            if _titles(line):
+                return 0
             fenced = bool(_FENCE.match(line))
-        elif fenced:
-            if _FENCE.match(line):
-                return stop if len(text[a:stop].split()) <= MAX_LIST_WORDS else 0
-        elif _BLANK_LINE.search(text, end, start) or _titles(line):
+        elif not fenced and (_BLANK_LINE.search(text, end, start) or _titles(line)):
             break
-        if len(text[a:stop].split()) > MAX_LIST_WORDS or (not end and _titles(line)):
+        if len(text[a:stop].split()) > MAX_LIST_WORDS:
             return 0 if fenced else end
+        if end and fenced and _FENCE.match(line):
+            return stop  # the fence closed
         end = stop
     return 0 if fenced else end
 
