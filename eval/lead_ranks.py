@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 from collections import Counter
 from pathlib import Path
+
+from run import collections, env_for
 
 from qa.answer.question import analyse
 from qa.answer.quotes import in_context
@@ -27,30 +28,20 @@ from qa.config import Settings
 from qa.eval import answer_is_correct
 from qa.text import languages_of
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache" / "eval"
-COLLECTIONS = ["legal", "manuals", "papers", "ukraine", "web"]
-GROUPS = ["gs-gov", "gs-news", "gs-papers", "gs-pdfman", "gs-specs", "gs-web"]
+# the splits decisions are taken on: the collections' tuning halves and the groups
+TUNING = ("tune", "held-out")
 
 
 def tuning_sets():
-    for name in COLLECTIONS:
-        folder = ROOT / "eval" / "collections" / name
-        yield name, folder / "docs", folder / "tune.jsonl"
-    for name in GROUPS:
-        yield name, ROOT / "eval" / "reader" / "docs" / name, CACHE / name / "held-out.jsonl"
+    for name, (docs, splits) in collections(None, gold_style=True).items():
+        for split in TUNING:
+            if split in splits:
+                yield name, docs, splits[split]
 
 
 def ranks(name: str, docs: Path, gold: Path) -> list[dict]:
-    env = {
-        "QA_CORPUS_DIR": str(docs),
-        "QA_INDEX_DIR": str(CACHE / name / "index"),
-        "QA_UPLOAD_DIR": str(CACHE / name / "uploads"),
-    }
-    gate = CACHE / name / "gate-held-out.json"
-    if gate.exists():
-        env["QA_ABSTENTION_GATE"] = str(gate)
-    qa = QA(Settings.from_env(os.environ | env))
+    env = env_for(name, docs)
+    qa = QA(Settings.from_env(env))
     index = qa.index
     out = []
     for line in gold.read_text(encoding="utf-8").splitlines():
