@@ -1,5 +1,6 @@
 """Cleaning fixes extraction artifacts and keeps a map back to the raw text and its pages."""
 
+import re
 import unicodedata
 from itertools import pairwise
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 from qa.documents import NO_PAGE, Document, Metadata
 from qa.ingest.chunking import chunk_document
 from qa.ingest.cleaning import clean
+from qa.ingest.loaders import load
 from qa.ingest.sentences import split_sentences
 from qa.references import pages
 
@@ -267,3 +269,69 @@ def test_lines_with_a_long_run_of_spaces_are_cleaned_without_hanging():
         "'Body text of page 1.\\n\\nBody text of page 2.\\n\\nBody text of page 3.' [1, 2, 3]",
         "'Intro text here.\\n\\n1\\n\\nMore text.'",
     ]
+
+
+# A review draft numbers its lines in the margin; PDF extraction glues each number to the
+# line's last word or figure.
+NUMBERED_DRAFT = [
+    "Summary",
+    "The package implements several surrogate models of",
+    "binary black hole mergers, each fitted to simulations:",
+    "- NRHybSur3dq8: a hybridized model for non-precessing mergers,",
+    "valid for mass ratios up to 8.",
+    "- NRSur7dq4: a model for precessing mergers, valid for mass",
+    "ratios up to 4.",
+    "We validated the implementation against the original code",
+    "in 2019",
+    "and found no differences.",
+]
+
+
+def test_a_pdf_with_line_numbers_in_its_margin_is_read_without_them(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    pdf.add_page()
+    pdf.cell(0, 6, "Software", new_x="LMARGIN", new_y="NEXT")  # a sidebar line: no number
+    for n, line in enumerate(NUMBERED_DRAFT, start=27):
+        pdf.cell(170, 6, line)
+        pdf.cell(10, 6, str(n), align="R", new_x="LMARGIN", new_y="NEXT")
+    path = tmp_path / "draft.pdf"
+    pdf.output(str(path))
+    text = clean(load(path).text).text
+    assert "non-precessing mergers, valid for mass ratios up to 8.\n" in text  # not "8.31"
+    assert "valid for mass ratios up to 4.\n" in text
+    assert "Summary\nThe package implements" in text  # not "Summary27"
+    assert "in 2019 and found no differences." in text  # not "201935"
+    assert not re.search(r"\b(?:2[7-9]|3[0-6])\b", text)
+
+
+def test_line_numbers_glued_to_the_last_word_or_figure_of_a_line_are_dropped():
+    raw = "\n".join(f"{line}{n}" for n, line in enumerate(NUMBERED_DRAFT, start=27))
+    text = clean(raw).text
+    assert "valid for mass ratios up to 8.\n" in text  # "8.31": 8, on line 31
+    assert "Summary\nThe package implements" in text
+    assert "in 2019 and found no differences." in text  # "201935": 2019, on line 35
+
+
+def test_line_numbers_at_the_start_of_lines_are_dropped():
+    lines = [
+        "UNITED STATES DISTRICT COURT",
+        "The plaintiff alleges that the",
+        "contract of 12 May",
+        "was",
+        "breached twice.",
+        "Relief is sought.",
+    ]
+    text = clean("\n".join(f"{n} {line}" for n, line in enumerate(lines, start=1))).text
+    assert text.startswith("UNITED STATES DISTRICT COURT")
+    assert "the contract of 12 May was breached twice." in text
+
+
+def test_page_numbers_of_a_table_of_contents_are_not_line_numbers():
+    # a manual's contents: some entries follow on by one page, most do not
+    pages = [2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 7, 8, 9, 10, 10, 11, 12, 12, 13, 14, 15, 15, 16]
+    toc = [f"{n // 4 + 1}.{n % 4} Part {chr(65 + n)} . . . . . . {p}" for n, p in enumerate(pages)]
+    text = clean("Contents\n" + "\n".join(toc)).text
+    assert all(line in text for line in toc)

@@ -164,6 +164,85 @@ def _find_running_lines(
     return drop, numbers
 
 
+# Line numbers in a margin (a review draft, a pleading, a numbered listing): a number at the
+# end of a line -- glued to it by the PDF's extraction ("mergers31", "up to 8.32" for "up to
+# 8." on line 32) -- or at its start, one more on each numbered line. Followed from line to
+# line across at most MAX_NUMBER_GAP lines without one (a sidebar, a heading), never across
+# a line with another number there (a table of contents, whose page numbers only sometimes
+# follow on by one); a page's numbers are taken only when runs of at least MIN_NUMBERED_RUN
+# cover at least half its lines, so a table's last column is no margin.
+MIN_NUMBERED_RUN = 5
+MAX_NUMBER_GAP = 2
+_LEADING_NUMBER = re.compile(r"^\s*(\d{1,4})(?=\s|$)")
+
+
+def _number_at(text: str, n: int, leading: bool) -> int | None:
+    """Where line number `n` starts (at the end) or ends (at the start) in `text`; None if
+    it is not there. At the end it may be glued to a figure ("8." + "32"): the run of
+    numbers before and after it is what says it is a line number."""
+    digits = str(n)
+    if leading:
+        m = _LEADING_NUMBER.match(text)
+        return m.end() if m and m.group(1) == digits else None
+    body = text.rstrip()
+    return len(body) - len(digits) if body.endswith(digits) else None
+
+
+def _strip_line_numbers(lines: list[_Line]) -> list[_Line]:
+    """The page's lines without their margin's line numbers (see MIN_NUMBERED_RUN)."""
+    filled = [i for i, ln in enumerate(lines) if ln.text.strip()]
+    for leading in (False, True):
+        cuts: dict[int, int] = {}
+        k = 0
+        while k < len(filled):
+            run = _run_from(lines, filled, k, leading)
+            if len(run) >= MIN_NUMBERED_RUN:
+                cuts.update(run)
+                k = filled.index(max(run)) + 1
+            else:
+                k += 1
+        if cuts and len(cuts) >= 0.5 * len(filled):
+            return [_cut(ln, cuts[i], leading) if i in cuts else ln for i, ln in enumerate(lines)]
+    return lines
+
+
+def _run_from(lines: list[_Line], filled: list[int], k: int, leading: bool) -> dict[int, int]:
+    """The longest run of line numbers starting on filled line k: line index -> cut."""
+    text = lines[filled[k]].text
+    if leading:
+        m = _LEADING_NUMBER.match(text)
+        starts = [int(m.group(1))] if m else []
+    else:
+        tail = re.search(r"(\d{1,4})\s*$", text)
+        # the whole number first: of runs as long, "95, 96, 97" is read before "5, 6, 7"
+        starts = [int(tail.group(1)[-w:]) for w in range(len(tail.group(1)), 0, -1)] if tail else []
+    best: dict[int, int] = {}
+    for n in starts:
+        run: dict[int, int] = {}
+        expect, gap = n, 0
+        for i in filled[k:]:
+            text = lines[i].text
+            cut = _number_at(text, expect, leading)
+            if cut is None:
+                # a line passed over has no number where the margin's are: in a table of
+                # contents every line ends in one, and only some follow on by one
+                gap += 1
+                numbered = _LEADING_NUMBER.match(text) if leading else text.rstrip()[-1:].isdigit()
+                if not run or gap > MAX_NUMBER_GAP or numbered:
+                    break
+                continue
+            run[i], expect, gap = cut, expect + 1, 0
+        if len(run) > len(best):
+            best = run
+    return best
+
+
+def _cut(line: _Line, cut: int, leading: bool) -> _Line:
+    if leading:
+        return _Line(line.text[cut:], line.start + cut)
+    return _Line(line.text[:cut], line.start)
+
+
 def _page_labels(n_pages: int, numbers: dict[int, int]) -> list[int]:
     """Printed page numbers: the offset most pages agree on, else 1, 2, 3..."""
     deltas = Counter(num - p for p, num in numbers.items())
@@ -408,7 +487,7 @@ def clean(raw: str, title: str | None = None) -> CleanText:
     body: list[tuple[str, list[int]]] = []  # (text, raw offsets) per page
     notes: list[tuple[str, list[int]]] = []  # footnote paragraphs, moved after the body
     for p, lines in enumerate(pages):
-        kept = [ln for i, ln in enumerate(lines) if (p, i) not in drop]
+        kept = _strip_line_numbers([ln for i, ln in enumerate(lines) if (p, i) not in drop])
         text_parts: list[str] = []
         offs: list[int] = []
         for para in _paragraphs(kept):
