@@ -1,13 +1,17 @@
 """Sentence scoring shared by reranking and answering: how well a sentence answers a question.
 
-score = 0.55 · cosine(question, sentence) + 0.30 · weighted term coverage
-      + 0.15 · cosine(question, passage) [+ 0.15 when the question asks how much / when and
-        the sentence gives a new figure / date]
-      [+ 0.035 · the reader's logit, for the answer: `SentenceScorer.read`]
+score = 0.77 · cosine(question, sentence) + 0.115 · weighted term coverage
+      + 0.115 · cosine(question, passage) + 0.23 · the question's terms in the sentence's
+        title and headings [+ 0.115 when the sentence gives what the question asks: a new
+        figure / date, a new name, a reason]
+      [+ 0.027 · the reader's logit, for the answer: `SentenceScorer.read`]
 
 Cosine carries meaning; term coverage (IDF-weighted, names and figures counted double,
 coordinated names "Sweden and Norway" counted once) rewards the sentence that names what
-was asked over one that is merely on topic.
+was asked over one that is merely on topic -- and, weighted more, the sentence that only
+restates the question's words over the one after it that answers. The weights are fitted
+to the sentence that answers on the tuning halves and the gold-style groups, validated
+leave-one-collection-out (eval/fit_weights.py; docs/quality.md, seventeenth round).
 """
 
 from __future__ import annotations
@@ -29,26 +33,29 @@ from qa.ingest.sentences import split_sentences
 from qa.store.embedding import Embedder
 from qa.text import capitalized_terms, content_terms, languages_of
 
-W_COSINE, W_OVERLAP, W_PASSAGE = 0.55, 0.30, 0.15
-W_KIND = 0.15
+# fitted by eval/fit_weights.py (the fitted weights taken back part of the way to those
+# before; both measured, docs/quality.md, seventeenth round), scaled to sum to 1 as before
+W_COSINE, W_OVERLAP, W_PASSAGE = 0.769, 0.115, 0.115
+W_KIND = 0.115
 # Times the share of the question's terms that the sentence's document title and section
 # headings have: a question that names its source ("the newbie guide", "Monroe's message",
 # "the 3.0.0 release") asks about that document or section.
-W_TITLE = 0.1
+W_TITLE = 0.231
 # Names and figures in the question (Norway, 2024) are what it is about: a sentence that
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
 # The reader (qa/answer/reader.py) reads the hand score's best READ_TOP sentences; its logit
 # joins their score with weight W_READER, chosen leave-one-collection-out on the tuning
-# halves (eval/reader/evaluate.py). A readable sentence below those takes the lowest logit
+# halves (eval/reader/evaluate.py: .035 with the weights before) and scaled with the hand
+# score's weights in the seventeenth round. A readable sentence below those takes the lowest logit
 # read: had it read better, the hand score would rarely have put it below.
-W_READER = 0.035
+W_READER = 0.027
 # The multilingual reader's logit joins with the weight that gives it the English reader's
 # spread: W_READER times the ratio of the two readers' logit spreads over the same English
 # candidates: 0.444 on the held-out questions of eval/reader/train_multilingual.py
 # (its logits spread about twice as wide).
-W_MULTILINGUAL = 0.016
+W_MULTILINGUAL = 0.0123
 # The English reader reads the best 10: on the tuning halves the answering sentence was
 # 7th-10th by the hand score often enough that reading 10 instead of 6 won two answers and
 # lost none (reading every candidate won no more), for ~10-15 ms a question. The
