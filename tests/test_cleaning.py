@@ -335,3 +335,10 @@ def test_page_numbers_of_a_table_of_contents_are_not_line_numbers():
     toc = [f"{n // 4 + 1}.{n % 4} Part {chr(65 + n)} . . . . . . {p}" for n, p in enumerate(pages)]
     text = clean("Contents\n" + "\n".join(toc)).text
     assert all(line in text for line in toc)
+
+
+def test_a_list_of_one_line_clauses_keeps_its_numbers():
+    clauses = ["Short title", "Commencement", "Definitions", "Application", "Repeal"]
+    body = "\n".join(f"{n} {c}" for n, c in enumerate(clauses, start=1))
+    text = clean(f"THE HARBOUR ACT\nArrangement of sections\n{body}\nSchedule\n").text
+    assert "3 Definitions" in text and "5 Repeal" in text

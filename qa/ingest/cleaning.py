@@ -170,9 +170,12 @@ def _find_running_lines(
 # line across at most MAX_NUMBER_GAP lines without one (a sidebar, a heading), never across
 # a line with another number there (a table of contents, whose page numbers only sometimes
 # follow on by one); a page's numbers are taken only when runs of at least MIN_NUMBERED_RUN
-# cover at least half its lines, so a table's last column is no margin.
+# cover at least half its lines (a table's last column is no margin) -- four in five for
+# numbers at the start, where a list of one-line clauses ("1 Short title", "2 Commencement")
+# also counts up by one and keeps its numbers.
 MIN_NUMBERED_RUN = 5
 MAX_NUMBER_GAP = 2
+MARGIN_SHARE = {False: 0.5, True: 0.8}  # numbers at the end, at the start
 _LEADING_NUMBER = re.compile(r"^\s*(\d{1,4})(?=\s|$)")
 
 
@@ -201,7 +204,7 @@ def _strip_line_numbers(lines: list[_Line]) -> list[_Line]:
                 k = filled.index(max(run)) + 1
             else:
                 k += 1
-        if cuts and len(cuts) >= 0.5 * len(filled):
+        if cuts and len(cuts) >= MARGIN_SHARE[leading] * len(filled):
             return [_cut(ln, cuts[i], leading) if i in cuts else ln for i, ln in enumerate(lines)]
     return lines
 
