@@ -29,18 +29,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from lead_ranks import tuning_sets
-from run import CACHE, env_for
+from lead_ranks import answerable_candidates, tuning_sets
+from run import CACHE
 
 import qa.answer.scoring as scoring
 from qa.answer.figures import has_answer_kind
-from qa.answer.question import analyse
 from qa.answer.quotes import in_context
 from qa.answer.scoring import asks
-from qa.api import QA, answer_passages
-from qa.config import Settings
 from qa.eval import answer_is_correct
-from qa.text import languages_of
 
 PARTS = ("W_COSINE", "W_OVERLAP", "W_PASSAGE", "W_TITLE", "W_KIND")
 GRIDS = (
@@ -76,16 +72,7 @@ def collect() -> list[dict]:
     scoring.READ_TOP = scoring.MULTILINGUAL_READ_TOP = 10_000  # read every candidate
     data = []
     for name, docs, gold in tuning_sets():
-        qa = QA(Settings.from_env(env_for(name, docs)))
-        index = qa.index
-        for line in gold.read_text(encoding="utf-8").splitlines():
-            item = json.loads(line) if line.strip() else None
-            if not item or not item["answerable"]:
-                continue
-            q = analyse(item["question"], languages_of(index.term_idf))
-            query, hits, answerer = qa._retrieve(index, q, qa.settings.top_k)
-            scorer = answerer.scorer
-            sentences = scorer.candidates(answer_passages(hits, qa.settings.answer_passages))
+        for item, q, query, scorer, sentences in answerable_candidates(name, docs, gold):
             hand = scorer.score(q, query, sentences)
             read = scorer.read(q, hand)
             rows = []

@@ -39,20 +39,27 @@ def tuning_sets():
                 yield name, docs, splits[split]
 
 
-def ranks(name: str, docs: Path, gold: Path) -> list[dict]:
-    env = env_for(name, docs)
-    qa = QA(Settings.from_env(env))
+def answerable_candidates(name: str, docs: Path, gold: Path):
+    """For each answerable question of a gold file: the item, its analysed question and
+    vector, the scorer the answer step uses, and the candidate sentences of its answer
+    passages in passage order."""
+    qa = QA(Settings.from_env(env_for(name, docs)))
     index = qa.index
-    out = []
     for line in gold.read_text(encoding="utf-8").splitlines():
         item = json.loads(line) if line.strip() else None
         if not item or not item["answerable"]:
             continue
         q = analyse(item["question"], languages_of(index.term_idf))
-        query, candidates, answerer = qa._retrieve(index, q, qa.settings.top_k)
+        query, hits, answerer = qa._retrieve(index, q, qa.settings.top_k)
         scorer = answerer.scorer
-        passages = answer_passages(candidates, qa.settings.answer_passages)
-        scored = scorer.read(q, scorer.score(q, query, scorer.candidates(passages)))
+        passages = answer_passages(hits, qa.settings.answer_passages)
+        yield item, q, query, scorer, scorer.candidates(passages)
+
+
+def ranks(name: str, docs: Path, gold: Path) -> list[dict]:
+    out = []
+    for item, q, query, scorer, candidates in answerable_candidates(name, docs, gold):
+        scored = scorer.read(q, scorer.score(q, query, candidates))
         ranked = sorted((s for s in scored if not asks(s.text)), key=lambda s: -s.score)
         rank = next(
             (
