@@ -53,21 +53,6 @@ def shipped() -> np.ndarray:
     return np.array([getattr(scoring, p) for p in PARTS] + [1.0])
 
 
-def parts(scorer, q, query, sentences) -> list[list[float]]:
-    """Each part of the hand score alone, per sentence: the score with one weight at 1."""
-    kept = {p: getattr(scoring, p) for p in PARTS}
-    out = []
-    try:
-        for p in PARTS:
-            for name in PARTS:
-                setattr(scoring, name, 1.0 if name == p else 0.0)
-            out.append([s.score for s in scorer.score(q, query, sentences)])
-    finally:
-        for name, value in kept.items():
-            setattr(scoring, name, value)
-    return [list(col) for col in zip(*out, strict=True)]
-
-
 def collect() -> list[dict]:
     scoring.READ_TOP = scoring.MULTILINGUAL_READ_TOP = 10_000  # read every candidate
     data = []
@@ -76,12 +61,13 @@ def collect() -> list[dict]:
             hand = scorer.score(q, query, sentences)
             read = scorer.read(q, hand)
             rows = []
-            for h, r, x in zip(hand, read, parts(scorer, q, query, sentences), strict=True):
+            _, parts = scorer.score_parts(q, query, sentences)
+            for h, r, x in zip(hand, read, parts, strict=True):
                 if asks(h.text):
                     continue
                 rows.append(
                     {
-                        "x": x + [r.score - h.score],
+                        "x": [*x, r.score - h.score],
                         "kind": not q.kind or has_answer_kind(h.text, q.kind, set(q.figures)),
                         "answers": answer_is_correct(in_context(h).text, item["answers"]),
                     }

@@ -248,8 +248,26 @@ class SentenceScorer:
     def score(
         self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
     ) -> list[Sentence]:
+        """The sentences with their score: `score_parts` weighted (W_COSINE, W_OVERLAP,
+        W_PASSAGE, W_TITLE, W_KIND), and the question's terms each contains."""
+        weights = (W_COSINE, W_OVERLAP, W_PASSAGE, W_TITLE, W_KIND)
+        described, parts = self.score_parts(question, query_vector, sentences)
+        return [
+            replace(s, score=sum(w * x for w, x in zip(weights, row, strict=True)))
+            for s, row in zip(described, parts, strict=True)
+        ]
+
+    def score_parts(
+        self, question: Question | str, query_vector: np.ndarray, sentences: list[Sentence]
+    ) -> tuple[list[Sentence], list[tuple[float, float, float, float, float]]]:
+        """The sentences with the question's terms each contains, and the parts of each
+        one's score before they are weighted: cosine with the question, term coverage,
+        passage cosine (both cosines with the passage language's offset), the share of the
+        question's terms in its title and headings, and 1.0 when it gives what the
+        question asks (a new figure or date, a new name, a reason) -- what
+        eval/fit_weights.py fits the weights to."""
         if not sentences:
-            return []
+            return [], []
         cosines = np.vstack([s.vector for s in sentences]) @ query_vector
         q = as_question(question, languages_of(self.idf))
         q_terms = self.question_terms(q)
@@ -262,24 +280,26 @@ class SentenceScorer:
         who = "who" in q.types  # wants a name the question does not have, as how-much a figure
         why = "why" in q.types  # wants a reason
         known_names = capitalized_terms(q.text) | content_terms(q.text)
-        scored = []
+        described, parts = [], []
         for s, cos in zip(sentences, cosines, strict=True):
             terms = q_terms.found_in(s.text)
             offset = self.offsets.get(s.hit.passage.language, 0.0)
-            score = (
-                W_COSINE * (float(cos) + offset)
-                + W_OVERLAP * q_terms.coverage(terms)
-                + W_PASSAGE * (s.hit.score + offset)
-                + W_TITLE * in_title[s.hit.passage.passage_id]
-            )
-            if (
+            gives = bool(
                 has_answer_kind(s.text, kind, known)
                 or (who and _new_names(s.text, known_names))
                 or (why and _GIVES_REASON.search(s.text))
-            ):
-                score += W_KIND
-            scored.append(replace(s, score=score, terms=terms))
-        return scored
+            )
+            parts.append(
+                (
+                    float(cos) + offset,
+                    q_terms.coverage(terms),
+                    s.hit.score + offset,
+                    in_title[s.hit.passage.passage_id],
+                    1.0 if gives else 0.0,
+                )
+            )
+            described.append(replace(s, terms=terms))
+        return described, parts
 
     def read(self, question: Question, sentences: list[Sentence]) -> list[Sentence]:
         """`score`'s sentences with a reader's judgement added: it reads question and
