@@ -438,3 +438,37 @@ def test_restructuredtext_section_titles_and_markdown_underlined_headings_are_he
         ("Tool", 1),
         ("Install", 2),
     ]
+
+
+PLAIN_CHANGELOG = (
+    "Tool change log\n\nAll notable changes are listed here.\n\n"
+    "2024-07-04 Version 1.1.8\n   - Handle signatures without a timestamp.\n\n"
+    "2023-01-12 Version 1.1.0\n   - Add capability to sign and verify ARC signatures.\n\n"
+    "Version 1.0.9 - April 29, 2014\n  * Update for the standards track RFC.\n\n"
+    "2021-03-02 Version 1.0.0\n   - First stable release.\n\n"
+    "Usage\n=====\n\nRun the tool with a file name.\n\n"
+    "RFC 9999            Example Format            May 2014\n\nThe format is simple.\n\n"
+    "RFC 9999            Example Format            May 2014\n\nIt has one field.\n\n"
+    "RFC 9999            Example Format            May 2014\n\nThat is all.\n"
+)
+
+
+def test_a_plain_text_change_log_s_entries_and_underlined_titles_are_headings(tmp_path):
+    """A plain text's dated entries ("2023-01-12 Version 1.1.0") head what is written under
+    them: a change read there is a change of that version, of that date. Only a series of
+    such lines, each its own, counts: a lone dated line ("Version 1.0.9 - April 29, 2014"
+    is written in another shape) and a page's running head (the same line on every page)
+    do not. Titles underlined as reStructuredText writes them are headings too."""
+    path = tmp_path / "ChangeLog.txt"
+    path.write_text(PLAIN_CHANGELOG)
+    doc = read_document(path, "ChangeLog.txt")
+    assert _headings(doc) == [
+        ("2024-07-04 Version 1.1.8", 2),  # below the titles
+        ("2023-01-12 Version 1.1.0", 2),
+        ("2021-03-02 Version 1.0.0", 2),
+        ("Usage", 1),
+    ]
+    assert doc.headings_at(doc.text.index("Add capability to sign")) == (
+        "2023-01-12 Version 1.1.0",
+    )
+    assert doc.headings_at(doc.text.index("It has one field")) == ("Usage",)

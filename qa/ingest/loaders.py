@@ -66,7 +66,7 @@ def load(path: Path, *, max_pdf_pages: int = 2000) -> RawText:
         elif suffix == ".rst":
             raw = RawText(text, encoding, headings=_rst_headings(text))
         else:
-            raw = RawText(text, encoding)
+            raw = RawText(text, encoding, headings=_text_headings(text))
     if not raw.text.strip():
         raise EmptyDocument(f"{path.name}: no text found in the file; nothing to index.")
     return raw
@@ -376,7 +376,11 @@ def _rst_headings(text: str) -> tuple[Heading, ...]:
     """reStructuredText section titles: a line underlined (and perhaps overlined) with one
     punctuation character at least as long as it. Levels come from the order in which the
     document first uses each style, as docutils reads them."""
-    lines = text.split("\n")
+    return tuple(Heading(level, title) for _, level, title in _rst_titles(text.split("\n")))
+
+
+def _rst_titles(lines: list[str]) -> list[tuple[int, int, str]]:
+    """(line number, level, title) of each reStructuredText section title in `lines`."""
     styles: list[tuple[str, bool]] = []
     out = []
     for i in range(len(lines) - 1):
@@ -389,8 +393,55 @@ def _rst_headings(text: str) -> tuple[Heading, ...]:
         style = (under[0], over)
         if style not in styles:
             styles.append(style)
-        out.append(Heading(styles.index(style) + 1, title))
-    return tuple(out)
+        out.append((i, styles.index(style) + 1, title))
+    return out
+
+
+# A version number ("1.1.8", "v2.0") or a year: what an entry of a change log or a news file
+# is headed by.
+_VERSION_OR_YEAR = re.compile(r"(?<![\w.])v?\d+\.\d+(?:\.\d+)*(?![\w.])|\b(?:19|20)\d\d\b")
+ENTRY_WORDS = 8  # an entry's heading is short...
+MIN_ENTRIES = 3  # ...and one of a series written alike
+
+
+def _text_headings(text: str) -> tuple[Heading, ...]:
+    """The headings of a plain text: titles underlined as reStructuredText writes them, and
+    the lines that head the entries of a dated record -- a change log's "2024-07-04 Version
+    1.1.8", "Version 2.0.13 - September 2, 2019", "* Release 0.19.1 (13 Mar 2025)" -- one
+    level below those titles. Under its entry, "Add ARC signing" is read as a change of
+    version 0.6.0 of 2017-01-23, which the line itself does not say."""
+    lines = text.split("\n")
+    titles = _rst_titles(lines)
+    taken = {i for i, _, _ in titles} | {i + 1 for i, _, _ in titles}
+    below = max((level for _, level, _ in titles), default=0) + 1
+    entries = [(i, below, line) for i, line in _entry_lines(lines) if i not in taken]
+    return tuple(Heading(level, title) for _, level, title in sorted(titles + entries))
+
+
+def _entry_lines(lines: list[str]) -> list[tuple[int, str]]:
+    """(line number, line) of each line that heads an entry: at the margin after a blank
+    line, at most ENTRY_WORDS words with a version number or a year, not ending as a
+    sentence or a lead-in does, and of the same shape (its first two words, digits aside)
+    as at least MIN_ENTRIES - 1 others, each line of the series its own. A lone dated line
+    (a letter's date) is not a series, nor is a page's running head, the same line on
+    every page: neither says what the text below it is about."""
+    series: dict[str, list[tuple[int, str]]] = {}
+    for i, line in enumerate(lines):
+        words = line.split()
+        if not words or line[:1].isspace() or (i and lines[i - 1].strip()):
+            continue
+        if len(words) > ENTRY_WORDS or line.rstrip()[-1] in ".,;:!?":
+            continue
+        if not _VERSION_OR_YEAR.search(line):
+            continue
+        shape = " ".join(re.sub(r"\d+", "0", w.casefold()) for w in words[:2])
+        series.setdefault(shape, []).append((i, line.strip()))
+    return sorted(
+        entry
+        for found in series.values()
+        if len(found) >= MIN_ENTRIES and len({line for _, line in found}) == len(found)
+        for entry in found
+    )
 
 
 # --- PDF -----------------------------------------------------------------------------
