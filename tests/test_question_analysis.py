@@ -84,6 +84,11 @@ def test_names_joined_by_and_form_one_group():
         ("When apps are merged, which of them receives the shared library?", None),
         ("When the lease ends, how much of the deposit is returned?", "quantity"),
         ("When, in 2024, did they sign?", "date"),
+        ("What was the release date of version 2.1?", "date"),
+        ("What is the closing day for applications?", "date"),
+        ("What was the year the tax was repealed?", "date"),
+        ("What is the date format of the log?", None),
+        ("What is the day-to-day role of the clerk?", None),
     ],
 )
 def test_the_kind_of_answer_a_question_asks_for(question, kind):

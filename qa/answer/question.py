@@ -82,7 +82,13 @@ _CLAUSE_BEFORE_QUESTION = (
 _DATE_QUESTION = re.compile(
     rf"(?:^|[,;:]\s*|\band\s+|\bor\s+)(?:since |until |by )?when\b{_CLAUSE_BEFORE_QUESTION}|"
     r"\b(what (date|day|year|month|time)|on what (date|day)|in what year|since when|"
-    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b",
+    r"khi nào|ngày nào|năm nào|bao giờ|lúc nào|thời điểm nào|thời gian nào)\b|"
+    # "What was the release date of 2.1?", "what is the closing day for...": the date the
+    # question names as its head noun (not "the date format", "the day-to-day role")
+    rf"\b(?:what|which)\s+(?:is|was|are|were)\s+the\s+"
+    rf"(?:(?!(?:{_AUX_WORDS}|should|must|may)\b)[\w'-]+\s+){{0,2}}(?:date|day|year)"
+    r"(?=\s*(?:[?,;]|$|(?:of|for|on|in|at|when|that|the|a|an|did|does|do|was|were|is|are|"
+    r"will|would|has|had|can|could)\b))",
     re.I,
 )
 
