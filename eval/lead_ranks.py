@@ -53,7 +53,7 @@ def answerable_candidates(name: str, docs: Path, gold: Path):
         query, hits, answerer = qa._retrieve(index, q, qa.settings.top_k)
         scorer = answerer.scorer
         passages = answer_passages(hits, qa.settings.answer_passages)
-        yield item, q, query, scorer, scorer.candidates(passages)
+        yield item, q, query, scorer, scorer.candidates(passages, question=q)
 
 
 def ranks(name: str, docs: Path, gold: Path) -> list[dict]:

@@ -435,7 +435,9 @@ class QA:
         query, candidates, answerer = self._retrieve(index, q, k)
         passages = answer_passages(candidates, self.settings.answer_passages)
         scorer = answerer.scorer
-        return scorer.describe(q, query, scorer.candidates(passages), answerer.margin(passages))
+        return scorer.describe(
+            q, query, scorer.candidates(passages, question=q), answerer.margin(passages)
+        )
 
     def ask_stream(
         self,

@@ -566,3 +566,35 @@ def test_a_lead_in_is_quoted_with_the_formula_or_the_lines_that_follow_it(tmp_pa
     assert "No mandate" not in lead
     for c in memory.citations + devices.citations:
         assert qa.documents[c.document].text[c.start : c.end] == c.quote
+
+
+PLAIN_CHANGE_LOG = (
+    "Harbour planner change log\n\n"
+    "2024-05-02 Version 2.0.0\n"
+    "   - Read tide tables from the port authority feed instead of the yearly file.\n"
+    "   - Drop the old berth booking form.\n\n"
+    "2023-01-12 Version 1.1.0\n"
+    "   - Compute mooring fees per metre of hull length.\n"
+    "   - Show the harbour master's phone number on every booking.\n\n"
+    "2022-03-07 Version 1.0.0\n"
+    "   - First release for the three harbours of the bay.\n"
+)
+
+
+def test_a_plain_text_change_log_answers_when_a_change_came_and_when_a_version_did(
+    tmp_path, embedder
+):
+    """A change log in plain text gives each version's date once, on the line that heads
+    its entry. A question about when a change came is answered from the change, with that
+    line shown before it; a question about when a version came is answered by that line,
+    which no other question quotes alone."""
+    qa = make_qa(tmp_path, embedder, {"ChangeLog.txt": PLAIN_CHANGE_LOG})
+    qa.build()
+    change = qa.ask("When did the planner start computing mooring fees per metre of hull?")
+    assert not change.abstained and "2023-01-12" in change.answer
+    assert "mooring fees" in change.citations[0].quote
+    version = qa.ask("What was the release date of version 1.0.0?")
+    assert not version.abstained and "2022-03-07" in version.answer
+    what = qa.ask("Which version dropped the old berth booking form?")
+    assert not what.abstained and "Version 2.0.0" in what.answer
+    assert all(not c.quote.startswith("2024-05-02") for c in what.citations)

@@ -76,7 +76,7 @@ class ExtractiveAnswerer:
             return Answer(question, ABSTAIN_MESSAGE, True, (), tuple(hits), metas)
         if query_vector is None:
             query_vector = self.scorer.embedder.embed_queries([question])[0]
-        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits))
+        sentences = self.scorer.score(q, query_vector, self.scorer.candidates(hits, question=q))
         sentences = self.scorer.read(q, sentences)
         q_terms = self.scorer.question_terms(q)
         key_names = q_terms.key_names

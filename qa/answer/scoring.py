@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qa.answer import quotes
-from qa.answer.figures import figures, has_answer_kind
+from qa.answer.figures import dates, figures, has_answer_kind
 from qa.answer.question import Question, as_question
 from qa.answer.quotes import Sentence, is_heading
 from qa.answer.ranker import Candidate, Ranker, features, is_prose, load_ranker
@@ -45,6 +45,7 @@ W_TITLE = 0.231
 # lacks them rarely answers it, so they count double in the coverage.
 NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
+DATE_LINE_WORDS = 8  # ...but a line this short that gives a date answers "when"
 # The reader (qa/answer/reader.py) reads the hand score's best READ_TOP sentences; its logit
 # joins their score with weight W_READER, chosen leave-one-collection-out on the tuning
 # halves (eval/reader/evaluate.py: .035 with the weights before) and scaled with the hand
@@ -172,10 +173,17 @@ class SentenceScorer:
         groups = [set(g) & set(weights) for g in q.groups]
         return QuestionTerms(weights, [g for g in groups if len(g) >= 2], names, aliases)
 
-    def candidates(self, hits: list[Hit], *, dedupe: bool = True) -> list[Sentence]:
+    def candidates(
+        self, hits: list[Hit], *, dedupe: bool = True, question: Question | None = None
+    ) -> list[Sentence]:
         """Sentences of the passages in passage order, with vectors. With `dedupe`, one copy
-        of each, from its best-ranked passage (overlapping chunks repeat sentences)."""
+        of each, from its best-ranked passage (overlapping chunks repeat sentences). For a
+        `question` that asks when, a short line that gives a date is one too ("Released
+        March 20, 2004", "Date: 2015-06-14" under a title or a version's heading): what
+        is a heading or a caption for other questions is the answer to that one."""
         seen: set[tuple[str, int, int]] = set()
+        dated = question is not None and question.kind == "date"
+        known = set(question.figures) if question is not None else set()
         out = []
         for hit in hits:
             p = hit.passage
@@ -185,8 +193,11 @@ class SentenceScorer:
                 key = (p.doc_id, p.start + a, p.start + b)
                 text = p.text[a:b]
                 short = len(text.split()) < MIN_WORDS
-                if (dedupe and key in seen) or short or is_heading(text) or not is_prose(text):
+                if dedupe and key in seen:
                     continue
+                if short or is_heading(text) or not is_prose(text):
+                    if not (dated and _is_date_line(text, known)):
+                        continue
                 seen.add(key)
                 vector = vectors[i] if vectors is not None else None
                 out.append(Sentence(hit, p.start + a, p.start + b, text, vector))
@@ -414,6 +425,17 @@ class SentenceScorer:
         confidence itself without the gate)."""
         _, x = self.describe(question, query_vector, sentences, margin)
         return self.ranker.probabilities(x)
+
+
+def _is_date_line(text: str, known: set[str]) -> bool:
+    """A line of at most DATE_LINE_WORDS words that gives a date the question does not,
+    with its month at least: a year alone on a line is a reference's "(2022).", a
+    running head's, a table's."""
+    return (
+        len(text.split()) <= DATE_LINE_WORDS
+        and has_answer_kind(text, "date", known)
+        and any(d.month is not None for d in dates(text))
+    )
 
 
 def with_neighbours(sentences: list[Sentence], terms: list[frozenset[str]]) -> list[set[str]]:
