@@ -106,29 +106,54 @@ def test_where_the_question_shares_a_language_with_a_sentence_it_does_not_read(
     """Within one language (other than English), or over sentences that mix the question's
     language with another, its readings followed the language more than the content; the
     hand score's terms work there, and an English question's English sentences are read by
-    the English reader (a sentence it cannot read keeps the best reading)."""
+    the English reader (a sentence it cannot read keeps the best reading), then its best
+    sentences by this one too, in whatever language."""
     scorer = SentenceScorer(embedder, reader=load_reader(), multilingual=reader)
     question = CASES[0][asked][0]
     texts = [CASES[0][lang][k] for k, lang in zip((1, 2), languages, strict=True)]
     q, added = _scored(scorer, embedder, question, texts, languages)
     if asked == "en":
-        from qa.answer.scoring import W_READER
+        from qa.answer.scoring import W_READER, W_SECOND_READING
 
         english = W_READER * load_reader().scores(question, texts[:1])[0]
-        assert added[texts[0]] == pytest.approx(english, abs=1e-3)
-        assert added[texts[1]] == pytest.approx(english, abs=1e-3)
+        again = W_SECOND_READING * reader.scores(question, texts)
+        assert added[texts[0]] == pytest.approx(english + again[0], abs=1e-3)
+        assert added[texts[1]] == pytest.approx(english + again[1], abs=1e-3)
     else:
         assert set(added.values()) == {0.0}
 
 
-def test_english_questions_about_english_sentences_stay_with_the_english_reader(reader, embedder):
-    from qa.answer.scoring import W_READER
+def test_an_english_questions_best_sentences_are_read_again_by_it(reader, embedder):
+    """The English reader reads an English question's sentences; then the multilingual
+    reader reads the SECOND_READ_TOP best of them again and its reading joins their score:
+    readers trained apart err apart. The sentences below those take its lowest reading."""
+    from qa.answer.scoring import SECOND_READ_TOP, W_READER, W_SECOND_READING
 
-    scorer = SentenceScorer(embedder, reader=load_reader(), multilingual=reader)
     question, topic, answer = CASES[2]["en"]
-    _, added = _scored(scorer, embedder, question, [topic, answer], ["en", "en"])
-    english = load_reader().scores(question, [topic, answer])
-    assert added[answer] == pytest.approx(W_READER * english[1], abs=1e-3)
+    texts = [
+        topic,
+        answer,
+        "The laptops will be handed out to pupils in the autumn term.",
+        "Parents were asked to sign a form before their child takes one home.",
+        "A technician will visit each classroom once a month.",
+    ]
+    english_only = SentenceScorer(embedder, reader=load_reader())
+    both = SentenceScorer(embedder, reader=load_reader(), multilingual=reader)
+    _, first = _scored(english_only, embedder, question, texts, ["en"] * len(texts))
+    _, added = _scored(both, embedder, question, texts, ["en"] * len(texts))
+    for text, reading in zip(texts, load_reader().scores(question, texts), strict=True):
+        assert first[text] == pytest.approx(W_READER * reading, abs=1e-3)
+    q = analyse(question)
+    candidates = english_only.candidates(hits_of(texts, 0.8))
+    hand = {
+        s.text: s.score
+        for s in english_only.score(q, embedder.embed_queries([q.text])[0], candidates)
+    }
+    best = sorted(texts, key=lambda t: -(hand[t] + first[t]))[:SECOND_READ_TOP]
+    again = dict(zip(best, reader.scores(question, best).tolist(), strict=True))
+    for text in texts:
+        expected = again.get(text, min(again.values()))
+        assert added[text] - first[text] == pytest.approx(W_SECOND_READING * expected, abs=1e-3)
 
 
 def test_its_training_reads_pairs_as_the_runtime_does(tmp_path):
