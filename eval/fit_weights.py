@@ -3,9 +3,9 @@
 For each answerable question of the tuning halves and the gold-style groups, the candidates
 of its answer passages (as eval/lead_ranks.py takes them) with the parts of their score:
 cosine, term coverage, passage cosine, title and heading coverage, the asked kind, and the
-readers' weighted readings (every candidate read by the first; for an English
-question also the second reading of the best three, scoring.SECOND_READ_TOP). A weight vector picks, per question, the
-candidate with the highest weighted sum (for a how-much or when question, among those that
+readers' weighted readings (every candidate read by the first reader; for an English
+question, also the second reading of the best three, scoring.SECOND_READ_TOP). A weight
+vector picks, per question, the candidate with the highest weighted sum (for a how-much or when question, among those that
 give a figure or date, as the answer does); it counts when that candidate's quote holds the
 gold answer. A coordinate search over a grid maximises that count:
 
