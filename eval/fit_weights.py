@@ -5,9 +5,9 @@ of its answer passages (as eval/lead_ranks.py takes them) with the parts of thei
 cosine, term coverage, passage cosine, title and heading coverage, the asked kind, and the
 readers' weighted readings (every candidate read by the first reader; for an English
 question, also the second reading of the best three, scoring.SECOND_READ_TOP). A weight
-vector picks, per question, the candidate with the highest weighted sum (for a how-much or when question, among those that
-give a figure or date, as the answer does); it counts when that candidate's quote holds the
-gold answer. A coordinate search over a grid maximises that count:
+vector picks, per question, the candidate with the highest weighted sum (for a how-much or
+when question, among those that give a figure or date, as the answer does); it counts when
+that candidate's quote holds the gold answer. A coordinate search over a grid maximises that count:
 
 1. leave-one-collection-out: weights fitted without a collection pick its leads, against the
    weights that ship -- the figure that says whether fitted weights hold on a collection
