@@ -7,7 +7,8 @@ readers' weighted readings (every candidate read by the first reader; for an Eng
 question, also the second reading of the best three, scoring.SECOND_READ_TOP). A weight
 vector picks, per question, the candidate with the highest weighted sum (for a how-much or
 when question, among those that give a figure or date, as the answer does); it counts when
-that candidate's quote holds the gold answer. A coordinate search over a grid maximises that count:
+that candidate's quote holds the gold answer. A coordinate search over a grid maximises
+that count:
 
 1. leave-one-collection-out: weights fitted without a collection pick its leads, against the
    weights that ship -- the figure that says whether fitted weights hold on a collection
