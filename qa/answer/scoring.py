@@ -190,7 +190,6 @@ class SentenceScorer:
         is a heading or a caption for other questions is the answer to that one."""
         seen: set[tuple[str, int, int]] = set()
         dated = question is not None and question.kind == "date"
-        known = set(question.figures) if question is not None else set()
         out = []
         for hit in hits:
             p = hit.passage
@@ -203,7 +202,7 @@ class SentenceScorer:
                 if dedupe and key in seen:
                     continue
                 if short or is_heading(text) or not is_prose(text):
-                    if not (dated and _is_date_line(text, known)):
+                    if not (dated and _is_date_line(text)):
                         continue
                 seen.add(key)
                 vector = vectors[i] if vectors is not None else None
@@ -464,13 +463,12 @@ class SentenceScorer:
         return self.ranker.probabilities(x)
 
 
-def _is_date_line(text: str, known: set[str]) -> bool:
-    """A line of at most DATE_LINE_WORDS words that gives a date the question does not,
-    with its month at least: a year alone on a line is a reference's "(2022).", a
-    running head's, a table's."""
+def _is_date_line(text: str) -> bool:
+    """A line of at most DATE_LINE_WORDS words that gives a date, with its month at least:
+    a year alone on a line is a reference's "(2022).", a running head's, a table's."""
     return (
         len(text.split()) <= DATE_LINE_WORDS
-        and has_answer_kind(text, "date", known)
+        and has_answer_kind(text, "date")
         and any(d.month is not None for d in dates(text))
     )
 
