@@ -122,6 +122,9 @@ def score(items: list[dict], outs: list[dict]) -> tuple[dict, list[dict]]:
             "words": 0 if abstained else len(o.get("answer", "").split()),
             "reason": o.get("abstain_reason"),
             "confidence": o.get("confidence"),
+            # the best passage's similarity above its calibrated threshold (<0: abstained
+            # as off-topic): how near the bar an abstention or an answer was
+            "margin": o.get("margin"),
         }  # noqa: E501
         if it["answerable"]:
             quotes = [e["quote"] for e in it["evidence"]]
