@@ -598,3 +598,34 @@ def test_a_plain_text_change_log_answers_when_a_change_came_and_when_a_version_d
     what = qa.ask("Which version dropped the old berth booking form?")
     assert not what.abstained and "Version 2.0.0" in what.answer
     assert all(not c.quote.startswith("2024-05-02") for c in what.citations)
+
+
+def test_a_date_line_is_about_what_the_short_lines_beside_it_name(tmp_path, embedder):
+    """A specification's header gives its author and date on lines too short to be
+    sentences. A question about when that author's draft is dated finds the author on the
+    line above the date, so the date line answers it; it does not answer for a reviewer
+    whom another document names."""
+    qa = make_qa(
+        tmp_path,
+        embedder,
+        {
+            "brillo.txt": "The Brillo container format\n\n"
+            "Author: Maren Holt\n"
+            "Date: 2019-04-21\n\n"
+            "A Brillo container starts with a header of sixteen bytes. The header gives the "
+            "size of the dictionary and the number of blocks that follow it. Each block is "
+            "compressed on its own, so that a reader can seek to any of them.\n",
+            "notes.txt": "Review notes\n\n"
+            "Tomas Lind reviewed the Brillo container format and asked for a longer header. "
+            "The Brillo container format keeps its header short so that small files stay "
+            "small. Readers of the Brillo container format skip the blocks they do not need.\n",
+            "index.txt": "The Brillo index format\n\n"
+            "The Brillo index lists the blocks of a Brillo container with their offsets. An "
+            "index is optional; without one a reader scans the container from its header.\n",
+        },
+    )
+    qa.build()
+    dated = qa.ask("What date is given on Maren Holt's draft of the Brillo container format?")
+    assert not dated.abstained and "2019-04-21" in dated.answer
+    other = qa.ask("What date is given on Tomas Lind's draft of the Brillo container format?")
+    assert other.abstained

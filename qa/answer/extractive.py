@@ -33,6 +33,9 @@ CLOSE_TO_BEST = 0.885
 CLOSE_TO_BEST_FOR_NAMES = 0.755
 # ...and what it adds must be at least this share of the question's term weight.
 MIN_NEW_WEIGHT = 0.2
+# How far beside a sentence the lines that are no sentence are read for the names a how-much
+# or when question requires: a short line or two.
+GAP_CHARS = 120
 
 
 class ExtractiveAnswerer:
@@ -91,7 +94,14 @@ class ExtractiveAnswerer:
         # a sentence that asks is context (its neighbours' and the reader's), never a quote
         quotable = [s for s in sentences if not asks(s.text)]
         support = supporting_sentences(
-            q, sentences, key_names, self.scorer.vocabulary, language, in_titles, sections
+            q,
+            sentences,
+            key_names,
+            self.scorer.vocabulary,
+            language,
+            in_titles,
+            sections,
+            q_terms.found_in,
         )
         if support is not None:
             support = [s for s in support if not asks(s.text)]
@@ -226,6 +236,7 @@ def supporting_sentences(
     language: str,
     in_titles: Mapping[str, frozenset[str]] = {},
     sections: Callable[[Sentence], tuple[str, ...]] = lambda s: (),
+    found_in: Callable[[str], frozenset[str]] = content_terms,
 ) -> list[Sentence] | None:
     """For a how-much / when question, the sentences that can answer it: they give a new
     figure or date, with the question's key names in them, next to them or in their
@@ -255,6 +266,8 @@ def supporting_sentences(
 
     required = {lang: required_in(lang) for lang in {s.hit.passage.language for s in sentences}}
     contexts = with_neighbours(sentences, [s.terms for s in sentences])
+    for i, around in enumerate(_between(sentences)):
+        contexts[i] |= found_in(around)
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known) and not any(
@@ -265,6 +278,25 @@ def supporting_sentences(
         near = contexts[i] | in_titles.get(s.hit.passage.passage_id, frozenset())
         if required[s.hit.passage.language] <= near:
             out.append(s)
+    return out
+
+
+def _between(sentences: list[Sentence]) -> list[str]:
+    """For each sentence (in passage order), the text of its passage between it and the
+    sentences beside it, up to GAP_CHARS on each side: the lines too short to be sentences
+    that name what a date line or a figure is about ("Author: Igor Pavlov" above "Date:
+    2015-06-14", a version's title above "Released January, 2008"). In prose it is blank."""
+    out = []
+    for i, s in enumerate(sentences):
+        p = s.hit.passage
+        start, end = s.start - p.start, s.end - p.start
+        before, after = 0, len(p.text)
+        if i > 0 and sentences[i - 1].hit is s.hit:
+            before = sentences[i - 1].end - p.start
+        if i + 1 < len(sentences) and sentences[i + 1].hit is s.hit:
+            after = sentences[i + 1].start - p.start
+        lo, hi = max(before, start - GAP_CHARS, 0), min(after, end + GAP_CHARS)
+        out.append(p.text[lo:start] + "\n" + p.text[end:hi] if lo < start or end < hi else "")
     return out
 
 
