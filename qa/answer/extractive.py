@@ -285,7 +285,9 @@ def _between(sentences: list[Sentence]) -> list[str]:
     """For each sentence (in passage order), the text of its passage between it and the
     sentences beside it, up to GAP_CHARS on each side: the lines too short to be sentences
     that name what a date line or a figure is about ("Author: Igor Pavlov" above "Date:
-    2015-06-14", a version's title above "Released January, 2008"). In prose it is blank."""
+    2015-06-14", a version's title above "Released January, 2008"). In prose it is blank,
+    but for a sentence cut by the passage's edge or one whose copy in an overlapping,
+    better-ranked passage is the candidate: then up to GAP_CHARS of it count too."""
     out = []
     for i, s in enumerate(sentences):
         p = s.hit.passage
