@@ -266,40 +266,39 @@ def supporting_sentences(
 
     required = {lang: required_in(lang) for lang in {s.hit.passage.language for s in sentences}}
     contexts = with_neighbours(sentences, [s.terms for s in sentences])
-    for i, around in enumerate(_between(sentences)):
-        contexts[i] |= found_in(around)
     out = []
     for i, s in enumerate(sentences):
         if not has_answer_kind(s.text, kind, known) and not any(
             has_answer_kind(h, kind, known) for h in sections(s)
         ):
             continue  # neither it nor its section gives the figure or date
-        # the sentence, its neighbours in the same passage, and its title and headings
+        # the sentence, its neighbours in the same passage, and its title and headings;
+        # failing those, the short lines beside it
         near = contexts[i] | in_titles.get(s.hit.passage.passage_id, frozenset())
-        if required[s.hit.passage.language] <= near:
+        need = required[s.hit.passage.language]
+        if need <= near or need <= near | found_in(_between(sentences, i)):
             out.append(s)
     return out
 
 
-def _between(sentences: list[Sentence]) -> list[str]:
-    """For each sentence (in passage order), the text of its passage between it and the
-    sentences beside it, up to GAP_CHARS on each side: the lines too short to be sentences
-    that name what a date line or a figure is about ("Author: Igor Pavlov" above "Date:
-    2015-06-14", a version's title above "Released January, 2008"). In prose it is blank,
-    but for a sentence cut by the passage's edge or one whose copy in an overlapping,
-    better-ranked passage is the candidate: then up to GAP_CHARS of it count too."""
-    out = []
-    for i, s in enumerate(sentences):
-        p = s.hit.passage
-        start, end = s.start - p.start, s.end - p.start
-        before, after = 0, len(p.text)
-        if i > 0 and sentences[i - 1].hit is s.hit:
-            before = sentences[i - 1].end - p.start
-        if i + 1 < len(sentences) and sentences[i + 1].hit is s.hit:
-            after = sentences[i + 1].start - p.start
-        lo, hi = max(before, start - GAP_CHARS, 0), min(after, end + GAP_CHARS)
-        out.append(p.text[lo:start] + "\n" + p.text[end:hi] if lo < start or end < hi else "")
-    return out
+def _between(sentences: list[Sentence], i: int) -> str:
+    """The text of sentences[i]'s passage between it and the sentences beside it
+    (`sentences` in passage order), up to GAP_CHARS on each side: the lines too short to be
+    sentences that name what a date line or a figure is about ("Author: Igor Pavlov" above
+    "Date: 2015-06-14", a version's title above "Released January, 2008"). In prose it is
+    blank, but for a sentence cut by the passage's edge or one whose copy in an
+    overlapping, better-ranked passage is the candidate: then up to GAP_CHARS of it count
+    too."""
+    s = sentences[i]
+    p = s.hit.passage
+    start, end = s.start - p.start, s.end - p.start
+    before, after = 0, len(p.text)
+    if i > 0 and sentences[i - 1].hit is s.hit:
+        before = sentences[i - 1].end - p.start
+    if i + 1 < len(sentences) and sentences[i + 1].hit is s.hit:
+        after = sentences[i + 1].start - p.start
+    lo, hi = max(before, start - GAP_CHARS, 0), min(after, end + GAP_CHARS)
+    return p.text[lo:start] + "\n" + p.text[end:hi]
 
 
 def _select(
