@@ -130,14 +130,20 @@ def test_html_loses_scripts_and_markup_but_keeps_title_and_text(tmp_path):
     assert "alert" not in doc.text and "Denmark signed & Italy plans to." in doc.text
 
 
-def test_markdown_links_keep_their_words_and_the_title_comes_from_the_heading(tmp_path):
+def test_markdown_is_quoted_as_written_and_the_title_comes_from_the_heading(tmp_path):
+    """Markdown is written to be read as it is: a sentence keeps its links and emphasis, so
+    that its quote is found in the file (gold quotes from Markdown files carry them); an
+    image is its alt text, a heading's marks are not text."""
     md = tmp_path / "note.md"
     md.write_text(
-        "# Briefing note\n\nSee [the DW article](https://dw.com/x) on **21** agreements.\n"
+        "# Briefing note\n\nSee [the DW article](https://dw.com/x) on **21** agreements.\n\n"
+        "![Map of the signatories](img/map.png)\n"
     )
     doc = read_document(md, "note.md")
     assert doc.meta.title == "Briefing note"
-    assert "See the DW article on 21 agreements." in doc.text
+    assert "See [the DW article](https://dw.com/x) on **21** agreements." in doc.text
+    assert "Map of the signatories" in doc.text and "img/map.png" not in doc.text
+    assert "#" not in doc.text
 
 
 def test_markdown_front_matter_gives_title_date_and_authors_and_its_settings_are_not_text(

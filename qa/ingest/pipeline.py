@@ -18,7 +18,7 @@ from qa.ingest.loaders import SUPPORTED_SUFFIXES, is_supported, load
 from qa.ingest.metadata import is_sidecar, read_metadata, sidecar_path
 from qa.ingest.sections import locate, page_offsets
 
-CLEANING_VERSION = 14  # bump when cleaning or chunking output changes: forces re-embedding
+CLEANING_VERSION = 15  # bump when cleaning or chunking output changes: forces re-embedding
 Progress = Callable[[int, int], None]
 
 
