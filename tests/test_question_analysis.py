@@ -142,6 +142,20 @@ def test_a_sum_of_money_or_a_share_does_not_say_how_many():
     assert has_answer_kind("Blocks of 512 octets are sent.", "quantity")
 
 
+def test_a_web_address_gives_no_figure_nor_date():
+    """A link's target is no figure the text gives: with Markdown quoted as written, "... whether
+    pip [should install packages with conflicting dependencies](https://github.com/pypa/pip/issues/8452)"
+    answered "How many responses did the survey receive?" with the issue's number."""
+    linked = (
+        "The process was followed in 2020, when we asked whether pip [should install "
+        "conflicting packages](https://github.com/pypa/pip/issues/8452)."
+    )
+    assert not has_answer_kind(linked.replace("in 2020, ", ""), "count")
+    assert not has_answer_kind("Read https://example.org/2024/report-12.pdf first.", "date")
+    assert figures("See www.example.org/v3 or the 6.5 billion [pledge](http://x.org/7).") == {"6.5"}
+    assert has_answer_kind("In total 1,200 people answered (https://example.org/s/9).", "count")
+
+
 def test_the_parts_of_a_question_are_kept_as_written():
     assert split_question("What did Sweden pledge, and what did Norway pledge?") == [
         "What did Sweden pledge",

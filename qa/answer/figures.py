@@ -255,7 +255,7 @@ def quantities(sentence: str, language: str = "en") -> list[Quantity]:
     it (million/billion folded in), or a percent sign. Years in ranges, compounds ("10-year")
     and day/month dates ("10/7") are not quantities."""
     out = []
-    for m in _NUMBER.finditer(sentence):
+    for m in _NUMBER.finditer(without_urls(sentence)):
         if m.group("digits"):
             amount = parse_number(m.group("digits"), language)
             exponent = _SCALES.get((m.group("glued") or "").casefold(), 0)
@@ -427,9 +427,20 @@ _YEARS_AND_DAYS = re.compile(
 _FIGURE = re.compile(r"(?<![^\W_])\d+(?:[.,]\d+)*")
 
 
+# A web address is not prose: "https://example.org/2024/report-12.pdf" gives neither a year
+# nor a count, nor does a Markdown link's target, "[the report](https://…/2024/…)".
+_URL = re.compile(r"(?:\bhttps?://|\bwww\.)[^\s<>()\[\]]+|\]\([^()\s]*\)")
+
+
+def without_urls(text: str) -> str:
+    """`text` with its web addresses blanked out (offsets kept)."""
+    return _URL.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def figures(text: str) -> set[str]:
-    """The numbers written in a text ("6.5", "2024", "672,000"), as written."""
-    return {m.group(0).rstrip(".,") for m in _FIGURE.finditer(text)}
+    """The numbers written in a text ("6.5", "2024", "672,000"), as written; not those of
+    a web address."""
+    return {m.group(0).rstrip(".,") for m in _FIGURE.finditer(without_urls(text))}
 
 
 # Numbers spelled out count as figures too ("we use four models"), but not "one", which
@@ -473,6 +484,7 @@ _SPAN = re.compile(
 
 
 def has_answer_kind(sentence: str, kind: str | None, known: set[str] = frozenset()) -> bool:
+    sentence = without_urls(sentence)
     if kind == "duration":  # "how long": a figure with a unit of time or length
         given = {normalize(k) for k in known}
         return any(
