@@ -48,16 +48,19 @@ NAME_WEIGHT = 2.0
 MIN_WORDS = 4  # shorter "sentences" are headings and captions, not answers
 DATE_LINE_WORDS = 8  # ...but a line this short that gives a date answers "when"
 # The reader (qa/answer/reader.py) reads the hand score's best READ_TOP sentences; its logit
-# joins their score with weight W_READER, chosen leave-one-collection-out on the tuning
-# halves (eval/reader/evaluate.py: .035 with the weights before) and scaled with the hand
-# score's weights in the seventeenth round. A readable sentence below those takes the lowest logit
-# read: had it read better, the hand score would rarely have put it below.
-W_READER = 0.027
+# joins their score with weight W_READER. A readable sentence below those takes the lowest
+# logit read: had it read better, the hand score would rarely have put it below. The three
+# readers' weights were halved together in the twenty-first round (`eval/lead_ranks.py
+# --reader-scales`): over the 662 answerable questions of the tuning halves and the groups,
+# the lead answered 444 at half the weights against 437, and half was the scale chosen
+# without each collection for every one of the eleven. They had been fitted on the 111
+# questions of four tuning halves (.035, then scaled with the hand score's weights).
+W_READER = 0.0135
 # The multilingual reader's logit joins with the weight that gives it the English reader's
 # spread: W_READER times the ratio of the two readers' logit spreads over the same English
 # candidates: 0.444 on the held-out questions of eval/reader/train_multilingual.py
 # (its logits spread about twice as wide).
-W_MULTILINGUAL = 0.0123
+W_MULTILINGUAL = 0.00615
 # The English reader reads the best 10: on the tuning halves the answering sentence was
 # 7th-10th by the hand score often enough that reading 10 instead of 6 won two answers and
 # lost none (reading every candidate won no more), for ~10-15 ms a question. The
@@ -68,8 +71,9 @@ MULTILINGUAL_READ_TOP = 6
 # added with this weight: leave one collection out, the answering sentence led 429 of 644
 # English tuning questions against 420 (eval/reader/README.md's readers, neither trained
 # on them); reading 6 led 429 too, for twice the time (docs/quality.md, eighteenth round).
+# Its weight, 0.03 then, was halved with the others (above).
 SECOND_READ_TOP = 3
-W_SECOND_READING = 0.03
+W_SECOND_READING = 0.015
 # A name with this share of the question's term weight is what the question is about (not
 # the collection's own subject, "Ukraine", found everywhere).
 KEY_NAME_WEIGHT = 0.2
